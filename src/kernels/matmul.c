@@ -1,5 +1,4 @@
 // Linear layers and the tied head on OpenBLAS's sgemm (row-major).
-#include <cblas.h>
 #include <dlfcn.h>
 #include <omp.h>
 #include <pthread.h>
@@ -10,6 +9,14 @@
 #include "kernels.h"
 
 // ---- the BLAS, loaded at first use ---------------------------------------------
+// The two CBLAS entry points used here, declared by us: every CBLAS (OpenBLAS, the
+// reference BLAS, BLIS) has this ABI, with 32-bit int dimensions, and the library is
+// opened at run time, so no cblas.h (whichever one a machine's alternatives point at)
+// is needed to build.
+enum CBLAS_ORDER { CblasRowMajor = 101, CblasColMajor = 102 };
+enum CBLAS_TRANSPOSE { CblasNoTrans = 111, CblasTrans = 112 };
+typedef int blasint;
+
 // OpenBLAS picks its kernel from the CPU when it loads, and Debian's 0.3.21 does not
 // know Zen 4/5: it falls back to the AVX2 (Haswell) kernel at half the speed. So the
 // library is opened here, after OPENBLAS_CORETYPE has been set from the CPU's flags,
