@@ -2,7 +2,16 @@
 # Both install missing Debian packages (when root) and build what is missing.
 
 CC      ?= gcc
-OPT     ?= -O3 -march=native
+# ISA=avx2 builds the AVX2 path on any x86-64 machine (own loops for x86-64-v3, OpenBLAS's
+# Haswell kernel), in build-avx2/, so that an AVX-512 machine tests both paths.
+ISA     ?= native
+ifeq ($(ISA),avx2)
+ARCH    := -march=x86-64-v3 -DEMERGENT_ISA_AVX2
+BUILD   ?= build-avx2
+else
+ARCH    := -march=native
+endif
+OPT     ?= -O3 $(ARCH)
 CFLAGS  ?= $(OPT) -g
 SAN     ?=
 XCFLAGS := $(CFLAGS) $(SAN) -std=c11 -D_GNU_SOURCE -fno-math-errno -Wall -Wextra -Wno-unused-parameter \
@@ -24,11 +33,17 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 BIN     := $(BUILD)/emergent
 
-.PHONY: all deps demo shakespeare test test-sanitize bench clean
+.PHONY: all deps deps-test deps-sanitize deps-bench demo shakespeare test test-sanitize bench clean
 all: $(BIN) $(TESTS)
 
 deps:
 	@scripts/deps.sh
+deps-test:
+	@scripts/deps.sh test
+deps-sanitize:
+	@scripts/deps.sh sanitize
+deps-bench:
+	@scripts/deps.sh bench
 
 # Objects depend on the flags they were built with: a change of flags rebuilds them.
 FLAGSTAMP := $(BUILD)/.flags
@@ -72,21 +87,21 @@ shakespeare: deps
 	$(BIN) generate --model runs/shakespeare/model.safetensors \
 	    --prompt "ROMEO:" --max-new 500 --temperature 0.8 --top-k 40 --seed 1
 
-test: deps
+test: deps-test
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tests/run.sh
 
 # The C suite under AddressSanitizer and UndefinedBehaviorSanitizer.
-test-sanitize: deps
-	@$(MAKE) --no-print-directory BUILD=build-san CFLAGS="-O1 -march=native -g" \
+test-sanitize: deps-sanitize
+	@$(MAKE) --no-print-directory BUILD=build-san CFLAGS="-O1 $(ARCH) -g" \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
 	@BUILD=build-san SANITIZE=1 tests/run.sh
 
-bench: deps
+bench: deps-bench
 	@$(MAKE) --no-print-directory $(BIN) $(BENCHES)
 	@BUILD=$(BUILD) bench/run.sh
 
 clean:
-	rm -rf build build-san emergent
+	rm -rf build build-avx2 build-san emergent
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

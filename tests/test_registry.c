@@ -114,6 +114,58 @@ static void test_schema(void) {
           "schema added to a foreign database");
 }
 
+// The machine of each run: recorded, exported, listed; a version-1 file (no column for
+// it) is migrated in place and keeps its rows.
+static void test_machine(void) {
+    const char *p = tpath("v1.sqlite");
+    CHECK(raw_exec(p,
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT INTO meta VALUES('application','emergent registry'),('schema_version','1');"
+        "CREATE TABLE runs(point TEXT PRIMARY KEY, size_idx INTEGER, n_layer INTEGER,"
+        " n_head INTEGER, n_embd INTEGER, params INTEGER, seed INTEGER, sweep_name TEXT,"
+        " sweep_value REAL, lr REAL, steps INTEGER, tokens INTEGER, flops REAL,"
+        " status TEXT NOT NULL DEFAULT 'queued', train_loss REAL, val_loss REAL, wall_s REAL,"
+        " updated TEXT);"
+        "INSERT INTO runs(point, params, seed, status) VALUES('old', 10, 1, 'done');") == 0,
+          "write a version-1 registry");
+    Registry *r = NULL;
+    CHECK(reg_open(&r, p) == 0, "open v1: %s", em_errmsg());
+    if (!r) return;
+    CHECK(raw_int(p, "SELECT value FROM meta WHERE key = 'schema_version'") == REG_SCHEMA_VERSION,
+          "not migrated");
+    char status[16] = "";
+    CHECK(reg_get_status(r, "old", status, sizeof status) == 1 && !strcmp(status, "done"),
+          "old row lost: %s", status);
+    RunInfo a = run_info("a", 0, 100, 1), b = run_info("b", 1, 200, 1), c = run_info("c", 2, 300, 1);
+    CHECK(!reg_upsert_run(r, &a) && !reg_upsert_run(r, &b) && !reg_upsert_run(r, &c), "upsert");
+    CHECK(reg_set_machine(r, "a", "cpu X | AVX2") == 0, "set: %s", em_errmsg());
+    CHECK(reg_set_machine(r, "b", "cpu Y | AVX-512") == 0, "set: %s", em_errmsg());
+    CHECK(reg_set_machine(r, "c", "cpu Y | AVX-512") == 0, "set: %s", em_errmsg());
+    CHECK(reg_set_machine(r, "nope", "cpu Z") == -1 && strstr(em_errmsg(), "nope"),
+          "a missing run accepted: %s", em_errmsg());
+    char **m = NULL;
+    int *cnt = NULL, n = 0;
+    CHECK(reg_list_machines(r, &m, &cnt, &n) == 0 && n == 2, "list: %d", n);
+    if (n == 2) {
+        CHECK(!strcmp(m[0], "cpu Y | AVX-512") && cnt[0] == 2, "first %s %d", m[0], cnt[0]);
+        CHECK(!strcmp(m[1], "cpu X | AVX2") && cnt[1] == 1, "second %s %d", m[1], cnt[1]);
+    }
+    reg_free_strings(m, n);
+    free(cnt);
+    CHECK(reg_export_csv(r, g_dir) == 0, "export: %s", em_errmsg());
+    reg_close(r);
+    char *csv = NULL;
+    FILE *f = fopen(tpath("runs.csv"), "r");
+    if (f) {
+        csv = calloc(1, 1 << 16);
+        if (fread(csv, 1, (1 << 16) - 1, f) == 0) csv[0] = 0;
+        fclose(f);
+    }
+    CHECK(csv && strstr(csv, ",machine") && strstr(csv, "cpu X | AVX2"), "runs.csv: %s",
+          csv ? csv : "(none)");
+    free(csv);
+}
+
 static void test_status(void) {
     Registry *r = NULL;
     CHECK(reg_open(&r, tpath("status.sqlite")) == 0, "open: %s", em_errmsg());
@@ -482,7 +534,7 @@ static void test_export(void) {
     snprintf(f, sizeof f, "%s/runs.csv", dir);
     CHECK(lines(f) == 3, "runs.csv lines %d", lines(f));
     CHECK(contains(f, "point,size_idx,n_layer,n_head,n_embd,params,seed,sweep_name,sweep_value,"
-                      "lr,steps,tokens,flops,status,train_loss,val_loss,wall_s,updated\n"),
+                      "lr,steps,tokens,flops,status,train_loss,val_loss,wall_s,updated,machine\n"),
           "runs.csv header");
     CHECK(contains(f, "\ns00-seed0,0,1,2,32,1000,0,,,0.001,200,819200,4915200000,done,2.5,,1,"),
           "runs.csv row (NULL empty, order by params)");
@@ -576,6 +628,7 @@ int main(void) {
     snprintf(g_dir, sizeof g_dir, "/tmp/emergent-registry-XXXXXX");
     if (!mkdtemp(g_dir)) { perror("mkdtemp"); return 2; }
     RUN(test_schema);
+    RUN(test_machine);
     RUN(test_status);
     RUN(test_eval_replace);
     RUN(test_queries);

@@ -17,6 +17,28 @@ static const char *type_meta(ArgType t) {
     }
 }
 
+// A string default as the user would type it: control characters escaped (a newline
+// prints as \n), quoted when it has any or is empty.
+static void print_str_default(const char *v) {
+    int plain = *v != 0;
+    for (const char *c = v; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == '"' || *c == '\\' || *c == ' ') plain = 0;
+    if (plain) { printf(" (default %s)", v); return; }
+    printf(" (default \"");
+    for (const char *c = v; *c; c++) {
+        switch (*c) {
+        case '\n': printf("\\n"); break;
+        case '\t': printf("\\t"); break;
+        case '"': printf("\\\""); break;
+        case '\\': printf("\\\\"); break;
+        default:
+            if ((unsigned char)*c < 0x20) printf("\\x%02x", (unsigned char)*c);
+            else putchar(*c);
+        }
+    }
+    printf("\")");
+}
+
 void args_print_help(const char *cmd, const char *usage, const ArgSpec *specs) {
     printf("usage: emergent %s %s\n\n", cmd, usage);
     for (const ArgSpec *s = specs; s->name; s++) {
@@ -28,7 +50,7 @@ void args_print_help(const char *cmd, const char *usage, const ArgSpec *specs) {
         case ARG_I64: printf(" (default %lld)", (long long)*(int64_t *)s->dst); break;
         case ARG_FLOAT: printf(" (default %g)", *(float *)s->dst); break;
         case ARG_STR:
-            if (*(const char **)s->dst) printf(" (default %s)", *(const char **)s->dst);
+            if (*(const char **)s->dst) print_str_default(*(const char **)s->dst);
             break;
         default: break;
         }

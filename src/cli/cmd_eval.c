@@ -77,7 +77,7 @@ int cmd_eval(int argc, char **argv) {
     };
     int rc = args_parse("eval", "--model CKPT --task SPEC[,SPEC...] [flags]", specs, argc, argv,
                         NULL, 0, NULL);
-    if (rc > 0) { printf("\ntask specs:\n%s", task_specs_help()); return 0; }
+    if (rc > 0) { printf("\n%s", task_specs_help()); return 0; }
     if (rc) return 1;
     if (!model) { em_error("--model CKPT is required"); return 1; }
     if (!tasks) { em_error("--task SPEC is required (e.g. add:3)"); return 1; }

@@ -23,7 +23,7 @@ int cmd_generate(int argc, char **argv) {
     int64_t seed = 1337;
     ArgSpec specs[] = {
         {"--model", ARG_STR, &model, "checkpoint (.safetensors) or run directory"},
-        {"--prompt", ARG_STR, &prompt, "text to continue (default: a newline)"},
+        {"--prompt", ARG_STR, &prompt, "text to continue"},
         {"--max-new", ARG_INT, &max_new, "tokens to generate", 0, 1 << 24},
         {"--temperature", ARG_FLOAT, &temperature, "sampling temperature (0: greedy)", 0, 100},
         {"--top-k", ARG_INT, &top_k, "sample among the k most likely tokens (0: all)", 0, 1 << 24},

@@ -34,7 +34,12 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("emergent %s\nkernels: %s\n", EMERGENT_VERSION, kernels_describe());
+        MachineInfo mi;
+        char line[512];
+        kernels_machine(&mi);
+        kernels_machine_line(&mi, line, sizeof line);
+        printf("emergent %s\nkernels: %s\nmachine: %s\n", EMERGENT_VERSION, kernels_describe(),
+               line);
         return 0;
     }
     for (const Command *c = commands; c->name; c++) {

@@ -172,6 +172,15 @@ void *xmalloc(size_t n) {
     if (!p) { fprintf(stderr, "emergent: out of memory (%zu bytes)\n", n); exit(2); }
     return p;
 }
+void *xrealloc(void *p, size_t n) {
+    void *q = realloc(p, n ? n : 1);
+    if (!q) { fprintf(stderr, "emergent: out of memory (%zu bytes)\n", n); exit(2); }
+    return q;
+}
+char *xstrdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    return memcpy(xmalloc(n), s, n);
+}
 void *xcalloc(size_t n, size_t sz) {
     void *p = calloc(n ? n : 1, sz ? sz : 1);
     if (!p) { fprintf(stderr, "emergent: out of memory (%zu bytes)\n", n * sz); exit(2); }

@@ -50,6 +50,8 @@ double quantile_sorted(const double *v, int n, double q);
 // ---- misc ---------------------------------------------------------------
 void *xmalloc(size_t n);   // aborts on out-of-memory (not user input)
 void *xcalloc(size_t n, size_t sz);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
 int em_threads(void);      // OpenMP threads in use
 // Zeroed memory for the big flat buffers (parameters, gradients, moments, activations):
 // 2 MiB-aligned and marked for transparent huge pages, so streaming over hundreds of

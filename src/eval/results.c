@@ -8,6 +8,7 @@
 
 #include "core/core.h"
 #include "eval.h"
+#include "kernels/kernels.h"
 
 static cJSON *num(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
 
@@ -82,6 +83,18 @@ int eval_write_results(const char *path, const EvalResult *r, int n_tasks, const
     cJSON_AddNumberToObject(cfg, "bootstrap_iters", ec->n_boot);
     cJSON_AddStringToObject(cfg, "decoding", "greedy");
     cJSON_AddStringToObject(root, "emergent_version", EMERGENT_VERSION);
+    MachineInfo mi;
+    char line[512];
+    kernels_machine(&mi);
+    kernels_machine_line(&mi, line, sizeof line);
+    cJSON *mach = cJSON_AddObjectToObject(root, "machine");
+    cJSON_AddStringToObject(mach, "cpu", mi.cpu);
+    cJSON_AddStringToObject(mach, "cpu_isa", mi.cpu_isa);
+    cJSON_AddStringToObject(mach, "build_isa", mi.build_isa);
+    cJSON_AddStringToObject(mach, "blas", mi.blas);
+    cJSON_AddStringToObject(mach, "blas_kernel", mi.blas_core);
+    cJSON_AddNumberToObject(mach, "threads", mi.threads);
+    cJSON_AddStringToObject(mach, "summary", line);
     char date[64];
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));

@@ -87,4 +87,18 @@ float *kernel_scratch(int slot, size_t n);
 // threading, the vector ISA of our own loops, and the thread count.
 const char *kernels_describe(void);
 
+// The machine a result was computed on: what decides whether two runs can be
+// bit-identical (the same CPU kind, build ISA, BLAS kernel and thread count are).
+typedef struct {
+    char cpu[128];        // the CPU's model name (/proc/cpuinfo), "unknown" when unreadable
+    char cpu_isa[16];     // the widest vector ISA the CPU offers: "AVX-512", "AVX2", "generic"
+    char build_isa[16];   // the ISA our own loops were compiled for
+    char blas[160];       // the BLAS library opened
+    char blas_core[32];   // its kernel (OpenBLAS's core name), "unknown" when it cannot say
+    int threads;          // OpenMP threads
+} MachineInfo;
+void kernels_machine(MachineInfo *mi);
+// "CPU | ISA | BLAS kernel | threads" on one line, for logs, registries and reports.
+void kernels_machine_line(const MachineInfo *mi, char *buf, size_t cap);
+
 #endif

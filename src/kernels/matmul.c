@@ -28,8 +28,10 @@ typedef void (*sgemm_fn)(const enum CBLAS_ORDER, const enum CBLAS_TRANSPOSE,
 typedef void (*sgemv_fn)(const enum CBLAS_ORDER, const enum CBLAS_TRANSPOSE, const blasint,
                          const blasint, const float, const float *, const blasint, const float *,
                          const blasint, const float, float *, const blasint);
+typedef char *(*corename_fn)(void);
 static sgemm_fn p_sgemm;
 static sgemv_fn p_sgemv;
+static corename_fn p_corename;  // OpenBLAS's openblas_get_corename, when the BLAS is OpenBLAS
 static char blas_name[160] = "none";
 static const char *blas_core = "auto";
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
@@ -42,9 +44,13 @@ static char blas_note[160];
 static void blas_load(void) {
     __builtin_cpu_init();
     const char *want = getenv("EMERGENT_BLAS_CORETYPE"), *had = getenv("OPENBLAS_CORETYPE");
+#ifdef EMERGENT_ISA_AVX2
+    if (!want) want = "Haswell";  // the AVX2 build (make ISA=avx2): the AVX2 kernel everywhere
+#else
     if (!want && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
         want = "SkylakeX";
+#endif
     if (want && *want) {
         if (had && strcmp(had, want))
             snprintf(blas_note, sizeof blas_note, ", replacing OPENBLAS_CORETYPE=%s", had);
@@ -61,7 +67,11 @@ static void blas_load(void) {
         if (!h) continue;
         p_sgemm = (sgemm_fn)dlsym(h, "cblas_sgemm");
         p_sgemv = (sgemv_fn)dlsym(h, "cblas_sgemv");
-        if (p_sgemm && p_sgemv) { snprintf(blas_name, sizeof blas_name, "%s", libs[i]); return; }
+        if (p_sgemm && p_sgemv) {
+            snprintf(blas_name, sizeof blas_name, "%s", libs[i]);
+            p_corename = (corename_fn)dlsym(h, "openblas_get_corename");
+            return;
+        }
         dlclose(h);
     }
     fprintf(stderr, "emergent: no CBLAS library found (install libopenblas0-openmp or "
@@ -226,18 +236,68 @@ float *kernel_scratch(int slot, size_t n) {
     return buf[slot];
 }
 
+static const char *build_isa(void);
+
 const char *kernels_describe(void) {
     static char buf[512];
-    const char *isa =
-#if defined(__AVX512F__)
-        "AVX-512";
-#elif defined(__AVX2__)
-        "AVX2";
-#else
-        "generic";
-#endif
+    const char *isa = build_isa();
     pthread_once(&blas_once, blas_load);
     snprintf(buf, sizeof buf, "sgemm from %s (core %s%s); own loops %s; %d threads",
              blas_name, blas_core, blas_note, isa, omp_get_max_threads());
     return buf;
+}
+
+// ---- the machine ------------------------------------------------------------------
+static const char *build_isa(void) {
+#if defined(__AVX512F__)
+    return "AVX-512";
+#elif defined(__AVX2__)
+    return "AVX2";
+#else
+    return "generic";
+#endif
+}
+
+void kernels_machine(MachineInfo *mi) {
+    memset(mi, 0, sizeof *mi);
+    snprintf(mi->cpu, sizeof mi->cpu, "unknown");
+    // the model name, and family/model numbers: a virtual machine may say only "AMD EPYC",
+    // and the numbers still tell Zen 3 (family 25) from Zen 5 (family 26)
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[512], name[96] = "unknown";
+        int family = -1, model = -1;
+        while (fgets(line, sizeof line, f) && (family < 0 || model < 0 || !strcmp(name, "unknown"))) {
+            char *v = strchr(line, ':');
+            if (!v) continue;
+            v++;
+            while (*v == ' ' || *v == '\t') v++;
+            v[strcspn(v, "\n")] = 0;
+            if (!strncmp(line, "model name", 10)) snprintf(name, sizeof name, "%s", v);
+            else if (!strncmp(line, "cpu family", 10)) family = atoi(v);
+            else if (!strncmp(line, "model\t", 6) || !strncmp(line, "model ", 6)) model = atoi(v);
+        }
+        fclose(f);
+        if (family >= 0 && model >= 0)
+            snprintf(mi->cpu, sizeof mi->cpu, "%s (family %d, model %d)", name, family, model);
+        else
+            snprintf(mi->cpu, sizeof mi->cpu, "%s", name);
+    }
+    __builtin_cpu_init();
+    const char *ci = "generic";
+    if (__builtin_cpu_supports("avx512f")) ci = "AVX-512";
+    else if (__builtin_cpu_supports("avx2")) ci = "AVX2";
+    snprintf(mi->cpu_isa, sizeof mi->cpu_isa, "%s", ci);
+    snprintf(mi->build_isa, sizeof mi->build_isa, "%s", build_isa());
+    pthread_once(&blas_once, blas_load);
+    snprintf(mi->blas, sizeof mi->blas, "%s", blas_name);
+    const char *core = p_corename ? p_corename() : NULL;
+    snprintf(mi->blas_core, sizeof mi->blas_core, "%s", core && *core ? core : "unknown");
+    mi->threads = omp_get_max_threads();
+}
+
+void kernels_machine_line(const MachineInfo *mi, char *buf, size_t cap) {
+    snprintf(buf, cap, "%s | own loops %s (CPU %s) | %s, kernel %s | %d thread%s", mi->cpu,
+             mi->build_isa, mi->cpu_isa, mi->blas, mi->blas_core, mi->threads,
+             mi->threads == 1 ? "" : "s");
 }

@@ -21,7 +21,7 @@ static const char *SCHEMA =
     " sweep_name TEXT, sweep_value REAL, lr REAL, steps INTEGER, tokens INTEGER, flops REAL,"
     " status TEXT NOT NULL DEFAULT 'queued'"
     "  CHECK(status IN ('queued','running','done','failed')),"
-    " train_loss REAL, val_loss REAL, wall_s REAL, updated TEXT);"
+    " train_loss REAL, val_loss REAL, wall_s REAL, updated TEXT, machine TEXT);"
     "CREATE TABLE IF NOT EXISTS checkpoints(point TEXT NOT NULL REFERENCES runs(point)"
     " ON DELETE CASCADE, step INTEGER NOT NULL, path TEXT NOT NULL, PRIMARY KEY(point, step));"
     "CREATE TABLE IF NOT EXISTS losses(point TEXT NOT NULL REFERENCES runs(point)"
@@ -230,8 +230,13 @@ static int schema_locked(Registry *r) {
     if (ver > REG_SCHEMA_VERSION)
         return em_error("%s: schema_version %ld is newer than this build supports (%d); use a "
                         "newer emergent", r->path, ver, REG_SCHEMA_VERSION);
-    // Version 1 is the only one so far; later versions migrate older files here.
-    return exec(r, SCHEMA, "check schema");
+    if (exec(r, SCHEMA, "check schema")) return -1;
+    if (ver < 2) {  // version 2 records the machine of each run
+        if (exec(r, "ALTER TABLE runs ADD COLUMN machine TEXT", "add runs.machine")) return -1;
+        snprintf(v, sizeof v, "%d", REG_SCHEMA_VERSION);
+        if (meta_set(r, "schema_version", v)) return -1;
+    }
+    return 0;
 }
 
 int reg_open(Registry **out, const char *path) {
@@ -323,6 +328,46 @@ int reg_set_status(Registry *r, const char *point, const char *status) {
     bind_text(st, 1, point);
     bind_text(st, 2, status);
     return update_run(r, st, point, "set status");
+}
+
+int reg_set_machine(Registry *r, const char *point, const char *machine) {
+    sqlite3_stmt *st = prep(r, "UPDATE runs SET machine = ?2 WHERE point = ?1");
+    if (!st) return -1;
+    bind_text(st, 1, point);
+    bind_text(st, 2, machine);
+    return update_run(r, st, point, "set machine");
+}
+
+int reg_list_machines(Registry *r, char ***machines, int **counts, int *n) {
+    *machines = NULL; *counts = NULL; *n = 0;
+    sqlite3_stmt *st = prep(r, "SELECT machine, count(*) FROM runs WHERE machine IS NOT NULL"
+                               " GROUP BY machine ORDER BY count(*) DESC, machine");
+    if (!st) return -1;
+    int rc, cap = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 4;
+            *machines = xrealloc(*machines, cap * sizeof **machines);
+            *counts = xrealloc(*counts, cap * sizeof **counts);
+        }
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        (*machines)[*n] = xstrdup(t ? t : "");
+        (*counts)[*n] = sqlite3_column_int(st, 1);
+        (*n)++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        reg_free_strings(*machines, *n);
+        free(*counts);
+        *machines = NULL; *counts = NULL; *n = 0;
+        return fail(r, "list machines");
+    }
+    return 0;
+}
+
+void reg_free_strings(char **s, int n) {
+    for (int i = 0; i < n; i++) free(s[i]);
+    free(s);
 }
 
 int reg_finish_run(Registry *r, const char *point, double train_loss, double val_loss,
@@ -751,7 +796,8 @@ static const char *SQL_RUNS =
     " r.n_embd AS n_embd, r.params AS params, r.seed AS seed, r.sweep_name AS sweep_name,"
     " r.sweep_value AS sweep_value, r.lr AS lr, r.steps AS steps, r.tokens AS tokens,"
     " r.flops AS flops, r.status AS status, r.train_loss AS train_loss, r.val_loss AS val_loss,"
-    " r.wall_s AS wall_s, r.updated AS updated FROM runs r ORDER BY " RUN_ORDER;
+    " r.wall_s AS wall_s, r.updated AS updated, r.machine AS machine FROM runs r ORDER BY "
+    RUN_ORDER;
 static const char *SQL_CKPT =
     "SELECT c.point AS point, c.step AS step, c.path AS path FROM checkpoints c"
     " JOIN runs r ON r.point = c.point ORDER BY " RUN_ORDER ", c.step";

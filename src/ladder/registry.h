@@ -24,7 +24,7 @@
 
 #include <stddef.h>
 
-#define REG_SCHEMA_VERSION 1
+#define REG_SCHEMA_VERSION 2
 #define REG_NAME_MAX 128
 #define REG_BUSY_MS 60000
 #define REG_STEP_FINAL (-1)  // queries: the last evaluated step of each run (for that task)
@@ -61,6 +61,12 @@ int reg_upsert_run(Registry *r, const RunInfo *ri);
 int reg_set_status(Registry *r, const char *point, const char *status);
 // 1 and the status copied into status[cap]; 0 (status "") when there is no such run; -1.
 int reg_get_status(Registry *r, const char *point, char *status, size_t cap);
+// The machine the run is made on (kernels_machine_line): set when it starts or resumes.
+int reg_set_machine(Registry *r, const char *point, const char *machine);
+// The distinct machines of the registry's runs, most runs first (each malloc'd; free
+// with reg_free_strings).
+int reg_list_machines(Registry *r, char ***machines, int **counts, int *n);
+void reg_free_strings(char **s, int n);
 // Records the final losses and wall-clock seconds and sets the status to "done".
 int reg_finish_run(Registry *r, const char *point, double train_loss, double val_loss,
                    double wall_s);

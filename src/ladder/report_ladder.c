@@ -8,6 +8,7 @@
 #include "core/core.h"
 #include "ladder/analysis.h"
 #include "ladder/ladder.h"
+#include "ladder/registry.h"
 #include "report/report.h"
 
 void grid_stats(const double *v, int n, double *mean, double *lo, double *hi);  // analyze.c
@@ -284,6 +285,30 @@ int ladder_report(const char *dir) {
         for (int j = 0; j < 11; j++) cp[i * 11 + j] = c[j];
     }
     html_table(h, hdr, 11, cp, S);
+    html_h2(h, "Where it ran");
+    {
+        char rp[1300];
+        snprintf(rp, sizeof rp, "%s/registry.sqlite", dir);
+        Registry *reg = NULL;
+        char **mach = NULL;
+        int *mc = NULL, nm = 0;
+        if (reg_open(&reg, rp) || reg_list_machines(reg, &mach, &mc, &nm)) rc = -1;
+        reg_close(reg);
+        if (nm == 0)
+            html_p(h, "The registry records no machine for these runs (made before machines "
+                      "were recorded).");
+        for (int i = 0; i < nm; i++) html_p(h, "%d run%s on: %s", mc[i], mc[i] == 1 ? "" : "s", mach[i]);
+        if (nm > 1)
+            html_p(h, "The runs were made on %d different machine configurations: two runs "
+                      "of the same point are bit-identical only with the same CPU kind, build, "
+                      "BLAS kernel and thread count, so differences between these may come "
+                      "from the machines as well as from the seeds.", nm);
+        else if (nm == 1)
+            html_p(h, "Every run was made on this one configuration: the same spec run again on "
+                      "it reproduces these numbers bit for bit.");
+        reg_free_strings(mach, nm);
+        free(mc);
+    }
     html_p(h, "Every number: analysis.json, registry.sqlite (runs.csv, evaluations.csv, "
               "registry.json) in %s. The figures are PNG and SVG in report/, each with the "
               "gnuplot script (.gp) and data (.dat) that drew it.", dir);

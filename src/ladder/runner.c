@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "data/data.h"
 #include "data/tasks.h"
 #include "eval/eval.h"
+#include "kernels/kernels.h"
 #include "ladder/ladder.h"
 #include "ladder/registry.h"
 #include "model/checkpoint.h"
@@ -103,15 +105,27 @@ static int point_eval(Registry *reg, const LadderSpec *s, const LadderPoint *p, 
     return 0;
 }
 
+// A point's progress, in memory shared by the runner and its workers: the step it
+// started from in this run (-1: not started) and the step it has reached.
+typedef struct { int base, step; } PointProgress;
+static void point_on_step(void *ctx, int step, int steps) {
+    ((volatile PointProgress *)ctx)->step = step;
+}
+
 // One point, start to finish (or from its last checkpoint), in a worker process.
 static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_dir,
-                     const char *reg_path) {
+                     const char *reg_path, PointProgress *prog) {
     char dir[1200];
     snprintf(dir, sizeof dir, "%s/points/%s", out_dir, p->key);
     if (make_dir(dir)) return -1;
     Registry *reg;
     if (reg_open(&reg, reg_path)) return -1;
     reg_set_status(reg, p->key, "running");
+    MachineInfo mi;
+    char machine[512];
+    kernels_machine(&mi);
+    kernels_machine_line(&mi, machine, sizeof machine);
+    reg_set_machine(reg, p->key, machine);
     GPT m = {0};
     Tokenizer tok = {0};
     TokenData d = {0};
@@ -121,10 +135,12 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
     double t0 = now_sec();
     int rc = point_setup(s, p, dir, &m, &tok, &tok_json, &st, &tc, &d);
     int steps[64], ns = rc ? 0 : ladder_eval_steps(p->steps, s->eval_points, steps);
+    if (!rc) { prog->step = st.step; prog->base = st.step; }
     for (int i = 0; i < ns && !rc; i++) {
         if (steps[i] < st.step) continue;  // done before an interruption (the step reached is redone: idempotent)
         TrainRun run = {.out_dir = dir, .data_path = p->task, .tok_json = tok_json, .quiet = 1,
-                        .stop_after = steps[i] < p->steps ? steps[i] : 0};
+                        .stop_after = steps[i] < p->steps ? steps[i] : 0,
+                        .on_step = point_on_step, .ctx = prog};
         // a checkpoint exactly at this step (killed before its evaluation): evaluate only
         if (st.step < steps[i] && (rc = train_run(&m, &st, &tc, &d, &run))) break;
         float tl = train_eval_loss(&m, &tc, &d, 0, tc.seed ^ 0x5eedf00dULL);
@@ -220,10 +236,16 @@ int ladder_run(const char *spec_path, const char *out_dir, int jobs, int quiet) 
                s.n_seeds, s.n_sweep ? " x sweep" : "", nt, jobs, threads,
                threads > 1 ? "s" : "", flops_todo);
     fflush(stdout);
+    // The ETA: the FLOPs of every point are known before it starts; the rate is measured
+    // from the steps the workers report, so an estimate stands after the first second.
+    PointProgress *prog = mmap(NULL, (size_t)np * sizeof *prog, PROT_READ | PROT_WRITE,
+                               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (prog == MAP_FAILED) { free(todo); return em_error("mmap: %s", strerror(errno)); }
+    for (int i = 0; i < np; i++) prog[i] = (PointProgress){-1, 0};
     pid_t *pid = xcalloc(jobs, sizeof(pid_t));
     int *slot_pt = xcalloc(jobs, sizeof(int));
     int next = 0, running = 0, done = 0, failed = 0;
-    double t0 = now_sec(), flops_done = 0.0, t_print = 0.0;
+    double t0 = now_sec(), t_print = 0.0;
     int tty = isatty(1);
     while (done + failed < nt) {
         while (running < jobs && next < nt) {
@@ -233,12 +255,15 @@ int ladder_run(const char *spec_path, const char *out_dir, int jobs, int quiet) 
             fflush(stdout);
             fflush(stderr);
             pid_t c = fork();
-            if (c < 0) { free(pid); free(slot_pt); free(todo); return em_error("fork: %s", strerror(errno)); }
+            if (c < 0) {
+                free(pid); free(slot_pt); free(todo); munmap(prog, (size_t)np * sizeof *prog);
+                return em_error("fork: %s", strerror(errno));
+            }
             if (c == 0) {
                 prctl(PR_SET_PDEATHSIG, SIGKILL);  // a killed runner takes its workers along
                 if (getppid() == 1) _exit(1);
                 omp_set_num_threads(threads);
-                _exit(run_point(&s, p, out_dir, reg_path) ? 1 : 0);
+                _exit(run_point(&s, p, out_dir, reg_path, &prog[todo[next]]) ? 1 : 0);
             }
             pid[j] = c;
             slot_pt[j] = todo[next++];
@@ -251,16 +276,27 @@ int ladder_run(const char *spec_path, const char *out_dir, int jobs, int quiet) 
                 if (pid[j] == w) {
                     pid[j] = 0;
                     running--;
-                    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) { done++; flops_done += pts[slot_pt[j]].flops; }
+                    PointProgress *pp = &prog[slot_pt[j]];
+                    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) done++;
                     else failed++;
+                    if (pp->base < 0) pp->base = 0;
+                    pp->step = pts[slot_pt[j]].steps;  // nothing left to do for it either way
                 }
         } else {
             usleep(200000);
         }
         double t = now_sec() - t0;
         if (!quiet && (t - t_print >= 2.0 || done + failed == nt)) {
+            double work = 0.0, left = 0.0;  // FLOPs trained in this run, and still to train
+            for (int k = 0; k < nt; k++) {
+                const LadderPoint *p = &pts[todo[k]];
+                const PointProgress *pp = &prog[todo[k]];
+                double per_step = p->flops / (p->steps > 0 ? p->steps : 1);
+                if (pp->base >= 0) work += per_step * (pp->step - pp->base);
+                left += per_step * (p->steps - (pp->base >= 0 ? pp->step : 0));
+            }
             char eta[32] = "?", el[32];
-            if (flops_done > 0) fmt_duration(eta, sizeof eta, t / flops_done * (flops_todo - flops_done));
+            if (t >= 1.0 && work > 0) fmt_duration(eta, sizeof eta, t / work * left);
             fmt_duration(el, sizeof el, t);
             printf("%sladder: %d/%d points done, %d running, %d queued%s | %s | ETA %s%s",
                    tty ? "\r" : "", done, nt, running, nt - next,
@@ -270,6 +306,7 @@ int ladder_run(const char *spec_path, const char *out_dir, int jobs, int quiet) 
         }
     }
     if (!quiet && tty) printf("\n");
+    munmap(prog, (size_t)np * sizeof *prog);
     free(pid);
     free(slot_pt);
     free(todo);

@@ -135,6 +135,7 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
         }
         st->step = step + 1;
         tok_since += (long)B * T * A;
+        if (run->on_step) run->on_step(run->ctx, st->step, tc->steps);
 
         int last = st->step == tc->steps;
         if (st->step % log_every == 0 || last || st->step == start + 1) {

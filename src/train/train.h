@@ -61,6 +61,9 @@ typedef struct {
     const char *tok_json;    // the tokenizer, stored with the model
     int quiet;               // no progress lines
     int stop_after;          // > 0: save and return once this step is reached
+    // Called after every optimizer step (NULL: none): a caller's progress display.
+    void (*on_step)(void *ctx, int step, int steps);
+    void *ctx;
 } TrainRun;
 
 // Trains m (weights initialised or loaded, st initialised) on d until tc->steps.
