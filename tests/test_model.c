@@ -2,7 +2,12 @@
 // overfitting one batch, determinism, ignored targets.
 #include <math.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "kernels/kernels.h"
@@ -107,6 +112,46 @@ static void test_initial_loss(void) {
     CHECK(fabs(m.loss - log(65.0)) < 0.1, "initial loss %g, expected ln(65) = %g", m.loss, log(65.0));
     free(inp); free(tgt);
     gpt_free(&m);
+}
+
+// A forward outside the arena or with a token id outside the vocabulary stops (SIGABRT)
+// before it writes or reads out of bounds; inside both, it runs.
+static void forward_child(int B, int T, int bad_id) {
+    GPTConfig c = {.vocab_size = 11, .block_size = 8, .n_layer = 1, .n_head = 2, .n_embd = 8};
+    GPT m;
+    gpt_create(&m, &c);
+    gpt_init_weights(&m, 1);
+    gpt_alloc_acts(&m, 2, 4);
+    int inp[64] = {0};
+    if (bad_id) inp[B * T - 1] = bad_id;
+    gpt_forward(&m, inp, NULL, B, T);
+    exit(0);
+}
+// Runs forward_child in a fresh process (this binary, re-executed: a fork would inherit
+// OpenMP's threads half-alive); the signal that ended it, or minus its exit status.
+static int forward_in_child(int B, int T, int bad_id) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char b[16], t[16], id[16];
+        snprintf(b, sizeof b, "%d", B); snprintf(t, sizeof t, "%d", T);
+        snprintf(id, sizeof id, "%d", bad_id);
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0) dup2(devnull, 2);
+        execl("/proc/self/exe", "test_model", "--forward-child", b, t, id, (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFSIGNALED(st) ? WTERMSIG(st) : -WEXITSTATUS(st);
+}
+static void test_forward_bounds(void) {
+    CHECK(forward_in_child(2, 4, 0) == 0, "a batch inside the arena: %d", forward_in_child(2, 4, 0));
+    CHECK(forward_in_child(1, 3, 0) == 0, "a smaller batch");
+    CHECK(forward_in_child(3, 4, 0) == SIGABRT, "B beyond the arena");
+    CHECK(forward_in_child(2, 5, 0) == SIGABRT, "T beyond the arena");
+    CHECK(forward_in_child(1, 4, 11) == SIGABRT, "id == vocab_size");
+    CHECK(forward_in_child(1, 4, -1) == SIGABRT, "negative id");
 }
 
 static float train_steps(GPT *m, const int *inp, const int *tgt, int B, int T, int steps, float *m1, float *v1) {
@@ -237,7 +282,9 @@ static void test_hooks(void) {
     gpt_free(&m);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc == 5 && !strcmp(argv[1], "--forward-child"))
+        forward_child(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
     RUN(test_grad_finite_differences);
     RUN(test_initial_loss);
     RUN(test_overfit_one_batch);
@@ -245,5 +292,6 @@ int main(void) {
     RUN(test_ignored_targets);
     RUN(test_causal_prefix);
     RUN(test_hooks);
+    RUN(test_forward_bounds);
     return test_summary();
 }

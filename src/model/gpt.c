@@ -219,6 +219,19 @@ static inline void prof(GPT *m, double *acc, int f, double *t) {
 void gpt_forward(GPT *m, const int *inputs, const int *targets, int B, int T) {
     const GPTConfig *c = &m->cfg;
     int L = c->n_layer, C = c->n_embd, NH = c->n_head, V = c->vocab_size, N = B * T;
+    // The arena was sized by gpt_alloc_acts and the ids come from a tokenizer checked
+    // against V: a call outside either is a bug in the caller, stopped before it writes.
+    if (!m->act_mem || B < 1 || T < 1 || B > m->maxB || T > m->maxT) {
+        fprintf(stderr, "gpt_forward: batch (%d, %d) outside the arena (%d, %d)\n", B, T,
+                m->maxB, m->maxT);
+        abort();
+    }
+    for (int i = 0; i < N; i++)
+        if ((unsigned)inputs[i] >= (unsigned)V) {
+            fprintf(stderr, "gpt_forward: token id %d at %d outside the vocabulary (%d)\n",
+                    inputs[i], i, V);
+            abort();
+        }
     Acts *a = &m->a;
     act_layout(c, B, T, m->act_mem, a);
     grad_layout(c, B, T, m->gact_mem, &m->ga);
