@@ -285,8 +285,7 @@ int main(int argc, char **argv) {
     double *tps = xmalloc((size_t)steps * sizeof(double));
     for (int i = 0; i < steps; i++) tps[i] = (double)B * T / t_step[i];
     double tps_med = median(tps, steps), tps_min = vmin(tps, steps), tps_max = vmax(tps, steps);
-    // 6N + 12·L·C·T, as `emergent params` counts it (the tied wte once, as the head)
-    double flops_tok = 6.0 * (double)P + 12.0 * L * (double)C * T;
+    double flops_tok = gpt_train_flops_per_token(c, T, NULL, NULL);
     double gflops = flops_tok * tps_med / 1e9;
 
     // ---- sgemm ceilings: a large transformer shape, and this config's largest matmul --

@@ -67,7 +67,7 @@ static const char *human_bytes(char *buf, double v) {
 }
 
 static void compute(Report *r, const GPTConfig *c, int B, int T) {
-    size_t s[NUM_PARAM_KINDS], L = c->n_layer, C = c->n_embd;
+    size_t s[NUM_PARAM_KINDS], L = c->n_layer;
     gpt_param_sizes(c, s);
     r->c = *c; r->B = B; r->T = T;
     r->wte = s[P_WTE]; r->wpe = s[P_WPE]; r->emb = r->wte + r->wpe;
@@ -82,12 +82,7 @@ static void compute(Report *r, const GPTConfig *c, int B, int T) {
     r->layers = r->layer * L;
     r->lnf = s[P_LNFW] + s[P_LNFB];
     r->total = r->emb + r->layers + r->lnf;
-    // Training FLOPs per token (PaLM's estimate): 6N for the weight matmuls (forward 2N,
-    // backward 4N; the tied wte counts once, as the head), plus 12·L·C·T for QK^T and
-    // att·V (forward 4·L·C·T, no causal halving).
-    r->fl_6n = 6.0 * (double)r->total;
-    r->fl_att = 12.0 * (double)L * (double)C * T;
-    r->fl_train = r->fl_6n + r->fl_att;
+    r->fl_train = gpt_train_flops_per_token(c, T, &r->fl_6n, &r->fl_att);
     r->fl_fwd = r->fl_train / 3.0;
     r->act_floats = gpt_act_floats(c, B, T);
     r->gact_floats = gpt_grad_act_floats(c, B, T);

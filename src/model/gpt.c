@@ -44,6 +44,14 @@ size_t gpt_num_params(const GPTConfig *c) {
     return n;
 }
 
+double gpt_train_flops_per_token(const GPTConfig *c, int T, double *weights, double *attention) {
+    double w = 6.0 * (double)gpt_num_params(c);
+    double at = 12.0 * (double)c->n_layer * (double)c->n_embd * (double)T;
+    if (weights) *weights = w;
+    if (attention) *attention = at;
+    return w + at;
+}
+
 void gpt_param_ptrs(const GPTConfig *c, float *base, ParamPtrs *p) {
     size_t s[NUM_PARAM_KINDS];
     gpt_param_sizes(c, s);

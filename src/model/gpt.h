@@ -50,6 +50,11 @@ typedef struct {
 // Sizes (in floats) of each kind, and the total.
 void gpt_param_sizes(const GPTConfig *c, size_t sizes[NUM_PARAM_KINDS]);
 size_t gpt_num_params(const GPTConfig *c);
+// Training FLOPs per token at context T (PaLM's estimate): 6N for the weight matmuls
+// (forward 2N, backward 4N; the tied wte counts once, as the head), plus 12·L·C·T for
+// QK^T and att·V (forward 4·L·C·T, no causal halving). *weights and *attention (may be
+// NULL) receive the two parts.
+double gpt_train_flops_per_token(const GPTConfig *c, int T, double *weights, double *attention);
 // Points each field of `p` into the flat buffer `base` laid out by the config.
 void gpt_param_ptrs(const GPTConfig *c, float *base, ParamPtrs *p);
 
