@@ -33,7 +33,8 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 BIN     := $(BUILD)/emergent
 
-.PHONY: all deps deps-test deps-sanitize deps-bench demo shakespeare test test-sanitize bench clean
+.PHONY: all deps deps-test deps-sanitize deps-bench demo shakespeare test test-sanitize bench \
+        clean fuzz fuzz-build
 all: $(BIN) $(TESTS)
 
 deps:
@@ -96,12 +97,29 @@ test-sanitize: deps-sanitize
 	@$(MAKE) --no-print-directory BUILD=build-san CFLAGS="-O1 $(ARCH) -g" \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" all
 	@BUILD=build-san SANITIZE=1 tests/run.sh
+	@if tests/fuzz/run.sh --probe; then $(MAKE) --no-print-directory fuzz-build && \
+	    FUZZ_SECONDS=30 tests/fuzz/run.sh; \
+	else echo "fuzz: skipped (needs clang with libFuzzer and OpenMP: clang libclang-rt-14-dev libomp-14-dev)"; fi
+
+# libFuzzer targets (tests/fuzz/), each run FUZZ_SECONDS on a copy of its corpus; the library
+# is built with clang into build-fuzz/.
+FUZZ_CC ?= clang
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build-fuzz/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+fuzz: fuzz-build
+	@tests/fuzz/run.sh
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS="-O1 -g" \
+	    SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILD)/libemergent.a $(BUILD)/src/cli/args.o
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) -fsanitize=fuzzer $< $(BUILD)/src/cli/args.o $(BUILD)/libemergent.a $(XLDFLAGS) -fsanitize=fuzzer $(LDLIBS) -o $@
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory $(BIN) $(BENCHES)
 	@BUILD=$(BUILD) bench/run.sh
 
 clean:
-	rm -rf build build-avx2 build-san emergent
+	rm -rf build build-avx2 build-san build-fuzz emergent
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,6 +1,8 @@
 #include "args.h"
 
 #include <errno.h>
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +110,8 @@ int args_parse(const char *cmd, const char *usage, ArgSpec *specs, int argc, cha
                 return em_error("%s: %s expects an integer, got '%s'", cmd, name, val);
             if (!in_range(s, (double)v))
                 return em_error("%s: %s must be in [%g, %g], got %s", cmd, name, s->min, s->max, val);
+            if (s->type == ARG_INT && (v < INT_MIN || v > INT_MAX))
+                return em_error("%s: %s must be in [%d, %d], got %s", cmd, name, INT_MIN, INT_MAX, val);
             if (s->type == ARG_INT) *(int *)s->dst = (int)v;
             else *(int64_t *)s->dst = v;
             break;
@@ -116,6 +120,8 @@ int args_parse(const char *cmd, const char *usage, ArgSpec *specs, int argc, cha
             double v = strtod(val, &end);
             if (end == val || *end || errno || !isfinite(v))
                 return em_error("%s: %s expects a number, got '%s'", cmd, name, val);
+            if (!isfinite((float)v))
+                return em_error("%s: %s must be in [%g, %g], got %s", cmd, name, -FLT_MAX, FLT_MAX, val);
             if (!in_range(s, v))
                 return em_error("%s: %s must be in [%g, %g], got %s", cmd, name, s->min, s->max, val);
             *(float *)s->dst = (float)v;

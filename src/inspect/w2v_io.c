@@ -86,6 +86,8 @@ static int load_text(const char *path, const char *t, size_t len, size_t off, W2
         if (p >= len) return em_error("%s:%d: the header announces %d words, the file ends after %d", path, line, m->V, i);
         const char *nl = memchr(t + p, '\n', len - p);
         size_t e = nl ? (size_t)(nl - t) : len;
+        if (memchr(t + p, 0, e - p))
+            return em_error("%s:%d: a NUL byte in the line of word %d: not a text vector file?", path, line, i + 1);
         char *s = strndup(t + p, e - p);
         p = e + 1;
         char *save = NULL, *w = strtok_r(s, " \t\r", &save);
@@ -128,6 +130,7 @@ static int load_binary(const char *path, const char *t, size_t len, size_t off, 
                             path, i + 1, m->V, s, m->dim);
         if (t[p] != ' ') return em_error("%s: word %d (byte %zu) is longer than 4096 bytes: not a binary vector file?", path, i + 1, s);
         if (p == s) return em_error("%s: word %d (byte %zu) is empty", path, i + 1, s);
+        if (memchr(t + s, 0, p - s)) return em_error("%s: word %d (byte %zu) holds a NUL byte", path, i + 1, s);
         m->words[i] = strndup(t + s, p - s);
         p++;
         size_t nb = (size_t)m->dim * sizeof(float);
