@@ -23,7 +23,7 @@ BUILD   ?= build
 
 LIB_SRC := $(wildcard src/core/*.c src/kernels/*.c src/model/*.c src/tokenizer/*.c \
                       src/data/*.c src/train/*.c src/eval/*.c src/ladder/*.c src/report/*.c \
-                      src/inspect/*.c)
+                      src/inspect/*.c src/w2v/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)

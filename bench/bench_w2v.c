@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/core.h"
-#include "inspect/w2v.h"
+#include "w2v/w2v.h"
 
 // Words w0..w{V-1} drawn with probability ~ 1/(rank+1), 20-word sentences.
 static char *zipf_corpus(size_t n_words, int V, size_t *len) {

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
-#include "inspect/w2v.h"
+#include "w2v/w2v.h"
 #include "test.h"
 
 static char tmpdir[256];

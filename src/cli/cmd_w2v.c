@@ -6,7 +6,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/core.h"
-#include "inspect/w2v.h"
+#include "w2v/w2v.h"
 
 
 static int w2v_cmd_train(int argc, char **argv) {

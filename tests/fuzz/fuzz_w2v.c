@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "inspect/w2v.h"
+#include "w2v/w2v.h"
 
 static void check(const W2VModel *m) {
     FUZZ_CHECK(m->V >= 1 && m->dim >= 1);

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "core/core.h"
-#include "inspect/w2v.h"
+#include "w2v/w2v.h"
 #include "model/checkpoint.h"
 #include "tokenizer/tokenizer.h"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/core.h"
-#include "inspect/w2v.h"
+#include "w2v/w2v.h"
 
 float *w2v_normalized(const W2VModel *m) {
     float *N = xmalloc((size_t)m->V * m->dim * sizeof(float));

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/core.h"
-#include "inspect/w2v.h"
+#include "w2v/w2v.h"
 
 #define EXP_TABLE_SIZE 1000
 #define MAX_EXP 6

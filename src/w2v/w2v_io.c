@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/core.h"
-#include "inspect/w2v.h"
+#include "w2v/w2v.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "w2v binary vectors are written as little-endian floats: this host is big-endian"
