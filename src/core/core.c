@@ -207,3 +207,53 @@ int em_threads(void) {
     return 1;
 #endif
 }
+
+// ---- growable byte strings ----------------------------------------------------------
+void sb_put(StrBuf *b, const void *s, size_t n) {
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (b->n + n + 1 > cap) cap *= 2;
+        b->p = xrealloc(b->p, cap);
+        b->cap = cap;
+    }
+    if (n) memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+void sb_puts(StrBuf *b, const char *s) { sb_put(b, s, strlen(s)); }
+void sb_printf(StrBuf *b, const char *fmt, ...) {
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+        sb_put(b, "", 0);  // room for the terminator at least
+        if (b->n + (size_t)n + 1 > b->cap) {
+            size_t cap = b->cap;
+            while (b->n + (size_t)n + 1 > cap) cap *= 2;
+            b->p = xrealloc(b->p, cap);
+            b->cap = cap;
+        }
+        vsnprintf(b->p + b->n, (size_t)n + 1, fmt, ap2);
+        b->n += (size_t)n;
+    }
+    va_end(ap2);
+}
+void sb_json_string(StrBuf *b, const char *s) {
+    sb_put(b, "\"", 1);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\') { char e[2] = {'\\', (char)*c}; sb_put(b, e, 2); }
+        else if (*c == '\n') sb_puts(b, "\\n");
+        else if (*c == '\t') sb_puts(b, "\\t");
+        else if (*c == '\r') sb_puts(b, "\\r");
+        else if (*c < 0x20) sb_printf(b, "\\u%04x", *c);
+        else sb_put(b, c, 1);
+    }
+    sb_put(b, "\"", 1);
+}
+void sb_free(StrBuf *b) {
+    free(b->p);
+    b->p = NULL;
+    b->n = b->cap = 0;
+}

@@ -58,4 +58,15 @@ int em_threads(void);      // OpenMP threads in use
 // megabytes does not miss the TLB at every 4 KiB page. Freed with free().
 void *xcalloc_big(size_t n, size_t sz);
 
+// ---- growable byte strings ----------------------------------------------------------
+// A NUL-terminated buffer that grows by doubling (out of memory: the xmalloc policy).
+typedef struct { char *p; size_t n, cap; } StrBuf;
+void sb_put(StrBuf *b, const void *s, size_t n);
+void sb_puts(StrBuf *b, const char *s);
+void sb_printf(StrBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// s as a JSON string literal: quoted, with " \ and control characters escaped
+// (bytes >= 0x80 pass through: UTF-8 stays UTF-8).
+void sb_json_string(StrBuf *b, const char *s);
+void sb_free(StrBuf *b);
+
 #endif

@@ -693,99 +693,68 @@ int reg_list_metrics(Registry *r, const char *task, RegName **names, int *n) {
 }
 
 // ---- exports ----------------------------------------------------------------------
-typedef struct { char *p; size_t n, cap; } Buf;
-
-static void put(Buf *b, const char *s, size_t n) {
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (b->n + n + 1 > cap) cap *= 2;
-        char *np = xmalloc(cap);
-        if (b->n) memcpy(np, b->p, b->n);
-        free(b->p);
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-static void puts_(Buf *b, const char *s) { put(b, s, strlen(s)); }
-
 // Shortest of %.15g and %.17g that reads back as v; non-finite as JSON null, CSV inf.
-static void put_real(Buf *b, double v, int json) {
+static void put_real(StrBuf *b, double v, int json) {
     char s[40];
     if (!isfinite(v)) {
-        puts_(b, json ? "null" : isnan(v) ? "" : v > 0 ? "inf" : "-inf");
+        sb_puts(b, json ? "null" : isnan(v) ? "" : v > 0 ? "inf" : "-inf");
         return;
     }
     snprintf(s, sizeof s, "%.15g", v);
     if (strtod(s, NULL) != v) snprintf(s, sizeof s, "%.17g", v);
-    puts_(b, s);
+    sb_puts(b, s);
 }
-static void put_csv_text(Buf *b, const char *s) {
-    if (!strpbrk(s, ",\"\r\n")) { puts_(b, s); return; }
-    put(b, "\"", 1);
+static void put_csv_text(StrBuf *b, const char *s) {
+    if (!strpbrk(s, ",\"\r\n")) { sb_puts(b, s); return; }
+    sb_put(b, "\"", 1);
     for (const char *c = s; *c; c++) {
-        put(b, c, 1);
-        if (*c == '"') put(b, "\"", 1);  // a quote is doubled
+        sb_put(b, c, 1);
+        if (*c == '"') sb_put(b, "\"", 1);  // a quote is doubled
     }
-    put(b, "\"", 1);
+    sb_put(b, "\"", 1);
 }
-static void put_json_text(Buf *b, const char *s) {
-    put(b, "\"", 1);
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        char e[8];
-        if (*c == '"' || *c == '\\') { e[0] = '\\'; e[1] = (char)*c; put(b, e, 2); }
-        else if (*c == '\n') puts_(b, "\\n");
-        else if (*c == '\t') puts_(b, "\\t");
-        else if (*c == '\r') puts_(b, "\\r");
-        else if (*c < 0x20) { snprintf(e, sizeof e, "\\u%04x", *c); puts_(b, e); }
-        else put(b, (const char *)c, 1);
-    }
-    put(b, "\"", 1);
-}
-static void put_cell(Buf *b, sqlite3_stmt *st, int i, int json) {
+static void put_cell(StrBuf *b, sqlite3_stmt *st, int i, int json) {
     switch (sqlite3_column_type(st, i)) {
-    case SQLITE_NULL: puts_(b, json ? "null" : ""); break;
+    case SQLITE_NULL: sb_puts(b, json ? "null" : ""); break;
     case SQLITE_INTEGER: {
         char s[32];
         snprintf(s, sizeof s, "%lld", (long long)sqlite3_column_int64(st, i));
-        puts_(b, s);
+        sb_puts(b, s);
         break;
     }
     case SQLITE_FLOAT: put_real(b, sqlite3_column_double(st, i), json); break;
     default: {
         const char *t = (const char *)sqlite3_column_text(st, i);
-        if (json) put_json_text(b, t ? t : ""); else put_csv_text(b, t ? t : "");
+        if (json) sb_json_string(b, t ? t : ""); else put_csv_text(b, t ? t : "");
     }
     }
 }
 
 // Appends every row of sql as CSV (json = 0) or as a JSON array of objects (json = 1).
-static int put_table(Registry *r, Buf *b, const char *sql, int json) {
+static int put_table(Registry *r, StrBuf *b, const char *sql, int json) {
     sqlite3_stmt *st = prep(r, sql);
     if (!st) return -1;
     int nc = sqlite3_column_count(st), rc, rows = 0;
     if (!json) {
         for (int i = 0; i < nc; i++) {
-            if (i) put(b, ",", 1);
+            if (i) sb_put(b, ",", 1);
             put_csv_text(b, sqlite3_column_name(st, i));
         }
-        put(b, "\n", 1);
+        sb_put(b, "\n", 1);
     } else {
-        put(b, "[", 1);
+        sb_put(b, "[", 1);
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (json) puts_(b, rows ? ",\n    {" : "\n    {");
+        if (json) sb_puts(b, rows ? ",\n    {" : "\n    {");
         for (int i = 0; i < nc; i++) {
-            if (i) put(b, ",", 1);
-            if (json) { put_json_text(b, sqlite3_column_name(st, i)); put(b, ":", 1); }
+            if (i) sb_put(b, ",", 1);
+            if (json) { sb_json_string(b, sqlite3_column_name(st, i)); sb_put(b, ":", 1); }
             put_cell(b, st, i, json);
         }
-        puts_(b, json ? "}" : "\n");
+        sb_puts(b, json ? "}" : "\n");
         rows++;
     }
-    if (json) puts_(b, rows ? "\n  ]" : "]");
+    if (json) sb_puts(b, rows ? "\n  ]" : "]");
     if (rc != SQLITE_DONE) { fail(r, "export"); sqlite3_finalize(st); return -1; }
     sqlite3_finalize(st);
     return 0;
@@ -820,7 +789,7 @@ int reg_export_csv(Registry *r, const char *dir) {
                                   "evaluations.csv", "positions.csv"};
     const char *sqls[] = {SQL_RUNS, SQL_CKPT, SQL_LOSS, SQL_EVAL, SQL_POS};
     if (make_dir(dir)) return -1;
-    Buf b[5] = {{0}};
+    StrBuf b[5] = {{0}};
     int rc = exec(r, "BEGIN", "begin read");  // one snapshot for every file
     for (int i = 0; i < 5 && !rc; i++) rc = put_table(r, &b[i], sqls[i], 0);
     sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
@@ -834,7 +803,7 @@ int reg_export_csv(Registry *r, const char *dir) {
 }
 
 // Each evaluation with its metrics keyed by name and its per-position accuracies.
-static int put_evals(Registry *r, Buf *b) {
+static int put_evals(Registry *r, StrBuf *b) {
     sqlite3_stmt *ev = prep(r, "SELECT e.id, e.point, e.step, e.task, e.n_items FROM evaluations e"
                                " JOIN runs r ON r.point = e.point ORDER BY " RUN_ORDER
                                ", e.step, e.task");
@@ -843,47 +812,47 @@ static int put_evals(Registry *r, Buf *b) {
     sqlite3_stmt *ps = mv ? prep(r, "SELECT acc, acc_tf FROM positions WHERE eval_id = ?1"
                                     " ORDER BY pos") : NULL;
     int rc = ps ? 0 : -1, erc = SQLITE_DONE, rows = 0;
-    puts_(b, "[");
+    sb_puts(b, "[");
     while (!rc && (erc = sqlite3_step(ev)) == SQLITE_ROW) {
-        puts_(b, rows++ ? ",\n    {\"point\":" : "\n    {\"point\":");
+        sb_puts(b, rows++ ? ",\n    {\"point\":" : "\n    {\"point\":");
         put_cell(b, ev, 1, 1);
-        puts_(b, ",\"step\":");
+        sb_puts(b, ",\"step\":");
         put_cell(b, ev, 2, 1);
-        puts_(b, ",\"task\":");
+        sb_puts(b, ",\"task\":");
         put_cell(b, ev, 3, 1);
-        puts_(b, ",\"n_items\":");
+        sb_puts(b, ",\"n_items\":");
         put_cell(b, ev, 4, 1);
-        puts_(b, ",\"metrics\":{");
+        sb_puts(b, ",\"metrics\":{");
         sqlite3_bind_int64(mv, 1, sqlite3_column_int64(ev, 0));
         int k = 0, src;
         while ((src = sqlite3_step(mv)) == SQLITE_ROW) {
-            if (k++) put(b, ",", 1);
+            if (k++) sb_put(b, ",", 1);
             put_cell(b, mv, 0, 1);
             static const char *keys[] = {":{\"value\":", ",\"stderr\":", ",\"lo\":", ",\"hi\":"};
-            for (int j = 0; j < 4; j++) { puts_(b, keys[j]); put_cell(b, mv, j + 1, 1); }
-            put(b, "}", 1);
+            for (int j = 0; j < 4; j++) { sb_puts(b, keys[j]); put_cell(b, mv, j + 1, 1); }
+            sb_put(b, "}", 1);
         }
         sqlite3_reset(mv);
         if (src != SQLITE_DONE) { rc = fail(r, "export metric values"); break; }
-        Buf acc = {0}, tf = {0};
+        StrBuf acc = {0}, tf = {0};
         sqlite3_bind_int64(ps, 1, sqlite3_column_int64(ev, 0));
         for (k = 0; (src = sqlite3_step(ps)) == SQLITE_ROW; k++) {
-            if (k) { put(&acc, ",", 1); put(&tf, ",", 1); }
+            if (k) { sb_put(&acc, ",", 1); sb_put(&tf, ",", 1); }
             put_cell(&acc, ps, 0, 1);
             put_cell(&tf, ps, 1, 1);
         }
         sqlite3_reset(ps);
-        puts_(b, "},\"pos_acc\":[");
-        if (acc.n) put(b, acc.p, acc.n);
-        puts_(b, "],\"pos_acc_tf\":[");
-        if (tf.n) put(b, tf.p, tf.n);
-        puts_(b, "]}");
+        sb_puts(b, "},\"pos_acc\":[");
+        if (acc.n) sb_put(b, acc.p, acc.n);
+        sb_puts(b, "],\"pos_acc_tf\":[");
+        if (tf.n) sb_put(b, tf.p, tf.n);
+        sb_puts(b, "]}");
         free(acc.p);
         free(tf.p);
         if (src != SQLITE_DONE) rc = fail(r, "export positions");
     }
     if (!rc && erc != SQLITE_DONE) rc = fail(r, "export evaluations");
-    puts_(b, rows ? "\n  ]" : "]");
+    sb_puts(b, rows ? "\n  ]" : "]");
     sqlite3_finalize(ev);
     sqlite3_finalize(mv);
     sqlite3_finalize(ps);
@@ -891,17 +860,17 @@ static int put_evals(Registry *r, Buf *b) {
 }
 
 int reg_export_json(Registry *r, const char *path) {
-    Buf b = {0};
+    StrBuf b = {0};
     char head[64];
     snprintf(head, sizeof head, "{\n  \"schema_version\": %d,\n  \"runs\": ", REG_SCHEMA_VERSION);
-    puts_(&b, head);
+    sb_puts(&b, head);
     int rc = exec(r, "BEGIN", "begin read");
     if (!rc) rc = put_table(r, &b, SQL_RUNS, 1);
-    if (!rc) { puts_(&b, ",\n  \"checkpoints\": "); rc = put_table(r, &b, SQL_CKPT, 1); }
-    if (!rc) { puts_(&b, ",\n  \"losses\": "); rc = put_table(r, &b, SQL_LOSS, 1); }
-    if (!rc) { puts_(&b, ",\n  \"evaluations\": "); rc = put_evals(r, &b); }
+    if (!rc) { sb_puts(&b, ",\n  \"checkpoints\": "); rc = put_table(r, &b, SQL_CKPT, 1); }
+    if (!rc) { sb_puts(&b, ",\n  \"losses\": "); rc = put_table(r, &b, SQL_LOSS, 1); }
+    if (!rc) { sb_puts(&b, ",\n  \"evaluations\": "); rc = put_evals(r, &b); }
     sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
-    puts_(&b, "\n}\n");
+    sb_puts(&b, "\n}\n");
     if (!rc) rc = write_file_atomic(path, b.p, b.n);
     free(b.p);
     return rc;

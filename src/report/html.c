@@ -7,52 +7,26 @@
 #include "core/core.h"
 #include "report/report.h"
 
-typedef struct { char *p; size_t len, cap; } Str;
-
 struct ReportHtml {
-    Str body;     // everything after the table of contents
-    Str toc;      // <li> entries, one per h2
+    StrBuf body;     // everything after the table of contents
+    StrBuf toc;      // <li> entries, one per h2
     char *title;
     int nsec, nfig;
 };
 
-static void put(Str *s, const char *t, size_t n) {
-    if (s->len + n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 4096;
-        while (cap < s->len + n + 1) cap *= 2;
-        char *q = realloc(s->p, cap);
-        if (!q) { fprintf(stderr, "out of memory\n"); abort(); }
-        s->p = q, s->cap = cap;
-    }
-    memcpy(s->p + s->len, t, n);
-    s->len += n;
-    s->p[s->len] = 0;
-}
-static void puts_(Str *s, const char *t) { put(s, t, strlen(t)); }
-
-static void putf(Str *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void putf(Str *s, const char *fmt, ...) {
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof buf) put(s, buf, (size_t)n);
-}
-
 // Text and attribute values: & < > " ' as entities; control characters other than tab and
 // newline (not allowed in HTML) dropped; everything else, UTF-8 included, as is.
-static void esc(Str *s, const char *t) {
+static void esc(StrBuf *s, const char *t) {
     for (const unsigned char *p = (const unsigned char *)(t ? t : ""); *p; p++) {
         switch (*p) {
-        case '&': puts_(s, "&amp;"); break;
-        case '<': puts_(s, "&lt;"); break;
-        case '>': puts_(s, "&gt;"); break;
-        case '"': puts_(s, "&quot;"); break;
-        case '\'': puts_(s, "&#39;"); break;
+        case '&': sb_puts(s, "&amp;"); break;
+        case '<': sb_puts(s, "&lt;"); break;
+        case '>': sb_puts(s, "&gt;"); break;
+        case '"': sb_puts(s, "&quot;"); break;
+        case '\'': sb_puts(s, "&#39;"); break;
         default:
             if ((*p < 0x20 && *p != '\t' && *p != '\n') || *p == 0x7f) break;
-            put(s, (const char *)p, 1);
+            sb_put(s, (const char *)p, 1);
         }
     }
 }
@@ -94,12 +68,12 @@ ReportHtml *html_begin(const char *title) {
 void html_h2(ReportHtml *h, const char *title) {
     if (!h) return;
     h->nsec++;
-    putf(&h->body, "<h2 id=\"s%d\">", h->nsec);
+    sb_printf(&h->body, "<h2 id=\"s%d\">", h->nsec);
     esc(&h->body, title);
-    puts_(&h->body, "</h2>\n");
-    putf(&h->toc, "<li><a href=\"#s%d\">", h->nsec);
+    sb_puts(&h->body, "</h2>\n");
+    sb_printf(&h->toc, "<li><a href=\"#s%d\">", h->nsec);
     esc(&h->toc, title);
-    puts_(&h->toc, "</a></li>\n");
+    sb_puts(&h->toc, "</a></li>\n");
 }
 
 void html_p(ReportHtml *h, const char *fmt, ...) {
@@ -113,9 +87,9 @@ void html_p(ReportHtml *h, const char *fmt, ...) {
     char *buf = xmalloc((size_t)n + 1);
     vsnprintf(buf, (size_t)n + 1, fmt, ap2);
     va_end(ap2);
-    puts_(&h->body, "<p>");
+    sb_puts(&h->body, "<p>");
     esc(&h->body, buf);
-    puts_(&h->body, "</p>\n");
+    sb_puts(&h->body, "</p>\n");
     free(buf);
 }
 
@@ -127,14 +101,14 @@ static int ends_with(const char *s, const char *suf) {
 void html_figure(ReportHtml *h, const char *png_name, const char *caption) {
     if (!h || !png_name) return;
     h->nfig++;
-    Str *b = &h->body;
-    puts_(b, "<figure>\n<a href=\"");
+    StrBuf *b = &h->body;
+    sb_puts(b, "<figure>\n<a href=\"");
     esc(b, png_name);
-    puts_(b, "\"><img src=\"");
+    sb_puts(b, "\"><img src=\"");
     esc(b, png_name);
-    puts_(b, "\" alt=\"");
+    sb_puts(b, "\" alt=\"");
     esc(b, caption && *caption ? caption : png_name);
-    putf(b, "\"></a>\n<figcaption><b>Figure %d.</b> ", h->nfig);
+    sb_printf(b, "\"></a>\n<figcaption><b>Figure %d.</b> ", h->nfig);
     esc(b, caption);
     if (ends_with(png_name, ".png")) {
         size_t stem = strlen(png_name) - 4;
@@ -143,16 +117,16 @@ void html_figure(ReportHtml *h, const char *png_name, const char *caption) {
         s[stem] = 0;
         static const char *ext[3][2] = {{".svg", "SVG"}, {".gp", "gnuplot script"},
                                         {".dat", "data"}};
-        puts_(b, " <span class=\"files\">[");
+        sb_puts(b, " <span class=\"files\">[");
         for (int i = 0; i < 3; i++) {
-            puts_(b, i ? " · <a href=\"" : "<a href=\"");
+            sb_puts(b, i ? " · <a href=\"" : "<a href=\"");
             esc(b, s);
-            putf(b, "%s\">%s</a>", ext[i][0], ext[i][1]);
+            sb_printf(b, "%s\">%s</a>", ext[i][0], ext[i][1]);
         }
-        puts_(b, "]</span>");
+        sb_puts(b, "]</span>");
         free(s);
     }
-    puts_(b, "</figcaption>\n</figure>\n");
+    sb_puts(b, "</figcaption>\n</figure>\n");
 }
 
 void html_figure_of(ReportHtml *h, const Figure *f) {
@@ -183,52 +157,52 @@ static int numeric(const char *c) {
 void html_table(ReportHtml *h, const char *const *header, int ncols, const char *const *cells,
                 int nrows) {
     if (!h || ncols <= 0 || nrows < 0) return;
-    Str *b = &h->body;
-    puts_(b, "<div class=\"tbl\"><table>\n");
+    StrBuf *b = &h->body;
+    sb_puts(b, "<div class=\"tbl\"><table>\n");
     if (header) {
-        puts_(b, "<thead><tr>");
+        sb_puts(b, "<thead><tr>");
         for (int j = 0; j < ncols; j++) {
-            puts_(b, "<th>");
+            sb_puts(b, "<th>");
             esc(b, header[j]);
-            puts_(b, "</th>");
+            sb_puts(b, "</th>");
         }
-        puts_(b, "</tr></thead>\n");
+        sb_puts(b, "</tr></thead>\n");
     }
-    puts_(b, "<tbody>\n");
+    sb_puts(b, "<tbody>\n");
     for (int i = 0; i < nrows && cells; i++) {
-        puts_(b, "<tr>");
+        sb_puts(b, "<tr>");
         for (int j = 0; j < ncols; j++) {
             const char *c = cells[(size_t)i * ncols + j];
-            puts_(b, numeric(c) ? "<td class=\"num\">" : "<td>");
+            sb_puts(b, numeric(c) ? "<td class=\"num\">" : "<td>");
             esc(b, c);
-            puts_(b, "</td>");
+            sb_puts(b, "</td>");
         }
-        puts_(b, "</tr>\n");
+        sb_puts(b, "</tr>\n");
     }
-    puts_(b, "</tbody></table></div>\n");
+    sb_puts(b, "</tbody></table></div>\n");
 }
 
 int html_end(ReportHtml *h, const char *path) {
     if (!h) return em_error("report: html_end: no report (html_begin not called?)");
-    Str page = {0};
-    puts_(&page, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    StrBuf page = {0};
+    sb_puts(&page, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                  "<meta name=\"generator\" content=\"emergent " EMERGENT_VERSION "\">\n<title>");
     esc(&page, h->title);
-    puts_(&page, "</title>\n<style>\n");
-    puts_(&page, CSS);
-    puts_(&page, "</style>\n</head>\n<body>\n<h1>");
+    sb_puts(&page, "</title>\n<style>\n");
+    sb_puts(&page, CSS);
+    sb_puts(&page, "</style>\n</head>\n<body>\n<h1>");
     esc(&page, h->title);
-    puts_(&page, "</h1>\n");
+    sb_puts(&page, "</h1>\n");
     if (h->nsec > 1) {
-        puts_(&page, "<nav><b>Contents</b>\n<ol>\n");
-        if (h->toc.p) puts_(&page, h->toc.p);
-        puts_(&page, "</ol></nav>\n");
+        sb_puts(&page, "<nav><b>Contents</b>\n<ol>\n");
+        if (h->toc.p) sb_puts(&page, h->toc.p);
+        sb_puts(&page, "</ol></nav>\n");
     }
-    if (h->body.p) puts_(&page, h->body.p);
-    puts_(&page, "<footer>Made by emergent " EMERGENT_VERSION ". Click a figure to open it at full "
+    if (h->body.p) sb_puts(&page, h->body.p);
+    sb_puts(&page, "<footer>Made by emergent " EMERGENT_VERSION ". Click a figure to open it at full "
                  "size.</footer>\n</body>\n</html>\n");
-    int rc = path ? write_file_atomic(path, page.p, page.len)
+    int rc = path ? write_file_atomic(path, page.p, page.n)
                   : em_error("report: html_end: no output path");
     free(page.p);
     free(h->body.p);

@@ -17,45 +17,34 @@ int w2v_path_is_binary(const char *path) {
     return n >= 4 && !strcmp(path + n - 4, ".bin");
 }
 
-typedef struct { char *buf; size_t len, cap; } Buf;
-static void buf_put(Buf *b, const void *p, size_t n) {
-    if (b->len + n > b->cap) {
-        while (b->len + n > b->cap) b->cap = b->cap ? b->cap * 2 : 1 << 16;
-        b->buf = realloc(b->buf, b->cap);
-        if (!b->buf) { fprintf(stderr, "out of memory\n"); abort(); }
-    }
-    memcpy(b->buf + b->len, p, n);
-    b->len += n;
-}
-
 int w2v_save(const W2VModel *m, const char *path, int binary) {
     for (int i = 0; i < m->V; i++)
         if (!m->words[i][0] || strpbrk(m->words[i], " \t\n\r"))
             return em_error("%s: word %d ('%s') is empty or holds whitespace: not writable", path, i, m->words[i]);
     AtomicFile af;
     if (atomic_open(&af, path)) return -1;
-    Buf b = {0};
+    StrBuf b = {0};
     char tmp[64];
     int n = snprintf(tmp, sizeof tmp, "%d %d\n", m->V, m->dim);
-    buf_put(&b, tmp, n);
+    sb_put(&b, tmp, n);
     int rc = 0;
     for (int i = 0; i < m->V && !rc; i++) {
-        buf_put(&b, m->words[i], strlen(m->words[i]));
+        sb_put(&b, m->words[i], strlen(m->words[i]));
         const float *v = m->vec + (size_t)i * m->dim;
         if (binary) {
-            buf_put(&b, " ", 1);
-            buf_put(&b, v, (size_t)m->dim * sizeof(float));
+            sb_put(&b, " ", 1);
+            sb_put(&b, v, (size_t)m->dim * sizeof(float));
         } else {
             for (int k = 0; k < m->dim; k++) {
                 n = snprintf(tmp, sizeof tmp, " %.9g", v[k]);
-                buf_put(&b, tmp, n);
+                sb_put(&b, tmp, n);
             }
         }
-        buf_put(&b, "\n", 1);
-        if (b.len > (1 << 22)) { rc = atomic_write(&af, b.buf, b.len); b.len = 0; }
+        sb_put(&b, "\n", 1);
+        if (b.n > (1 << 22)) { rc = atomic_write(&af, b.p, b.n); b.n = 0; }
     }
-    if (!rc && b.len) rc = atomic_write(&af, b.buf, b.len);
-    free(b.buf);
+    if (!rc && b.n) rc = atomic_write(&af, b.p, b.n);
+    free(b.p);
     if (rc) { atomic_abort(&af); return -1; }
     return atomic_commit(&af);
 }
