@@ -20,8 +20,9 @@ static cJSON *array(const double *v, int n) {
 
 static int write_json(const char *path, cJSON *root) {
     char *s = cJSON_Print(root);
+    if (!s) return em_error("%s: cannot format the results (out of memory)", path);
     size_t n = strlen(s);
-    s = realloc(s, n + 2);
+    s = xrealloc(s, n + 2);
     s[n] = '\n';
     s[n + 1] = 0;
     int rc = write_file_atomic(path, s, n + 1);

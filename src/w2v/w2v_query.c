@@ -100,7 +100,7 @@ int w2v_eval_questions(const W2VModel *m, const char *path, int restrict_n, int 
                               tok[0], nt > 1 ? " ..." : "");
                 break;
             }
-            if (r->n_sec == cap_s) r->sec = realloc(r->sec, (cap_s *= 2) * sizeof(W2VSection));
+            if (r->n_sec == cap_s) r->sec = xrealloc(r->sec, (cap_s *= 2) * sizeof(W2VSection));
             W2VSection *s = &r->sec[r->n_sec++];
             memset(s, 0, sizeof *s);
             snprintf(s->name, sizeof s->name, "%s", name);
@@ -128,7 +128,7 @@ int w2v_eval_questions(const W2VModel *m, const char *path, int restrict_n, int 
         }
         if (!found) continue;
         s->seen++;
-        if (nq == cap_q) qs = realloc(qs, (cap_q *= 2) * sizeof(Question));
+        if (nq == cap_q) qs = xrealloc(qs, (cap_q *= 2) * sizeof(Question));
         qs[nq++] = q;
     }
     free(text);

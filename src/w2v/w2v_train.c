@@ -90,9 +90,8 @@ static int counter_add(Counter *c, const char *w) {
     }
     if (m->V == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 1024;
-        m->words = realloc(m->words, c->cap * sizeof(char *));
-        m->counts = realloc(m->counts, c->cap * sizeof(int64_t));
-        if (!m->words || !m->counts) { fprintf(stderr, "out of memory\n"); abort(); }
+        m->words = xrealloc(m->words, c->cap * sizeof(char *));
+        m->counts = xrealloc(m->counts, c->cap * sizeof(int64_t));
     }
     m->words[m->V] = strdup(w);
     m->counts[m->V] = 1;
@@ -267,7 +266,7 @@ int w2v_train_text(const char *text, size_t len, const char *name, const W2VConf
     size_t cap = 1 << 16, n = 0;
     int *tok = xmalloc(cap * sizeof(int));
     while (next_word(&rd, w)) {
-        if (n == cap) tok = realloc(tok, (cap *= 2) * sizeof(int));
+        if (n == cap) tok = xrealloc(tok, (cap *= 2) * sizeof(int));
         if (!tok) { fprintf(stderr, "out of memory\n"); abort(); }
         tok[n++] = counter_add(&cnt, w);
     }
