@@ -83,8 +83,8 @@ static void test_greedy_and_determinism(void) {
     rng_seed(&r1, 5);
     rng_seed(&r2, 5);
     // 37 new tokens run past block_size (8): the window rebuild must hold up
-    int n1 = generate(&m, prompt, 3, 37, &sc, &r1, a, NULL, NULL);
-    int n2 = generate(&m, prompt, 3, 37, &sc, &r2, b, NULL, NULL);
+    int n1 = gpt_generate(&m, prompt, 3, 37, &sc, &r1, a, NULL, NULL);
+    int n2 = gpt_generate(&m, prompt, 3, 37, &sc, &r2, b, NULL, NULL);
     CHECK(n1 == 40 && n2 == 40, "lengths %d %d", n1, n2);
     CHECK(memcmp(a, b, sizeof a) == 0, "same seed, different samples");
     int inrange = 1;
@@ -92,7 +92,7 @@ static void test_greedy_and_determinism(void) {
     CHECK(inrange, "token out of range");
     // greedy = argmax of the full forward at each step (within the window)
     SampleConfig greedy = {.temperature = 0.0f};
-    generate(&m, prompt, 3, 5, &greedy, &r1, g, NULL, NULL);
+    gpt_generate(&m, prompt, 3, 5, &greedy, &r1, g, NULL, NULL);
     gpt_alloc_acts(&m, 1, 8);
     int ok = 1;
     for (int t = 3; t < 8; t++) {
@@ -112,13 +112,13 @@ static void test_top_k_top_p(void) {
     rng_seed(&r, 1);
     int counts[6] = {0};
     SampleConfig k2 = {.temperature = 1.0f, .top_k = 2, .top_p = 1.0f};
-    for (int i = 0; i < 2000; i++) counts[sample_token(logits, 6, &k2, &r, scratch)]++;
+    for (int i = 0; i < 2000; i++) counts[gpt_sample_token(logits, 6, &k2, &r, scratch)]++;
     CHECK(counts[0] > 0 && counts[4] > 0, "top-2 never drew the two best");
     CHECK(counts[1] + counts[2] + counts[3] + counts[5] == 0, "top-2 drew outside the top 2");
     // top-p 0.5: token 0 holds ~0.38 of the mass, token 4 ~0.34: both needed, no more
     memset(counts, 0, sizeof counts);
     SampleConfig p5 = {.temperature = 1.0f, .top_k = 0, .top_p = 0.5f};
-    for (int i = 0; i < 2000; i++) counts[sample_token(logits, 6, &p5, &r, scratch)]++;
+    for (int i = 0; i < 2000; i++) counts[gpt_sample_token(logits, 6, &p5, &r, scratch)]++;
     CHECK(counts[0] > 0 && counts[4] > 0 && counts[1] + counts[2] + counts[3] + counts[5] == 0,
           "top-p 0.5 counts %d %d %d %d %d %d", counts[0], counts[1], counts[2], counts[3],
           counts[4], counts[5]);
@@ -126,7 +126,7 @@ static void test_top_k_top_p(void) {
     memset(counts, 0, sizeof counts);
     SampleConfig all = {.temperature = 1.0f, .top_k = 0, .top_p = 1.0f};
     int n = 20000;
-    for (int i = 0; i < n; i++) counts[sample_token(logits, 6, &all, &r, scratch)]++;
+    for (int i = 0; i < n; i++) counts[gpt_sample_token(logits, 6, &all, &r, scratch)]++;
     double z = 0;
     for (int i = 0; i < 6; i++) z += exp(logits[i]);
     double worst = 0;
@@ -136,7 +136,7 @@ static void test_top_k_top_p(void) {
     }
     CHECK(worst < 5.0, "sampling frequencies off by %.1f standard deviations", worst);
     SampleConfig g = {.temperature = 0.0f};
-    CHECK(sample_token(logits, 6, &g, &r, scratch) == 0, "greedy must pick the argmax");
+    CHECK(gpt_sample_token(logits, 6, &g, &r, scratch) == 0, "greedy must pick the argmax");
 }
 
 int main(void) {

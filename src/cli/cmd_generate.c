@@ -53,7 +53,7 @@ int cmd_generate(int argc, char **argv) {
     int *out = xmalloc((n + max_new) * sizeof(int));
     fputs(prompt, stdout);
     double t0 = now_sec();
-    generate(&m, ids, (int)n, max_new, &sc, &r, out, emit, &tok);
+    gpt_generate(&m, ids, (int)n, max_new, &sc, &r, out, emit, &tok);
     double dt = now_sec() - t0;
     printf("\n");
     fprintf(stderr, "[%d tokens in %.2fs: %.1f tok/s]\n", max_new, dt, dt > 0 ? max_new / dt : 0);

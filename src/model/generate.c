@@ -123,7 +123,7 @@ static int cmp_desc(const void *a, const void *b) {
     return (x < y) - (x > y);
 }
 
-int sample_token(const float *logits, int V, const SampleConfig *cfg, Rng *r, float *scratch) {
+int gpt_sample_token(const float *logits, int V, const SampleConfig *cfg, Rng *r, float *scratch) {
     int best = 0;
     for (int i = 1; i < V; i++) if (logits[i] > logits[best]) best = i;
     if (cfg->temperature <= 0.0f) return best;
@@ -166,7 +166,7 @@ int sample_token(const float *logits, int V, const SampleConfig *cfg, Rng *r, fl
     return last;
 }
 
-int generate(const GPT *m, const int *prompt, int n_prompt, int max_new,
+int gpt_generate(const GPT *m, const int *prompt, int n_prompt, int max_new,
              const SampleConfig *cfg, Rng *r, int *out, void (*emit)(int, void *), void *ctx) {
     int maxT = m->cfg.block_size, V = m->cfg.vocab_size, n = n_prompt;
     memcpy(out, prompt, n_prompt * sizeof(int));
@@ -177,7 +177,7 @@ int generate(const GPT *m, const int *prompt, int n_prompt, int max_new,
     int start = n > maxT ? n - maxT : 0;
     for (int i = start; i < n; i++) kv_step(&kv, out[i]);
     for (int j = 0; j < max_new; j++) {
-        int tok = sample_token(kv.logits, V, cfg, r, scratch);
+        int tok = gpt_sample_token(kv.logits, V, cfg, r, scratch);
         out[n++] = tok;
         if (emit) emit(tok, ctx);
         if (j == max_new - 1) break;

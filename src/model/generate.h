@@ -37,12 +37,12 @@ typedef struct {
 } SampleConfig;
 
 // Draws a token from logits (V) under cfg; scratch holds 2V floats.
-int sample_token(const float *logits, int V, const SampleConfig *cfg, Rng *r, float *scratch);
+int gpt_sample_token(const float *logits, int V, const SampleConfig *cfg, Rng *r, float *scratch);
 
 // Continues `prompt` by max_new tokens into out (n_prompt + max_new ids); calls emit
 // for each new token (may be NULL). Past block_size, the cache is rebuilt from the
 // last block_size/2 tokens. Returns the number of ids in out.
-int generate(const GPT *m, const int *prompt, int n_prompt, int max_new,
+int gpt_generate(const GPT *m, const int *prompt, int n_prompt, int max_new,
              const SampleConfig *cfg, Rng *r, int *out, void (*emit)(int, void *), void *ctx);
 
 #endif
