@@ -28,13 +28,7 @@ int heads_patterns(GPT *m, const int *ids, int T, float *att) {
             return em_error("attention: token %d at position %d is outside 0..%d", ids[t], t, V - 1);
     if (gpt_alloc_acts(m, 1, T)) return -1;
     HeadsCtx ctx = {att, m->cfg.n_head};
-    GPTHook old = m->hook;
-    void *old_ctx = m->hook_ctx;
-    m->hook = record_pattern;
-    m->hook_ctx = &ctx;
-    gpt_forward(m, ids, NULL, 1, T);
-    m->hook = old;
-    m->hook_ctx = old_ctx;
+    gpt_forward_hooked(m, record_pattern, &ctx, ids, NULL, 1, T);
     return 0;
 }
 

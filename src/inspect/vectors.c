@@ -55,13 +55,7 @@ int vec_hidden_states(GPT *m, const int *ids, size_t n, size_t pos, float *out) 
     T -= start;
     if (gpt_alloc_acts(m, 1, (int)T)) return -1;
     HsCtx x = {.T = (int)T, .C = m->cfg.n_embd, .out = out};
-    GPTHook old = m->hook;
-    void *old_ctx = m->hook_ctx;
-    m->hook = hs_hook;
-    m->hook_ctx = &x;
-    gpt_forward(m, ids + start, NULL, 1, (int)T);
-    m->hook = old;
-    m->hook_ctx = old_ctx;
+    gpt_forward_hooked(m, hs_hook, &x, ids + start, NULL, 1, (int)T);
     return 0;
 }
 
