@@ -119,3 +119,27 @@ int heads_scores_prompt(GPT *m, const int *ids, int T, double *scores) {
     free(att);
     return rc;
 }
+
+int inspect_attention(GPT *m, const int *ids, int T, int n_rep, int samples, uint64_t seed,
+                      InspectAttention *r) {
+    const int L = m->cfg.n_layer, NH = m->cfg.n_head;
+    size_t LH = (size_t)L * NH;
+    memset(r, 0, sizeof *r);
+    r->L = L; r->NH = NH; r->T = ids ? T : 0;
+    r->scores = xmalloc(sizeof(double) * HS_NUM * LH);
+    if (ids) {
+        r->att = xmalloc(sizeof(float) * LH * T * T);
+        r->prompt_scores = xmalloc(sizeof(double) * HS_NUM * LH);
+        if (heads_patterns(m, ids, T, r->att) || heads_scores_prompt(m, ids, T, r->prompt_scores)) {
+            inspect_attention_free(r);
+            return -1;
+        }
+    }
+    if (heads_scores_random(m, n_rep, samples, seed, r->scores)) { inspect_attention_free(r); return -1; }
+    return 0;
+}
+
+void inspect_attention_free(InspectAttention *r) {
+    free(r->att); free(r->prompt_scores); free(r->scores);
+    memset(r, 0, sizeof *r);
+}
