@@ -167,10 +167,65 @@ static void test_patterns_and_random_scores(void) {
     gpt_free(&m);
 }
 
+// gpt_unembed is the model's own head: on the last block's output it gives gpt_forward's
+// logits, bit for bit for a block of the same N (the same kernels) and for one vector of a
+// one-token forward; one vector of a longer block goes through gemv instead of the GEMM
+// and agrees to rounding.
+static void test_unembed_matches_forward(void) {
+    GPT m;
+    make_model(&m);
+    const int T = 9, V = m.cfg.vocab_size, C = m.cfg.n_embd, L = m.cfg.n_layer;
+    int ids[9] = {2, 7, 1, 8, 2, 8, 1, 8, 2};
+    CHECK(gpt_alloc_acts(&m, 1, T) == 0, "%s", em_errmsg());
+    gpt_forward(&m, ids, NULL, 1, T);
+    const float *xL = m.a.res3 + (size_t)(L - 1) * T * C;   // (T, C), the last block's output
+    float *lg = malloc(sizeof(float) * T * V), *one = malloc(sizeof(float) * V);
+    gpt_unembed(&m, xL, T, lg);
+    CHECK(memcmp(lg + (size_t)(T - 1) * V, m.a.logits + (size_t)(T - 1) * V, sizeof(float) * V) == 0,
+          "unembedding the (T, C) block: the last position's logits differ from gpt_forward's");
+    CHECK(memcmp(lg, m.a.logits, sizeof(float) * T * V) == 0, "unembedding the block: some position differs");
+    gpt_unembed(&m, xL + (size_t)(T - 1) * C, 1, one);
+    double worst = 0;
+    for (int v = 0; v < V; v++) {
+        double d = fabs((double)one[v] - m.a.logits[(size_t)(T - 1) * V + v]);
+        if (d > worst) worst = d;
+    }
+    CHECK(worst < 1e-4, "one vector: logits off by %g", worst);
+    gpt_forward(&m, ids, NULL, 1, 1);
+    gpt_unembed(&m, m.a.res3 + (size_t)(L - 1) * C, 1, one);
+    CHECK(memcmp(one, m.a.logits, sizeof(float) * V) == 0, "one token: the logits differ from gpt_forward's");
+    free(lg); free(one);
+    gpt_free(&m);
+}
+
+// gpt_forward_hooked runs the hook it is given and puts back the one installed before.
+static int count_calls(int hook, int layer, float *act, int B, int T, void *ctx) {
+    (*(int *)ctx)++;
+    return 0;
+}
+static void test_forward_hooked_restores(void) {
+    GPT m;
+    make_model(&m);
+    int ids[4] = {1, 2, 3, 4}, outer = 0, inner = 0;
+    CHECK(gpt_alloc_acts(&m, 1, 4) == 0, "%s", em_errmsg());
+    m.hook = count_calls;
+    m.hook_ctx = &outer;
+    gpt_forward_hooked(&m, count_calls, &inner, ids, NULL, 1, 4);
+    CHECK(inner == HOOK_NUM * m.cfg.n_layer && outer == 0, "inner %d, outer %d calls", inner, outer);
+    CHECK(m.hook == count_calls && m.hook_ctx == &outer, "the previous hook was not restored");
+    gpt_forward_hooked(&m, NULL, NULL, ids, NULL, 1, 4);
+    CHECK(outer == 0 && m.hook_ctx == &outer, "a NULL hook ran the installed one");
+    gpt_forward(&m, ids, NULL, 1, 4);
+    CHECK(outer == HOOK_NUM * m.cfg.n_layer, "outer %d calls", outer);
+    gpt_free(&m);
+}
+
 int main(void) {
     RUN(test_topk_and_rank);
     RUN(test_scores_on_synthetic_patterns);
     RUN(test_lens_last_layer_is_the_output);
     RUN(test_patterns_and_random_scores);
+    RUN(test_unembed_matches_forward);
+    RUN(test_forward_hooked_restores);
     return test_summary();
 }

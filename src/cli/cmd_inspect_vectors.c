@@ -7,6 +7,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/inspect_cli.h"
 #include "core/core.h"
 #include "inspect/neurons.h"
 #include "inspect/vectors.h"
@@ -59,12 +60,38 @@ static void print_context(const Tokenizer *tok, const int *ids, size_t n, const 
     free(b); free(t); free(a);
 }
 
-static int print_json(cJSON *root) {
-    char *s = cJSON_Print(root);
-    printf("%s\n", s);
-    free(s);
-    cJSON_Delete(root);
-    return 0;
+
+static void print_neurons(const GPT *m, const Tokenizer *tok, const int *ids, size_t n,
+                          const NeuronHit *hits, int nh, int layer, int neuron, int window,
+                          int top_neurons, double secs, int json) {
+    if (json) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "hook", "mlp.hook_post");
+        cJSON_AddNumberToObject(root, "layer", layer);
+        if (!top_neurons) cJSON_AddNumberToObject(root, "neuron", neuron);
+        cJSON_AddNumberToObject(root, "tokens", (double)n);
+        cJSON_AddNumberToObject(root, "block_size", m->cfg.block_size);
+        cJSON *arr = cJSON_AddArrayToObject(root, top_neurons ? "neurons" : "top");
+        for (int i = 0; i < nh; i++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "rank", i + 1);
+            if (top_neurons) cJSON_AddNumberToObject(o, "neuron", hits[i].neuron);
+            hit_json(o, tok, ids, n, &hits[i], window);
+            cJSON_AddItemToArray(arr, o);
+        }
+        cli_json_print(root, 1);
+        return;
+    }
+    printf("blocks.%d.mlp.hook_post: %zu tokens in windows of %d, %.1fs\n", layer, n,
+           m->cfg.block_size, secs);
+    if (top_neurons) printf("%4s  %6s  %10s  %9s  %s\n", "rank", "neuron", "max act", "position", "context of the max");
+    else printf("neuron %d\n%4s  %10s  %9s  %s\n", neuron, "rank", "activation", "position", "context");
+    for (int i = 0; i < nh; i++) {
+        if (top_neurons) printf("%4d  %6d  %10.4f  %9zu  ", i + 1, hits[i].neuron, hits[i].act, hits[i].pos);
+        else printf("%4d  %10.4f  %9zu  ", i + 1, hits[i].act, hits[i].pos);
+        print_context(tok, ids, n, &hits[i], window);
+        printf("\n");
+    }
 }
 
 int inspect_neurons_main(int argc, char **argv) {
@@ -91,19 +118,14 @@ int inspect_neurons_main(int argc, char **argv) {
     if (!model) { em_error("--model CKPT is required"); return 1; }
     if (!data) { em_error("--data FILE is required"); return 1; }
     if (!args_given(specs, "--layer")) { em_error("--layer L is required"); return 1; }
-    if (!top_neurons && !args_given(specs, "--neuron")) {
-        em_error("--neuron J is required (or --top-neurons)");
-        return 1;
-    }
+    if (!top_neurons && !args_given(specs, "--neuron")) { em_error("--neuron J is required (or --top-neurons)"); return 1; }
     GPT m;
     Tokenizer tok;
     if (cli_load_model(model, &m, &tok, NULL, 0)) return 1;
-    int L = m.cfg.n_layer, F = 4 * m.cfg.n_embd;
-    int *ids = NULL;
+    int L = m.cfg.n_layer, F = 4 * m.cfg.n_embd, *ids = NULL, nh = 0;
     size_t n = 0, len = 0;
     char *text = NULL;
     NeuronHit *hits = NULL;
-    int nh = 0;
     rc = 1;
     if (layer < 0 || layer >= L) {
         em_error("--layer %d is out of range: the model has %d layers (0..%d)", layer, L, L - 1);
@@ -113,8 +135,7 @@ int inspect_neurons_main(int argc, char **argv) {
         em_error("--neuron %d is out of range: layer %d has %d MLP neurons (0..%d)", neuron, layer, F, F - 1);
         goto done;
     }
-    if (!(text = read_file(data, &len))) goto done;
-    if (tok_encode(&tok, text, len, &ids, &n, data)) goto done;
+    if (!(text = read_file(data, &len)) || tok_encode(&tok, text, len, &ids, &n, data)) goto done;
     if (max_tokens > 0 && (size_t)max_tokens < n) n = (size_t)max_tokens;
     if (n == 0) { em_error("%s: no tokens to scan", data); goto done; }
     hits = xcalloc(top, sizeof *hits);
@@ -122,47 +143,10 @@ int inspect_neurons_main(int argc, char **argv) {
     if (top_neurons ? neuron_top_neurons(&m, ids, n, layer, top, batch, hits, &nh)
                     : neuron_top_contexts(&m, ids, n, layer, neuron, top, batch, hits, &nh))
         goto done;
-    double secs = now_sec() - t0;
-    if (json) {
-        cJSON *root = cJSON_CreateObject();
-        cJSON_AddStringToObject(root, "hook", "mlp.hook_post");
-        cJSON_AddNumberToObject(root, "layer", layer);
-        if (!top_neurons) cJSON_AddNumberToObject(root, "neuron", neuron);
-        cJSON_AddNumberToObject(root, "tokens", (double)n);
-        cJSON_AddNumberToObject(root, "block_size", m.cfg.block_size);
-        cJSON *arr = cJSON_AddArrayToObject(root, top_neurons ? "neurons" : "top");
-        for (int i = 0; i < nh; i++) {
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddNumberToObject(o, "rank", i + 1);
-            if (top_neurons) cJSON_AddNumberToObject(o, "neuron", hits[i].neuron);
-            hit_json(o, &tok, ids, n, &hits[i], window);
-            cJSON_AddItemToArray(arr, o);
-        }
-        print_json(root);
-    } else {
-        printf("blocks.%d.mlp.hook_post%s: %zu tokens in windows of %d, %.1fs\n", layer,
-               top_neurons ? "" : "", n, m.cfg.block_size, secs);
-        if (top_neurons) {
-            printf("%4s  %6s  %10s  %9s  %s\n", "rank", "neuron", "max act", "position", "context of the max");
-            for (int i = 0; i < nh; i++) {
-                printf("%4d  %6d  %10.4f  %9zu  ", i + 1, hits[i].neuron, hits[i].act, hits[i].pos);
-                print_context(&tok, ids, n, &hits[i], window);
-                printf("\n");
-            }
-        } else {
-            printf("neuron %d\n%4s  %10s  %9s  %s\n", neuron, "rank", "activation", "position", "context");
-            for (int i = 0; i < nh; i++) {
-                printf("%4d  %10.4f  %9zu  ", i + 1, hits[i].act, hits[i].pos);
-                print_context(&tok, ids, n, &hits[i], window);
-                printf("\n");
-            }
-        }
-    }
+    print_neurons(&m, &tok, ids, n, hits, nh, layer, neuron, window, top_neurons, now_sec() - t0, json);
     rc = 0;
 done:
-    free(hits);
-    free(ids);
-    free(text);
+    free(hits); free(ids); free(text);
     tok_free(&tok);
     gpt_free(&m);
     return rc;
@@ -208,59 +192,146 @@ static void print_list(const Tokenizer *tok, const int *ids, const float *cos, i
     }
 }
 
+static void hook_name(int l, char *hook, size_t n) {
+    if (l == 0) snprintf(hook, n, "blocks.0.hook_resid_pre");
+    else snprintf(hook, n, "blocks.%d.hook_resid_post", l - 1);
+}
+
 static int vectors_word(GPT *m, const Tokenizer *tok, const char *word, const char *c1,
                         const char *c2, int json) {
-    int *w = NULL, *i1 = NULL, *i2 = NULL;
+    int *w = NULL, *i1 = NULL, *i2 = NULL, rc = -1;
     size_t nw, n1, n2;
-    int L = m->cfg.n_layer, C = m->cfg.n_embd, rc = -1;
-    float *h1 = xmalloc((size_t)(L + 1) * C * sizeof(float)), *h2 = xmalloc((size_t)(L + 1) * C * sizeof(float));
+    char hook[48];
+    InspectWordStates r = {0};
     if (encode_arg(tok, "--word", word, &w, &nw) || encode_arg(tok, "--context1", c1, &i1, &n1) ||
-        encode_arg(tok, "--context2", c2, &i2, &n2))
+        encode_arg(tok, "--context2", c2, &i2, &n2) || inspect_word_states(m, w, nw, i1, n1, i2, n2, &r))
         goto done;
-    long p1 = vec_find_last(i1, n1, w, nw), p2 = vec_find_last(i2, n2, w, nw);
-    if (p1 < 0) { em_error("--word '%s' does not occur in --context1 '%s'", word, c1); goto done; }
-    if (p2 < 0) { em_error("--word '%s' does not occur in --context2 '%s'", word, c2); goto done; }
-    if (vec_hidden_states(m, i1, n1, (size_t)p1, h1) || vec_hidden_states(m, i2, n2, (size_t)p2, h2))
-        goto done;
-    // causal: the states depend only on the tokens up to the word
-    int same = p1 == p2 && !memcmp(i1, i2, (size_t)(p1 + 1) * sizeof(int));
+    if (r.p1 < 0) { em_error("--word '%s' does not occur in --context1 '%s'", word, c1); goto done; }
+    if (r.p2 < 0) { em_error("--word '%s' does not occur in --context2 '%s'", word, c2); goto done; }
     if (json) {
         cJSON *root = cJSON_CreateObject();
         cJSON_AddStringToObject(root, "word", word);
         cJSON_AddStringToObject(root, "context1", c1);
         cJSON_AddStringToObject(root, "context2", c2);
-        cJSON_AddNumberToObject(root, "position1", p1);
-        cJSON_AddNumberToObject(root, "position2", p2);
-        cJSON_AddBoolToObject(root, "same_prefix", same);
+        cJSON_AddNumberToObject(root, "position1", r.p1);
+        cJSON_AddNumberToObject(root, "position2", r.p2);
+        cJSON_AddBoolToObject(root, "same_prefix", r.same_prefix);
         cJSON *arr = cJSON_AddArrayToObject(root, "layers");
-        for (int l = 0; l <= L; l++) {
+        for (int l = 0; l <= r.L; l++) {
             cJSON *o = cJSON_CreateObject();
-            char hook[48];
-            if (l == 0) snprintf(hook, sizeof hook, "blocks.0.hook_resid_pre");
-            else snprintf(hook, sizeof hook, "blocks.%d.hook_resid_post", l - 1);
+            hook_name(l, hook, sizeof hook);
             cJSON_AddNumberToObject(o, "layer", l);
             cJSON_AddStringToObject(o, "hook", hook);
-            cJSON_AddNumberToObject(o, "cosine", vec_cosine(h1 + (size_t)l * C, h2 + (size_t)l * C, C));
+            cJSON_AddNumberToObject(o, "cosine", r.cos[l]);
             cJSON_AddItemToArray(arr, o);
         }
-        print_json(root);
+        cli_json_print(root, 1);
     } else {
-        printf("'%s': the last token at position %ld of context 1 and %ld of context 2\n", word, p1, p2);
-        if (same)
+        printf("'%s': the last token at position %ld of context 1 and %ld of context 2\n", word, r.p1, r.p2);
+        if (r.same_prefix)
             printf("(the contexts agree up to the word: a causal model sees no difference; put the "
                    "disambiguating text before it)\n");
         printf("%5s  %-26s  %8s\n", "layer", "hook", "cosine");
-        for (int l = 0; l <= L; l++) {
-            char hook[48];
-            if (l == 0) snprintf(hook, sizeof hook, "blocks.0.hook_resid_pre");
-            else snprintf(hook, sizeof hook, "blocks.%d.hook_resid_post", l - 1);
-            printf("%5d  %-26s  %8.4f\n", l, hook, vec_cosine(h1 + (size_t)l * C, h2 + (size_t)l * C, C));
+        for (int l = 0; l <= r.L; l++) {
+            hook_name(l, hook, sizeof hook);
+            printf("%5d  %-26s  %8.4f\n", l, hook, r.cos[l]);
         }
     }
     rc = 0;
 done:
-    free(w); free(i1); free(i2); free(h1); free(h2);
+    inspect_word_states_free(&r);
+    free(w); free(i1); free(i2);
     return rc;
+}
+
+static int vectors_neighbours(const GPT *m, const Tokenizer *tok, const char *nb, int k, int json) {
+    int V = m->cfg.vocab_size, C = m->cfg.n_embd, id = token_arg(tok, "--neighbours", nb);
+    if (id < 0) return -1;
+    int *ids = xcalloc(k, sizeof(int));
+    float *cos = xcalloc(k, sizeof(float));
+    int n = vec_nearest(m->p.wte, V, C, m->p.wte + (size_t)id * C, &id, 1, k, ids, cos);
+    if (json) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "token", nb);
+        cJSON_AddNumberToObject(root, "id", id);
+        add_list(cJSON_AddArrayToObject(root, "neighbours"), tok, ids, cos, n);
+        cli_json_print(root, 1);
+    } else {
+        printf("nearest tokens to '%s' (id %d) by cosine in wte:\n", nb, id);
+        print_list(tok, ids, cos, n);
+    }
+    free(ids); free(cos);
+    return 0;
+}
+
+static int vectors_analogy(const GPT *m, const Tokenizer *tok, const char *analogy, int k, int json) {
+    char *s = strdup(analogy), *w[3];
+    int nwd = 0, a = -1, b = -1, c = -1;
+    for (char *sv = NULL, *t = strtok_r(s, " \t", &sv); t; t = strtok_r(NULL, " \t", &sv))
+        if (nwd++ < 3) w[nwd - 1] = t;
+    if (nwd != 3) em_error("--analogy: expected three tokens \"a b c\", got %d", nwd);
+    else if ((a = token_arg(tok, "--analogy", w[0])) >= 0 && (b = token_arg(tok, "--analogy", w[1])) >= 0)
+        c = token_arg(tok, "--analogy", w[2]);
+    if (c < 0) { free(s); return -1; }
+    int *ids = xcalloc(k, sizeof(int));
+    float *cos = xcalloc(k, sizeof(float));
+    int n = vec_analogy(m->p.wte, m->cfg.vocab_size, m->cfg.n_embd, a, b, c, k, ids, cos);
+    if (json) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "a", w[0]);
+        cJSON_AddStringToObject(root, "b", w[1]);
+        cJSON_AddStringToObject(root, "c", w[2]);
+        cJSON_AddStringToObject(root, "method", "3CosAdd");
+        add_list(cJSON_AddArrayToObject(root, "results"), tok, ids, cos, n);
+        cli_json_print(root, 1);
+    } else {
+        printf("%s - %s + %s (3CosAdd; %s, %s, %s excluded):\n", w[1], w[0], w[2], w[0], w[1], w[2]);
+        print_list(tok, ids, cos, n);
+    }
+    free(ids); free(cos); free(s);
+    return 0;
+}
+
+static int vectors_questions(const GPT *m, const Tokenizer *tok, const char *questions, int json) {
+    size_t len;
+    char *text = read_file(questions, &len);
+    if (!text) return -1;
+    AnalogyScore sc;
+    int e = vec_score_questions(m->p.wte, m->cfg.vocab_size, m->cfg.n_embd, tok, text, len, questions, &sc);
+    free(text);
+    if (e) return -1;
+    double acc = sc.n ? (double)sc.correct / sc.n : NAN;
+    if (json) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "file", questions);
+        cJSON_AddStringToObject(root, "method", "3CosAdd");
+        cJSON_AddNumberToObject(root, "questions", sc.n);
+        cJSON_AddNumberToObject(root, "correct", sc.correct);
+        if (sc.n) cJSON_AddNumberToObject(root, "accuracy", acc);
+        else cJSON_AddNullToObject(root, "accuracy");
+        cJSON_AddNumberToObject(root, "skipped", sc.skipped);
+        cJSON *arr = cJSON_AddArrayToObject(root, "sections");
+        for (int i = 0; i < sc.n_sec; i++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "section", sc.sec[i].name);
+            cJSON_AddNumberToObject(o, "questions", sc.sec[i].n);
+            cJSON_AddNumberToObject(o, "correct", sc.sec[i].correct);
+            cJSON_AddNumberToObject(o, "skipped", sc.sec[i].skipped);
+            cJSON_AddItemToArray(arr, o);
+        }
+        cli_json_print(root, 1);
+    } else {
+        printf("%-24s  %9s  %7s  %8s  %7s\n", "section", "questions", "correct", "accuracy", "skipped");
+        for (int i = 0; i < sc.n_sec; i++) {
+            const AnalogySection *x = &sc.sec[i];
+            printf("%-24s  %9d  %7d  %8.4f  %7d\n", x->name[0] ? x->name : "(none)", x->n,
+                   x->correct, x->n ? (double)x->correct / x->n : NAN, x->skipped);
+        }
+        printf("%-24s  %9d  %7d  %8.4f  %7d\n", "total", sc.n, sc.correct, acc, sc.skipped);
+        if (sc.skipped) printf("%d questions skipped: a word that is not one token of the vocabulary\n", sc.skipped);
+    }
+    analogy_score_free(&sc);
+    return 0;
 }
 
 int inspect_vectors_main(int argc, char **argv) {
@@ -286,8 +357,7 @@ int inspect_vectors_main(int argc, char **argv) {
     if (rc > 0) return 0;
     if (rc) return 1;
     if (!model) { em_error("--model CKPT is required"); return 1; }
-    int modes = (word || c1 || c2) + !!nb + !!analogy + !!questions;
-    if (modes != 1) {
+    if ((word || c1 || c2) + !!nb + !!analogy + !!questions != 1) {
         em_error("give exactly one of --word (with --context1, --context2), --neighbours, --analogy, --questions");
         return 1;
     }
@@ -298,96 +368,12 @@ int inspect_vectors_main(int argc, char **argv) {
     GPT m;
     Tokenizer tok;
     if (cli_load_model(model, &m, &tok, NULL, 0)) return 1;
-    int V = m.cfg.vocab_size, C = m.cfg.n_embd;
-    if (k > V) k = V;
-    int *ids = xcalloc(k, sizeof(int));
-    float *cos = xcalloc(k, sizeof(float));
-    rc = 1;
-    if (word) {
-        if (vectors_word(&m, &tok, word, c1, c2, json)) goto done;
-    } else if (nb) {
-        int id = token_arg(&tok, "--neighbours", nb);
-        if (id < 0) goto done;
-        int n = vec_nearest(m.p.wte, V, C, m.p.wte + (size_t)id * C, &id, 1, k, ids, cos);
-        if (json) {
-            cJSON *root = cJSON_CreateObject();
-            cJSON_AddStringToObject(root, "token", nb);
-            cJSON_AddNumberToObject(root, "id", id);
-            add_list(cJSON_AddArrayToObject(root, "neighbours"), &tok, ids, cos, n);
-            print_json(root);
-        } else {
-            printf("nearest tokens to '%s' (id %d) by cosine in wte:\n", nb, id);
-            print_list(&tok, ids, cos, n);
-        }
-    } else if (analogy) {
-        char *s = strdup(analogy), *w[3];
-        int nwd = 0;
-        for (char *sv = NULL, *t = strtok_r(s, " \t", &sv); t; t = strtok_r(NULL, " \t", &sv))
-            if (nwd++ < 3) w[nwd - 1] = t;
-        int a = -1, b = -1, c = -1;
-        if (nwd != 3) em_error("--analogy: expected three tokens \"a b c\", got %d", nwd);
-        else if ((a = token_arg(&tok, "--analogy", w[0])) >= 0 && (b = token_arg(&tok, "--analogy", w[1])) >= 0)
-            c = token_arg(&tok, "--analogy", w[2]);
-        if (c < 0) { free(s); goto done; }
-        int n = vec_analogy(m.p.wte, V, C, a, b, c, k, ids, cos);
-        if (json) {
-            cJSON *root = cJSON_CreateObject();
-            cJSON_AddStringToObject(root, "a", w[0]);
-            cJSON_AddStringToObject(root, "b", w[1]);
-            cJSON_AddStringToObject(root, "c", w[2]);
-            cJSON_AddStringToObject(root, "method", "3CosAdd");
-            add_list(cJSON_AddArrayToObject(root, "results"), &tok, ids, cos, n);
-            print_json(root);
-        } else {
-            printf("%s - %s + %s (3CosAdd; %s, %s, %s excluded):\n", w[1], w[0], w[2], w[0], w[1], w[2]);
-            print_list(&tok, ids, cos, n);
-        }
-        free(s);
-    } else {
-        size_t len;
-        char *text = read_file(questions, &len);
-        if (!text) goto done;
-        AnalogyScore sc;
-        int e = vec_score_questions(m.p.wte, V, C, &tok, text, len, questions, &sc);
-        free(text);
-        if (e) goto done;
-        double acc = sc.n ? (double)sc.correct / sc.n : NAN;
-        if (json) {
-            cJSON *root = cJSON_CreateObject();
-            cJSON_AddStringToObject(root, "file", questions);
-            cJSON_AddStringToObject(root, "method", "3CosAdd");
-            cJSON_AddNumberToObject(root, "questions", sc.n);
-            cJSON_AddNumberToObject(root, "correct", sc.correct);
-            if (sc.n) cJSON_AddNumberToObject(root, "accuracy", acc);
-            else cJSON_AddNullToObject(root, "accuracy");
-            cJSON_AddNumberToObject(root, "skipped", sc.skipped);
-            cJSON *arr = cJSON_AddArrayToObject(root, "sections");
-            for (int i = 0; i < sc.n_sec; i++) {
-                cJSON *o = cJSON_CreateObject();
-                cJSON_AddStringToObject(o, "section", sc.sec[i].name);
-                cJSON_AddNumberToObject(o, "questions", sc.sec[i].n);
-                cJSON_AddNumberToObject(o, "correct", sc.sec[i].correct);
-                cJSON_AddNumberToObject(o, "skipped", sc.sec[i].skipped);
-                cJSON_AddItemToArray(arr, o);
-            }
-            print_json(root);
-        } else {
-            printf("%-24s  %9s  %7s  %8s  %7s\n", "section", "questions", "correct", "accuracy", "skipped");
-            for (int i = 0; i < sc.n_sec; i++) {
-                const AnalogySection *x = &sc.sec[i];
-                printf("%-24s  %9d  %7d  %8.4f  %7d\n", x->name[0] ? x->name : "(none)", x->n,
-                       x->correct, x->n ? (double)x->correct / x->n : NAN, x->skipped);
-            }
-            printf("%-24s  %9d  %7d  %8.4f  %7d\n", "total", sc.n, sc.correct, acc, sc.skipped);
-            if (sc.skipped) printf("%d questions skipped: a word that is not one token of the vocabulary\n", sc.skipped);
-        }
-        analogy_score_free(&sc);
-    }
-    rc = 0;
-done:
-    free(ids);
-    free(cos);
+    if (k > m.cfg.vocab_size) k = m.cfg.vocab_size;
+    rc = word ? vectors_word(&m, &tok, word, c1, c2, json)
+       : nb ? vectors_neighbours(&m, &tok, nb, k, json)
+       : analogy ? vectors_analogy(&m, &tok, analogy, k, json)
+       : vectors_questions(&m, &tok, questions, json);
     tok_free(&tok);
     gpt_free(&m);
-    return rc;
+    return rc ? 1 : 0;
 }

@@ -28,13 +28,7 @@ int heads_patterns(GPT *m, const int *ids, int T, float *att) {
             return em_error("attention: token %d at position %d is outside 0..%d", ids[t], t, V - 1);
     if (gpt_alloc_acts(m, 1, T)) return -1;
     HeadsCtx ctx = {att, m->cfg.n_head};
-    GPTHook old = m->hook;
-    void *old_ctx = m->hook_ctx;
-    m->hook = record_pattern;
-    m->hook_ctx = &ctx;
-    gpt_forward(m, ids, NULL, 1, T);
-    m->hook = old;
-    m->hook_ctx = old_ctx;
+    gpt_forward_hooked(m, record_pattern, &ctx, ids, NULL, 1, T);
     return 0;
 }
 
@@ -124,4 +118,28 @@ int heads_scores_prompt(GPT *m, const int *ids, int T, double *scores) {
     if (!rc) score_all(att, ids, T, 0, L, NH, scores, 1.0);
     free(att);
     return rc;
+}
+
+int inspect_attention(GPT *m, const int *ids, int T, int n_rep, int samples, uint64_t seed,
+                      InspectAttention *r) {
+    const int L = m->cfg.n_layer, NH = m->cfg.n_head;
+    size_t LH = (size_t)L * NH;
+    memset(r, 0, sizeof *r);
+    r->L = L; r->NH = NH; r->T = ids ? T : 0;
+    r->scores = xmalloc(sizeof(double) * HS_NUM * LH);
+    if (ids) {
+        r->att = xmalloc(sizeof(float) * LH * T * T);
+        r->prompt_scores = xmalloc(sizeof(double) * HS_NUM * LH);
+        if (heads_patterns(m, ids, T, r->att) || heads_scores_prompt(m, ids, T, r->prompt_scores)) {
+            inspect_attention_free(r);
+            return -1;
+        }
+    }
+    if (heads_scores_random(m, n_rep, samples, seed, r->scores)) { inspect_attention_free(r); return -1; }
+    return 0;
+}
+
+void inspect_attention_free(InspectAttention *r) {
+    free(r->att); free(r->prompt_scores); free(r->scores);
+    memset(r, 0, sizeof *r);
 }

@@ -35,4 +35,18 @@ int heads_scores_random(GPT *m, int n, int samples, uint64_t seed, double *score
 // The same scores on one given sequence (no induction: NAN): scores (HS_NUM, L, NH).
 int heads_scores_prompt(GPT *m, const int *ids, int T, double *scores);
 
+// Everything `inspect attention` shows: with ids (T tokens; NULL: none) the patterns att
+// (L, NH, T, T) and prompt_scores (HS_NUM, L, NH); always the scores on `samples` random
+// sequences of n_rep tokens repeated twice, scores (HS_NUM, L, NH). Returns 0, or -1 with
+// em_error() (r is then empty).
+typedef struct {
+    int L, NH, T;
+    float *att;              // NULL without ids
+    double *prompt_scores;   // NULL without ids
+    double *scores;
+} InspectAttention;
+int inspect_attention(GPT *m, const int *ids, int T, int n_rep, int samples, uint64_t seed,
+                      InspectAttention *r);
+void inspect_attention_free(InspectAttention *r);
+
 #endif

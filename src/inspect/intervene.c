@@ -63,11 +63,15 @@ int intervene_ablation_check(const GPT *m, const Ablation *abl, int n) {
     return 0;
 }
 
-void intervene_ablate_install(GPT *m, AblateCtx *ctx, const Ablation *abl, int n) {
+static void ablate_ctx(const GPT *m, AblateCtx *ctx, const Ablation *abl, int n) {
     ctx->abl = abl;
     ctx->n = n;
     ctx->n_head = m->cfg.n_head;
     ctx->n_embd = m->cfg.n_embd;
+}
+
+void intervene_ablate_install(GPT *m, AblateCtx *ctx, const Ablation *abl, int n) {
+    ablate_ctx(m, ctx, abl, n);
     m->hook = intervene_ablate_hook;
     m->hook_ctx = ctx;
 }
@@ -108,9 +112,9 @@ int intervene_parse_ablations(const char *s, int mode, Ablation *out, int max) {
     return n;
 }
 
-double intervene_logprob(GPT *m, const int *ids, int np, int nt) {
+// log p(target | prompt) from the logits of the last forward (np + nt tokens)
+static double target_logprob(const GPT *m, const int *ids, int np, int nt) {
     int n = np + nt, V = m->cfg.vocab_size;
-    gpt_forward(m, ids, NULL, 1, n);
     double s = 0.0;
     for (int j = np; j < n; j++) {  // the logits at j-1 predict ids[j]
         const float *lg = m->a.logits + (size_t)(j - 1) * V;
@@ -119,27 +123,32 @@ double intervene_logprob(GPT *m, const int *ids, int np, int nt) {
     return s;
 }
 
+double intervene_logprob(GPT *m, const int *ids, int np, int nt) {
+    gpt_forward(m, ids, NULL, 1, np + nt);
+    return target_logprob(m, ids, np, nt);
+}
+
+// log p(target | prompt) with the ablations abl[0..n) alone (none: n = 0), whatever hook m has.
+static double ablated_logprob(GPT *m, const Ablation *abl, int n, const int *ids, int np, int nt) {
+    AblateCtx ctx;
+    ablate_ctx(m, &ctx, abl, n);
+    gpt_forward_hooked(m, n ? intervene_ablate_hook : NULL, &ctx, ids, NULL, 1, np + nt);
+    return target_logprob(m, ids, np, nt);
+}
+
 void intervene_sweep_logprob(GPT *m, const int *ids, int np, int nt, int mode, double *base,
                              double *dhead, double *dmlp) {
-    GPTHook h0 = m->hook;
-    void *c0 = m->hook_ctx;
-    intervene_clear(m);
-    double b = intervene_logprob(m, ids, np, nt);
+    double b = ablated_logprob(m, NULL, 0, ids, np, nt);
     *base = b;
     int L = m->cfg.n_layer, NH = m->cfg.n_head;
-    AblateCtx ctx;
     for (int l = 0; l < L; l++) {
         for (int h = 0; h < NH; h++) {
             Ablation a = {ABL_HEAD, l, h, mode};
-            intervene_ablate_install(m, &ctx, &a, 1);
-            dhead[l * NH + h] = intervene_logprob(m, ids, np, nt) - b;
+            dhead[l * NH + h] = ablated_logprob(m, &a, 1, ids, np, nt) - b;
         }
         Ablation a = {ABL_MLP, l, 0, mode};
-        intervene_ablate_install(m, &ctx, &a, 1);
-        dmlp[l] = intervene_logprob(m, ids, np, nt) - b;
+        dmlp[l] = ablated_logprob(m, &a, 1, ids, np, nt) - b;
     }
-    m->hook = h0;
-    m->hook_ctx = c0;
 }
 
 // ---- patching ---------------------------------------------------------------------------
@@ -203,19 +212,10 @@ int patch_init(Patcher *p, GPT *m, const int *clean, const int *corrupt, int T, 
     p->clean[PATCH_MLP] = xmalloc(4 * LTC * sizeof(float));
     p->clean[PATCH_HEAD] = p->clean[PATCH_ATTN];  // the same z, sliced per head
     PatchCtx x = {.p = p, .record = 1};
-    GPTHook h0 = m->hook;
-    void *c0 = m->hook_ctx;
-    m->hook = patch_hook;
-    m->hook_ctx = &x;
-    gpt_forward(m, clean, NULL, 1, T);
+    gpt_forward_hooked(m, patch_hook, &x, clean, NULL, 1, T);
     p->clean_diff = last_diff(m, T, answer, wrong);
-    m->hook = h0;
-    m->hook_ctx = c0;
-    intervene_clear(m);
-    gpt_forward(m, corrupt, NULL, 1, T);
+    gpt_forward_hooked(m, NULL, NULL, corrupt, NULL, 1, T);
     p->corrupt_diff = last_diff(m, T, answer, wrong);
-    m->hook = h0;
-    m->hook_ctx = c0;
     return 0;
 }
 
@@ -230,15 +230,8 @@ double patch_run(Patcher *p, const int *corrupt, int site, int layer, int pos, i
                  int answer, int wrong) {
     GPT *m = p->m;
     PatchCtx x = {.p = p, .site = site, .layer = layer, .pos = pos, .head = head};
-    GPTHook h0 = m->hook;
-    void *c0 = m->hook_ctx;
-    m->hook = patch_hook;
-    m->hook_ctx = &x;
-    gpt_forward(m, corrupt, NULL, 1, p->T);
-    double d = last_diff(m, p->T, answer, wrong);
-    m->hook = h0;
-    m->hook_ctx = c0;
-    return d;
+    gpt_forward_hooked(m, patch_hook, &x, corrupt, NULL, 1, p->T);
+    return last_diff(m, p->T, answer, wrong);
 }
 
 double patch_recovered(const Patcher *p, double patched) {

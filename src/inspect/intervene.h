@@ -21,7 +21,10 @@
 #ifndef EMERGENT_INTERVENE_H
 #define EMERGENT_INTERVENE_H
 
+#include <stdint.h>
+
 #include "model/gpt.h"
+#include "tokenizer/tokenizer.h"
 
 enum { ABL_HEAD, ABL_ATTN, ABL_MLP };
 enum { ABL_ZERO, ABL_MEAN };
@@ -85,5 +88,50 @@ void patch_grid(Patcher *p, const int *corrupt, int site, int answer, int wrong,
 // (patched - corrupted) / (clean - corrupted); NaN when the clean and corrupted differences
 // are equal.
 double patch_recovered(const Patcher *p, double patched);
+
+// ---- end to end (ablate.c) ------------------------------------------------------------
+// What a task scores under teacher forcing (the forward hooks apply to it; the KV-cache
+// decoder does not run them): exact match = every target token is the argmax (what greedy
+// decoding would produce), per-token accuracy, mean target log-probability, multiple-choice
+// grade (NAN when the task has no choices).
+typedef struct { double exact_tf, tok_acc_tf, logprob, mc; } InspectTaskScore;
+
+typedef struct {
+    const int *ids;            // prompt (np tokens) then target (nt tokens), np + nt <= block_size
+    int np, nt;
+    const Ablation *abl;       // applied together; n_abl = 0: the sweep (every head and every
+    int n_abl;                 // MLP alone, in `mode`)
+    int mode;                  // ABL_ZERO or ABL_MEAN, for the sweep
+    const char *task;          // a generated task (tasks.h spec, e.g. "add:2") also scored, or NULL
+    int n, shots;              // its items and the exemplars in each prompt
+    uint64_t seed;             // of the items (the exemplars' pool: seed + 1) and the shots
+} InspectAblateSpec;
+
+typedef struct {
+    int L, NH;
+    double base, ablated;      // log p(target | prompt), nats: unablated, ablated (not the sweep)
+    double *dlogprob;          // sweep: (L, NH + 1) change of log p per layer x (heads, then the MLP)
+    int has_task;
+    char task_name[96];        // the task's canonical spec
+    int task_n;                // its items
+    InspectTaskScore task_base, task_ablated;   // task_ablated: not the sweep
+    double *dexact;            // sweep with a task: (L, NH + 1) change of exact match
+} InspectAblation;
+
+// Checks the ablations, scores the prompt's target (and the task) unablated, then ablated or
+// swept. Hooks that m has are restored. Returns 0, or -1 with em_error().
+int inspect_ablate(GPT *m, const Tokenizer *tok, const InspectAblateSpec *s, InspectAblation *r);
+void inspect_ablation_free(InspectAblation *r);
+
+// Activation patching of every site with want[site] set: the recovered fractions of
+// patch_grid in grid[site] (NULL for the others), and the two logit differences.
+typedef struct {
+    int T, L, NH;
+    double clean_diff, corrupt_diff;
+    double *grid[PATCH_NUM];   // resid/attn/mlp (L, T), head (L, NH)
+} InspectPatch;
+int inspect_patch(GPT *m, const int *clean, const int *corrupt, int T, int answer, int wrong,
+                  const int want[PATCH_NUM], InspectPatch *r);
+void inspect_patch_free(InspectPatch *r);
 
 #endif

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "core/core.h"
-#include "kernels/kernels.h"
 
 typedef struct { float *resid; int C; } LensCtx;   // resid (L, T, C)
 
@@ -56,13 +55,7 @@ int lens_run(GPT *m, const int *ids, int T, int k, int target, LensResult *r, fl
     if (gpt_alloc_acts(m, 1, T)) return -1;
 
     LensCtx ctx = {xmalloc(sizeof(float) * (size_t)L * T * C), C};
-    GPTHook old = m->hook;
-    void *old_ctx = m->hook_ctx;
-    m->hook = record_resid;
-    m->hook_ctx = &ctx;
-    gpt_forward(m, ids, NULL, 1, T);
-    m->hook = old;
-    m->hook_ctx = old_ctx;
+    gpt_forward_hooked(m, record_resid, &ctx, ids, NULL, 1, T);
 
     r->L = L; r->T = T; r->V = V; r->k = k; r->target = target;
     r->top_id = xmalloc(sizeof(int) * (size_t)L * T * k);
@@ -71,12 +64,9 @@ int lens_run(GPT *m, const int *ids, int T, int k, int target, LensResult *r, fl
         r->target_rank = xmalloc(sizeof(int) * (size_t)L * T);
         r->target_p = xmalloc(sizeof(float) * (size_t)L * T);
     }
-    float *ln = xmalloc(sizeof(float) * (size_t)T * C), *mean = xmalloc(sizeof(float) * T);
-    float *rstd = xmalloc(sizeof(float) * T), *logits = xmalloc(sizeof(float) * (size_t)T * V);
-    float *p = xmalloc(sizeof(float) * V);
+    float *logits = xmalloc(sizeof(float) * (size_t)T * V), *p = xmalloc(sizeof(float) * V);
     for (int l = 0; l < L; l++) {
-        layernorm_forward(ln, mean, rstd, ctx.resid + (size_t)l * T * C, m->p.lnfw, m->p.lnfb, T, C);
-        head_forward(logits, ln, m->p.wte, T, C, V);
+        gpt_unembed(m, ctx.resid + (size_t)l * T * C, T, logits);
         for (int t = 0; t < T; t++) {
             size_t lt = (size_t)l * T + t;
             lens_softmax(p, logits + (size_t)t * V, V);
@@ -88,7 +78,7 @@ int lens_run(GPT *m, const int *ids, int T, int k, int target, LensResult *r, fl
             }
         }
     }
-    free(p); free(logits); free(rstd); free(mean); free(ln); free(ctx.resid);
+    free(p); free(logits); free(ctx.resid);
     return 0;
 }
 

@@ -99,23 +99,17 @@ static int scan(GPT *m, const int *ids, size_t n, int B, Ctx *x) {
     size_t full = n / T;
     if ((size_t)B > full) B = (int)full;
     if (gpt_alloc_acts(m, B, T)) return -1;
-    GPTHook old = m->hook;
-    void *old_ctx = m->hook_ctx;
-    m->hook = hook_fn;
-    m->hook_ctx = x;
     for (size_t w = 0; w < full;) {  // whole windows are consecutive in ids: no copy
         int nb = full - w < (size_t)B ? (int)(full - w) : B;
         x->start = w * T;
-        gpt_forward(m, ids + x->start, NULL, nb, T);
+        gpt_forward_hooked(m, hook_fn, x, ids + x->start, NULL, nb, T);
         w += nb;
     }
     int rem = (int)(n - full * T);
     if (rem > 0) {
         x->start = full * T;
-        gpt_forward(m, ids + x->start, NULL, 1, rem);
+        gpt_forward_hooked(m, hook_fn, x, ids + x->start, NULL, 1, rem);
     }
-    m->hook = old;
-    m->hook_ctx = old_ctx;
     return 0;
 }
 

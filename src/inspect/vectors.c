@@ -55,13 +55,7 @@ int vec_hidden_states(GPT *m, const int *ids, size_t n, size_t pos, float *out) 
     T -= start;
     if (gpt_alloc_acts(m, 1, (int)T)) return -1;
     HsCtx x = {.T = (int)T, .C = m->cfg.n_embd, .out = out};
-    GPTHook old = m->hook;
-    void *old_ctx = m->hook_ctx;
-    m->hook = hs_hook;
-    m->hook_ctx = &x;
-    gpt_forward(m, ids + start, NULL, 1, (int)T);
-    m->hook = old;
-    m->hook_ctx = old_ctx;
+    gpt_forward_hooked(m, hs_hook, &x, ids + start, NULL, 1, (int)T);
     return 0;
 }
 
@@ -164,4 +158,30 @@ void analogy_score_free(AnalogyScore *s) {
     free(s->sec);
     s->sec = NULL;
     s->n_sec = 0;
+}
+
+int inspect_word_states(GPT *m, const int *w, size_t nw, const int *i1, size_t n1, const int *i2,
+                        size_t n2, InspectWordStates *r) {
+    int L = m->cfg.n_layer, C = m->cfg.n_embd, rc = -1;
+    memset(r, 0, sizeof *r);
+    r->L = L;
+    r->p1 = vec_find_last(i1, n1, w, nw);
+    r->p2 = vec_find_last(i2, n2, w, nw);
+    if (r->p1 < 0 || r->p2 < 0) return 0;
+    float *h1 = xmalloc((size_t)(L + 1) * C * sizeof(float)), *h2 = xmalloc((size_t)(L + 1) * C * sizeof(float));
+    if (vec_hidden_states(m, i1, n1, (size_t)r->p1, h1) || vec_hidden_states(m, i2, n2, (size_t)r->p2, h2))
+        goto done;
+    // causal: the states depend only on the tokens up to the word
+    r->same_prefix = r->p1 == r->p2 && !memcmp(i1, i2, (size_t)(r->p1 + 1) * sizeof(int));
+    r->cos = xmalloc((size_t)(L + 1) * sizeof(float));
+    for (int l = 0; l <= L; l++) r->cos[l] = vec_cosine(h1 + (size_t)l * C, h2 + (size_t)l * C, C);
+    rc = 0;
+done:
+    free(h1); free(h2);
+    return rc;
+}
+
+void inspect_word_states_free(InspectWordStates *r) {
+    free(r->cos);
+    memset(r, 0, sizeof *r);
 }

@@ -46,4 +46,19 @@ int vec_score_questions(const float *E, int V, int C, const Tokenizer *tok, cons
                         size_t len, const char *src, AnalogyScore *s);
 void analogy_score_free(AnalogyScore *s);
 
+// The same token sequence w (nw tokens) in two contexts i1 (n1) and i2 (n2): p1, p2 = the
+// position of its last token in each (-1 where it does not occur; then nothing else is
+// computed), and cos (L+1) = the cosine of the two hidden states at every depth, as
+// vec_hidden_states numbers them. same_prefix: the contexts agree up to the word, so a causal
+// model sees no difference. Returns 0, or -1 with em_error().
+typedef struct {
+    int L;
+    long p1, p2;
+    int same_prefix;
+    float *cos;   // (L+1), NULL unless both positions were found
+} InspectWordStates;
+int inspect_word_states(GPT *m, const int *w, size_t nw, const int *i1, size_t n1, const int *i2,
+                        size_t n2, InspectWordStates *r);
+void inspect_word_states_free(InspectWordStates *r);
+
 #endif

@@ -304,6 +304,26 @@ void gpt_forward(GPT *m, const int *inputs, const int *targets, int B, int T) {
     }
 }
 
+void gpt_forward_hooked(GPT *m, GPTHook hook, void *ctx, const int *inputs, const int *targets,
+                        int B, int T) {
+    GPTHook old = m->hook;
+    void *old_ctx = m->hook_ctx;
+    m->hook = hook;
+    m->hook_ctx = ctx;
+    gpt_forward(m, inputs, targets, B, T);
+    m->hook = old;
+    m->hook_ctx = old_ctx;
+}
+
+void gpt_unembed(const GPT *m, const float *x, int N, float *logits) {
+    int C = m->cfg.n_embd;
+    float *ln = xmalloc(sizeof(float) * (size_t)N * C);   // (N, C)
+    float *mean = xmalloc(sizeof(float) * (size_t)N), *rstd = xmalloc(sizeof(float) * (size_t)N);
+    layernorm_forward(ln, mean, rstd, x, m->p.lnfw, m->p.lnfb, N, C);
+    head_forward(logits, ln, m->p.wte, N, C, m->cfg.vocab_size);
+    free(rstd); free(mean); free(ln);
+}
+
 void gpt_zero_grad(GPT *m) {
     if (m->grads) memset(m->grads, 0, m->num_params * sizeof(float));
 }

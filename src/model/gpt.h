@@ -157,6 +157,14 @@ void gpt_free(GPT *m);
 // inputs, targets: (B, T) token ids; targets may be NULL, and a target < 0 is ignored.
 // Fills m->a (logits, losses) and m->loss. B, T must fit the arena.
 void gpt_forward(GPT *m, const int *inputs, const int *targets, int B, int T);
+// gpt_forward with `hook` (and its ctx) installed for this one call; the hooks that were
+// installed before (m->hook, m->hook_ctx) are restored afterwards.
+void gpt_forward_hooked(GPT *m, GPTHook hook, void *ctx, const int *inputs, const int *targets,
+                        int B, int T);
+// The model's unembedding: final LayerNorm (ln_f) and the tied head, applied to N residual
+// vectors x (N, C) -> logits (N, V), with the kernels gpt_forward uses (for a block of the
+// same N, the logits are those gpt_forward computes from the last block's output).
+void gpt_unembed(const GPT *m, const float *x, int N, float *logits);
 void gpt_zero_grad(GPT *m);
 // Accumulates d(loss * scale)/dparams into m->grads (scale = 1/accumulation steps).
 // Needs the inputs of the last forward (with targets).

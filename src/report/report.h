@@ -94,6 +94,33 @@ int report_figure(const char *dir, const Figure *f);
 int report_panels(const char *dir, const char *name, const char *title, const Figure *panels,
                   int n_panels, int cols, const char *note);
 
+// ---- heatmaps (matrix figures) ---------------------------------------------------------
+// A layer x column heatmap (ablation, patching): v (rows, cols) row-major, row 0 = layer 0
+// at the bottom, NaN cells left blank; colours blue-white-red, symmetric around 0 (cbrange
+// +-max |v|). xtics: cols labels, or NULL for the column numbers.
+typedef struct {
+    const char *name;                   // file stem
+    const char *title, *xlabel, *ylabel;
+    const double *v;
+    int rows, cols;
+    const char *const *xtics;
+} Heatmap;
+// Writes dir/NAME.{dat,gp} and renders NAME.{png,svg} (dir is created). Returns 0; 1 when
+// gnuplot cannot be found (NAME.dat and NAME.gp are written, the figure is skipped: remake it
+// with `gnuplot NAME.gp` later); -1 with an em_error() message.
+int report_heatmap(const char *dir, const Heatmap *h);
+// The logit lens: dir/lens.{dat,gp,png,svg}, the probability p (L, T) per (layer, position),
+// 0..1 in viridis; labels: the T input tokens as they should read (one line each); target:
+// the token followed (its text), or NULL when p is the top-1 probability. Needs gnuplot
+// (checked before anything is written). Returns 0 or -1 with em_error().
+int report_lens_figure(const char *dir, const float *p, int L, int T, const char *const *labels,
+                       const char *target);
+// Attention patterns: dir/attention.{dat,gp,png,svg}, a grid of L x NH heatmaps of att
+// (L, NH, T, T) (rows: query, columns: key); labels (T, may be NULL) name the tokens on
+// both axes while T <= 24. Needs gnuplot. Returns 0 or -1 with em_error().
+int report_attention_figure(const char *dir, const float *att, int L, int NH, int T,
+                            const char *const *labels);
+
 // ---- gnuplot ----------------------------------------------------------------------
 // Which gnuplot to run: report_set_gnuplot(path) if set (NULL restores the default), else the
 // environment variable GNUPLOT, else "gnuplot" on PATH. A path with a '/' is used as is.
