@@ -99,8 +99,7 @@ int vec_analogy(const float *E, int V, int C, int a, int b, int c, int k, int *i
 }
 
 static AnalogySection *cur_section(AnalogyScore *s, const char *name) {
-    s->sec = realloc(s->sec, (s->n_sec + 1) * sizeof *s->sec);
-    if (!s->sec) abort();
+    s->sec = xrealloc(s->sec, (s->n_sec + 1) * sizeof *s->sec);
     AnalogySection *x = &s->sec[s->n_sec++];
     memset(x, 0, sizeof *x);
     snprintf(x->name, sizeof x->name, "%s", name);
