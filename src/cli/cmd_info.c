@@ -216,5 +216,10 @@ int cmd_info(int argc, char **argv) {
     const char *allow = getenv("EMERGENT_ALLOW_NONFINITE");
     rc = ckpt_check(&f, allow && !strcmp(allow, "1") ? CKPT_ALLOW_NONFINITE : 0);
     st_close(&f);
+    if (rc == CKPT_ERR_NONFINITE) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", em_errmsg());
+        em_error("%s (EMERGENT_ALLOW_NONFINITE=1 accepts it)", msg);
+    }
     return rc ? 1 : 0;
 }
