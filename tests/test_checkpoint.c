@@ -44,6 +44,7 @@ static void write_raw(const char *path, const char *header, size_t data_len) {
 
 static const GPTConfig small = {.vocab_size = 11, .block_size = 8, .n_layer = 2, .n_head = 2,
                                  .n_embd = 8};
+static const char *tok11 = "{\"type\":\"char\",\"vocab_size\":11,\"chars\":\"abcdefghijk\"}";
 static const char *tok_json = "{\"type\": \"char\", \"vocab_size\": 11, \"chars\": \"ab\\\"\\\\\\n\xc3\xa9\"}";
 
 // A model with distinct random values, plus -0, a denormal and an infinity.
@@ -97,7 +98,12 @@ static void test_round_trip(void) {
     CHECK(ckpt_save_model(path, &m, tok_json, k, v, 1) == 0, "%s", em_errmsg());
     CHECK(!file_exists(tmp_path("rt.safetensors.tmp")), "temporary file left behind");
     char *tok = NULL;
-    CHECK(ckpt_load_model(path, &m2, &tok) == 0, "%s", em_errmsg());
+    // the Inf is refused by default, naming the tensor, and loads bit-exact when allowed
+    CHECK(ckpt_load_model(path, &m2, &tok) == CKPT_ERR_NONFINITE && !tok && !m2.params &&
+          contains(em_errmsg(), path) &&
+          contains(em_errmsg(), "tensor transformer.ln_f.bias: element 7 is +Inf"),
+          "%s", em_errmsg());
+    CHECK(ckpt_load_model_flags(path, &m2, &tok, CKPT_ALLOW_NONFINITE) == 0, "%s", em_errmsg());
     if (!m2.params) { gpt_free(&m); free(tok); return; }
     CHECK(!memcmp(&m.cfg, &m2.cfg, sizeof m.cfg), "config differs: V %d T %d L %d NH %d C %d",
           m2.cfg.vocab_size, m2.cfg.block_size, m2.cfg.n_layer, m2.cfg.n_head, m2.cfg.n_embd);
@@ -116,12 +122,13 @@ static void test_round_trip(void) {
     st_close(&f);
     // loading without asking for the tokenizer, and saving without one
     gpt_free(&m2);
-    CHECK(ckpt_load_model(path, &m2, NULL) == 0, "%s", em_errmsg());
+    CHECK(ckpt_load_model_flags(path, &m2, NULL, CKPT_ALLOW_NONFINITE) == 0, "%s", em_errmsg());
     gpt_free(&m2);
     CHECK(ckpt_save_model(path, &m, NULL, NULL, NULL, 0) == 0, "%s", em_errmsg());
     free(tok);
     tok = (char *)1;
-    CHECK(ckpt_load_model(path, &m2, &tok) == 0 && tok == NULL, "tokenizer should be NULL");
+    CHECK(ckpt_load_model_flags(path, &m2, &tok, CKPT_ALLOW_NONFINITE) == 0 && tok == NULL,
+          "tokenizer should be NULL");
     gpt_free(&m2);
     gpt_free(&m);
 }
@@ -389,7 +396,7 @@ static void test_wrong_tensors(void) {
     make_model(&m, &small);
     const char *path = tmp_path("variant.safetensors");
     write_variant(path, &m, NULL, SAME, NULL, NULL, NULL);  // the control: this one loads
-    CHECK(ckpt_load_model(path, &m2, NULL) == 0, "%s", em_errmsg());
+    CHECK(ckpt_load_model_flags(path, &m2, NULL, CKPT_ALLOW_NONFINITE) == 0, "%s", em_errmsg());
     CHECK(m2.params && !memcmp(m.params, m2.params, m.num_params * 4), "variant round trip");
     gpt_free(&m2);
 
@@ -486,6 +493,287 @@ static void test_failed_save(void) {
     gpt_free(&m);
 }
 
+// ---- hardened reading -------------------------------------------------------------
+static void make_finite_model(GPT *m, const GPTConfig *c) {
+    make_model(m, c);
+    m->params[m->num_params - 1] = 0.5f;
+}
+
+static long max_rss_kb(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+// A stored tokenizer with more symbols than the embedding has rows is refused by every
+// loader of a model with its tokenizer (it would index past transformer.wte.weight).
+static void test_tokenizer_larger_than_vocab(void) {
+    GPT m, m2;
+    make_finite_model(&m, &small);  // vocab_size 11
+    const char *path = tmp_path("bigtok.safetensors");
+    const char *tok12 = "{\"type\":\"char\",\"vocab_size\":12,\"chars\":\"abcdefghijkl\"}";
+    CHECK(ckpt_save_model(path, &m, tok12, NULL, NULL, 0) == 0, "%s", em_errmsg());
+    Tokenizer tok = {.vocab_size = 99};
+    char *js = (char *)1;
+    em_clear_error();
+    CHECK(ckpt_load(path, &m2, &tok, &js, 0) == -1, "a 12-symbol tokenizer loaded for vocab 11");
+    CHECK(!m2.params && !js && !tok.chars && tok.vocab_size == 0, "outputs not cleared");
+    const char *e = em_errmsg();
+    CHECK(contains(e, path) && contains(e, "__metadata__.tokenizer") &&
+          contains(e, "12 symbols, expected at most vocab_size 11"), "%s", e);
+    StFile f;
+    if (st_open(&f, path) == 0) {  // what info checks: the same refusal
+        CHECK(ckpt_check(&f, 0) == -1 && contains(em_errmsg(), "at most vocab_size 11"), "%s",
+              em_errmsg());
+        st_close(&f);
+    }
+    // as many symbols as rows loads, with the stored text; fewer is fine too
+    CHECK(ckpt_save_model(path, &m, tok11, NULL, NULL, 0) == 0, "%s", em_errmsg());
+    CHECK(ckpt_load(path, &m2, &tok, &js, 0) == 0, "%s", em_errmsg());
+    CHECK(tok.vocab_size == 11 && js && !strcmp(js, tok11), "tokenizer %d", tok.vocab_size);
+    if (m2.params) gpt_free(&m2);
+    tok_free(&tok);
+    free(js);
+    CHECK(st_open(&f, path) == 0 && ckpt_check(&f, 0) == 0, "%s", em_errmsg());
+    st_close(&f);
+    CHECK(ckpt_load(path, &m2, &tok, NULL, 0) == 0 && tok.vocab_size == 11, "%s", em_errmsg());
+    gpt_free(&m2);
+    tok_free(&tok);
+    // no tokenizer at all: refused by ckpt_load, fine for ckpt_load_model
+    CHECK(ckpt_save_model(path, &m, NULL, NULL, NULL, 0) == 0, "%s", em_errmsg());
+    CHECK(ckpt_load(path, &m2, &tok, NULL, 0) == -1 &&
+          contains(em_errmsg(), "__metadata__.tokenizer: missing"), "%s", em_errmsg());
+    gpt_free(&m);
+}
+
+// A tiny file whose config asks for hundreds of megabytes is refused before any of it is
+// allocated, and one asking for 200 GB gets an error naming the file, not "out of memory".
+static void test_config_without_tensors(void) {
+    const char *path = tmp_path("hollow.safetensors");
+    write_raw(path, "{\"__metadata__\": {\"format\": \"pt\", \"vocab_size\": \"65536\", "
+                    "\"n_positions\": \"1024\", \"n_layer\": \"1\", \"n_head\": \"8\", "
+                    "\"n_embd\": \"1024\"}}", 0);
+    long before = max_rss_kb();
+    LOAD_FAILS(path, "tensor transformer.wte.weight: missing", "__metadata__ vocab_size 65536");
+    long grew = max_rss_kb() - before;
+    CHECK(grew < 64 * 1024, "a header-only file made the loader grow by %ld KB", grew);
+    write_raw(path, "{\"__metadata__\": {\"format\": \"pt\", \"vocab_size\": \"16777216\", "
+                    "\"n_positions\": \"1024\", \"n_layer\": \"8\", \"n_head\": \"16\", "
+                    "\"n_embd\": \"3072\"}}", 0);
+    LOAD_FAILS(path, "tensor transformer.wte.weight: missing", "vocab_size 16777216");
+    // a tensor present with the right name but a small shape does not help
+    write_raw(path, "{\"__metadata__\": {\"format\": \"pt\", \"vocab_size\": \"16777216\", "
+                    "\"n_positions\": \"1024\", \"n_layer\": \"8\", \"n_head\": \"16\", "
+                    "\"n_embd\": \"3072\"}, \"transformer.wte.weight\": {\"dtype\": \"F32\", "
+                    "\"shape\": [1, 1], \"data_offsets\": [0, 4]}}", 4);
+    LOAD_FAILS(path, "tensor transformer.wte.weight: expected shape (16777216, 3072), found (1, 1)",
+               "n_embd 3072");
+}
+
+static void write_header_bytes(const char *path, const char *hdr, size_t hlen, size_t data) {
+    size_t n = 8 + hlen + data;
+    unsigned char *b = calloc(n, 1);
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)((uint64_t)hlen >> (8 * i));
+    memcpy(b + 8, hdr, hlen);
+    write_bytes(path, b, n);
+    free(b);
+}
+
+// The header length is in (0, ST_MAX_HEADER]; a longer one is refused before it is read.
+static void test_header_caps(void) {
+    const char *path = tmp_path("cap.safetensors");
+    write_header_bytes(path, "", 0, 8);
+    OPEN_FAILS(path, "header length 0", "expected 1 to 100000000");
+    // a sparse file just over the cap: 8 bytes of length, then the header
+    FILE *fp = fopen(path, "wb");
+    unsigned char len8[8];
+    uint64_t h = (uint64_t)ST_MAX_HEADER + 1;
+    for (int i = 0; i < 8; i++) len8[i] = (unsigned char)(h >> (8 * i));
+    fwrite(len8, 1, 8, fp);
+    fwrite("{}", 1, 2, fp);
+    fclose(fp);
+    CHECK(truncate(path, (off_t)(8 + h)) == 0, "truncate");
+    OPEN_FAILS(path, "header length 100000001", "expected 1 to 100000000");
+    remove(path);
+}
+
+// A header with n empty U8 tensors t0..t{n-1}, all at offset 0.
+static void write_many(const char *path, int n) {
+    size_t cap = (size_t)n * 64 + 64, k = 0;
+    char *h = malloc(cap);
+    h[k++] = '{';
+    for (int i = 0; i < n; i++)
+        k += (size_t)snprintf(h + k, cap - k, "%s\"t%d\":{\"dtype\":\"U8\",\"shape\":[0],"
+                              "\"data_offsets\":[0,0]}", i ? "," : "", i);
+    h[k++] = '}';
+    h[k] = 0;
+    write_raw(path, h, 0);
+    free(h);
+}
+
+// 80,000 entries open in linear time (the duplicate check and st_find are hashed), and
+// more than ST_MAX_TENSORS are refused.
+static void test_many_tensors(void) {
+    const char *path = tmp_path("many.safetensors");
+    write_many(path, 80000);
+    double t0 = now_sec();
+    StFile f;
+    int rc = st_open(&f, path);
+    CHECK(rc == 0 && f.n == 80000, "%s", em_errmsg());
+    int found = 0;
+    for (int i = 0; rc == 0 && i < 80000; i++) {
+        char nm[16];
+        snprintf(nm, sizeof nm, "t%d", i);
+        const StEntry *e = st_find(&f, nm);
+        found += e && !strcmp(e->name, nm);
+    }
+    double dt = now_sec() - t0;
+    CHECK(found == 80000, "st_find found %d of 80000", found);
+    CHECK(st_find(&f, "t80000") == NULL && st_find(&f, "") == NULL, "found an absent name");
+    CHECK(dt < 5.0, "80,000 entries took %.1f s to open and look up", dt);
+    if (rc == 0) st_close(&f);
+    write_many(path, ST_MAX_TENSORS + 1);
+    OPEN_FAILS(path, "100001 tensors", "at most 100000");
+    remove(path);
+}
+
+static void test_duplicate_keys_and_utf8(void) {
+    const char *path = tmp_path("dups.safetensors");
+    struct { const char *hdr; size_t data; const char *n1, *n2; } c[] = {
+        {"{\"__metadata__\": {\"step\": \"1\", \"step\": \"2\"}}", 0, "__metadata__.step",
+         "appears twice"},
+        {"{\"w\": {\"dtype\": \"U8\", \"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 1]}}",
+         1, "tensor w: key \"dtype\"", "appears twice"},
+        {"{\"w\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": [0, 1], "
+         "\"data_offsets\": [0, 1]}}", 1, "tensor w: key \"data_offsets\"", "appears twice"},
+        {"{\"w\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": [0, 1], "
+         "\"extra\": [{\"a\": 1, \"a\": 2}]}}", 1, "tensor w: key \"a\"", "appears twice"},
+        {"{\"__metadata__\": {}, \"__metadata__\": {}}", 0, "__metadata__", "appears twice"},
+        {"{\"__metadata__\": {\"note\": \"caf\xe9\"}}", 0, "header: not valid UTF-8", "byte 30"},
+        {"{\"__metadata__\": {\"note\": \"\xc0\xaf\"}}", 0, "not valid UTF-8", NULL},
+        {"{\"w\xff\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": [0, 1]}}", 1,
+         "not valid UTF-8", "byte 3"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        write_raw(path, c[i].hdr, c[i].data);
+        OPEN_FAILS(path, c[i].n1, c[i].n2);
+    }
+    // the same keys in different objects, and UTF-8 (escaped or not), are fine
+    write_raw(path, "{\"__metadata__\": {\"dtype\": \"caf\xc3\xa9 \\u00e9 \xf0\x9f\x98\x80\"}, "
+                    "\"dtype\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": [0, 1]}}", 1);
+    StFile f;
+    CHECK(st_open(&f, path) == 0 && st_find(&f, "dtype") &&
+          !strcmp(st_meta(&f, "dtype"), "caf\xc3\xa9 \xc3\xa9 \xf0\x9f\x98\x80"), "%s", em_errmsg());
+    st_close(&f);
+}
+
+// The tensors tile the data section: no overlap, no gap, nothing after the last,
+// whatever the order of the entries in the header.
+static void test_ranges(void) {
+    const char *path = tmp_path("ranges.safetensors");
+    struct { const char *hdr; size_t data; const char *n1, *n2; } c[] = {
+        {"{\"b\": {\"dtype\": \"U8\", \"shape\": [2], \"data_offsets\": [1, 3]},"
+         " \"a\": {\"dtype\": \"U8\", \"shape\": [2], \"data_offsets\": [0, 2]}}", 3,
+         "tensor b: data_offsets [1, 3] overlap tensor a's [0, 2]", NULL},
+        {"{\"a\": {\"dtype\": \"U8\", \"shape\": [4], \"data_offsets\": [0, 4]},"
+         " \"z\": {\"dtype\": \"U8\", \"shape\": [0], \"data_offsets\": [2, 2]}}", 4,
+         "tensor z", "overlap tensor a"},
+        {"{\"a\": {\"dtype\": \"U8\", \"shape\": [2], \"data_offsets\": [0, 2]},"
+         " \"b\": {\"dtype\": \"U8\", \"shape\": [2], \"data_offsets\": [0, 2]}}", 2,
+         "tensor b", "overlap tensor a"},
+        {"{\"a\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": [0, 1]},"
+         " \"b\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": [2, 3]}}", 3,
+         "tensor b", "gap: bytes [1, 2)"},
+        {"{\"a\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": [1, 2]}}", 2,
+         "tensor a", "gap: bytes [0, 1)"},
+        {"{\"a\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": [0, 1]}}", 3,
+         "data section: 2 bytes after the last tensor", NULL},
+        {"{\"__metadata__\": {\"a\": \"b\"}}", 5, "data section: 5 bytes", NULL},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        write_raw(path, c[i].hdr, c[i].data);
+        OPEN_FAILS(path, c[i].n1, c[i].n2);
+    }
+    // listed out of order, with empty tensors anywhere on the seams: fine
+    write_raw(path, "{\"c\": {\"dtype\": \"U8\", \"shape\": [2], \"data_offsets\": [3, 5]},"
+                    " \"e\": {\"dtype\": \"U8\", \"shape\": [0], \"data_offsets\": [5, 5]},"
+                    " \"a\": {\"dtype\": \"U8\", \"shape\": [3], \"data_offsets\": [0, 3]},"
+                    " \"z\": {\"dtype\": \"F32\", \"shape\": [0], \"data_offsets\": [3, 3]},"
+                    " \"y\": {\"dtype\": \"F32\", \"shape\": [0], \"data_offsets\": [0, 0]}}", 5);
+    StFile f;
+    CHECK(st_open(&f, path) == 0 && f.n == 5, "%s", em_errmsg());
+    st_close(&f);
+}
+
+// A NaN or Inf weight is refused, naming the tensor and element, unless the caller asks.
+static void test_nonfinite_weights(void) {
+    GPT m, m2;
+    make_finite_model(&m, &small);
+    const char *path = tmp_path("nan.safetensors");
+    ParamInfo pi[64];
+    int n = gpt_param_table(&small, pi), qkv = -1;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(pi[i].name, "transformer.h.1.attn.c_attn.weight")) qkv = i;
+    float *w = m.params + pi[qkv].offset;
+    const float bad[] = {NAN, -INFINITY};
+    const char *what[] = {"element 37 is NaN", "element 37 is -Inf"};
+    for (int k = 0; k < 2; k++) {
+        w[37] = bad[k];
+        CHECK(ckpt_save_model(path, &m, tok11, NULL, NULL, 0) == 0, "%s", em_errmsg());
+        em_clear_error();
+        CHECK(ckpt_load_model(path, &m2, NULL) == CKPT_ERR_NONFINITE && !m2.params,
+              "non-finite weight loaded");
+        CHECK(contains(em_errmsg(), path) &&
+              contains(em_errmsg(), "tensor transformer.h.1.attn.c_attn.weight") &&
+              contains(em_errmsg(), what[k]), "%s", em_errmsg());
+        StFile f;
+        if (st_open(&f, path) == 0) {
+            CHECK(ckpt_check(&f, 0) == CKPT_ERR_NONFINITE && contains(em_errmsg(), what[k]), "%s",
+                  em_errmsg());
+            CHECK(ckpt_check(&f, CKPT_ALLOW_NONFINITE) == 0, "%s", em_errmsg());
+            st_close(&f);
+        }
+        // asked for: loaded as stored, and the tensor can be named for a warning
+        CHECK(ckpt_load_model_flags(path, &m2, NULL, CKPT_ALLOW_NONFINITE) == 0, "%s", em_errmsg());
+        if (!m2.params) continue;
+        CHECK(!memcmp(m.params, m2.params, m.num_params * 4), "allowed load differs");
+        char name[64];
+        const char *hit = ckpt_first_nonfinite(&m2, name, sizeof name);
+        CHECK(hit && !strcmp(hit, "transformer.h.1.attn.c_attn.weight"), "%s", hit ? hit : "none");
+        gpt_free(&m2);
+    }
+    w[37] = 0.25f;
+    CHECK(ckpt_save_model(path, &m, tok11, NULL, NULL, 0) == 0, "%s", em_errmsg());
+    CHECK(ckpt_load_model(path, &m2, NULL) == 0, "%s", em_errmsg());
+    char name[64];
+    CHECK(m2.params && !ckpt_first_nonfinite(&m2, name, sizeof name), "finite model flagged");
+    gpt_free(&m2);
+    gpt_free(&m);
+}
+
+// What info checks before exiting 0: everything a load checks (F16 weights and a
+// tokenizer larger than the embedding are refused; see also the tokenizer test).
+static void test_check_like_load(void) {
+    GPT m;
+    make_finite_model(&m, &small);
+    const char *path = tmp_path("check.safetensors");
+    struct { int what; const char *name, *n1; } c[] = {
+        {AS_F16, "transformer.h.1.mlp.c_proj.weight", "expected dtype F32, found F16"},
+        {DROP, "transformer.wpe.weight", "transformer.wpe.weight: missing"},
+        {EXTRA, "transformer.h.2.ln_1.weight", "not part of"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        write_variant(path, &m, c[i].name, c[i].what, NULL, NULL, NULL);
+        StFile f;
+        if (st_open(&f, path)) { CHECK(0, "%s", em_errmsg()); continue; }
+        em_clear_error();
+        CHECK(ckpt_check(&f, 0) == -1 && contains(em_errmsg(), path) &&
+              contains(em_errmsg(), c[i].n1), "%zu: %s", i, em_errmsg());
+        st_close(&f);
+    }
+    gpt_free(&m);
+}
+
 // ---- temp directory ---------------------------------------------------------------
 static void remove_dir(const char *dir) {
     DIR *d = opendir(dir);
@@ -514,6 +802,14 @@ int main(void) {
     RUN(test_wrong_tensors);
     RUN(test_bad_metadata);
     RUN(test_failed_save);
+    RUN(test_tokenizer_larger_than_vocab);
+    RUN(test_config_without_tensors);
+    RUN(test_header_caps);
+    RUN(test_many_tensors);
+    RUN(test_duplicate_keys_and_utf8);
+    RUN(test_ranges);
+    RUN(test_nonfinite_weights);
+    RUN(test_check_like_load);
     remove_dir(g_dir);
     return test_summary();
 }

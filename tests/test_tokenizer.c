@@ -51,6 +51,59 @@ static void test_errors(void) {
     tok_free(&t);
 }
 
+// U+0000 cannot be stored (the vocabulary is a JSON string, which cJSON ends at a NUL):
+// refused when the vocabulary is built, naming the character and where it is, instead
+// of a tokenizer that saves and then does not load.
+static void test_nul_refused(void) {
+    Tokenizer t;
+    em_clear_error();
+    int rc = tok_build_char(&t, "ab\0c", 4, "corpus.txt");
+    CHECK(rc == -1, "a NUL character was accepted");
+    if (rc == 0) {  // what used to happen: the saved tokenizer does not load back
+        char *json = tok_to_json(&t);
+        Tokenizer u;
+        CHECK(tok_from_json(&u, json, "m.st") == 0 && u.vocab_size == t.vocab_size,
+              "saved tokenizer does not load back: %s", em_errmsg());
+        tok_free(&u);
+        free(json);
+        tok_free(&t);
+        return;
+    }
+    CHECK(strstr(em_errmsg(), "corpus.txt") && strstr(em_errmsg(), "U+0000") &&
+          strstr(em_errmsg(), "byte 2"), "message: %s", em_errmsg());
+    CHECK(t.chars == NULL && t.vocab_size == 0, "output not cleared");
+    // other control characters round trip through JSON
+    CHECK(tok_build_char(&t, "a\x01\x1f\x7f", 4, "corpus.txt") == 0, "%s", em_errmsg());
+    char *json = tok_to_json(&t);
+    Tokenizer u;
+    CHECK(tok_from_json(&u, json, "m.st") == 0 && u.vocab_size == 4 &&
+          !memcmp(u.chars, t.chars, 16), "control characters: %s", em_errmsg());
+    free(json);
+    tok_free(&u);
+    tok_free(&t);
+}
+
+// ids are positions in the stored string: a string out of order would give every id
+// another character than the one the model was trained on.
+static void test_stored_order(void) {
+    Tokenizer u;
+    em_clear_error();
+    CHECK(tok_from_json(&u, "{\"type\":\"char\",\"vocab_size\":3,\"chars\":\"acb\"}", "m.st") == -1,
+          "characters out of order accepted");
+    CHECK(strstr(em_errmsg(), "m.st") && strstr(em_errmsg(), "tokenizer.chars") &&
+          strstr(em_errmsg(), "'b' (U+0062) at position 2 after 'c' (U+0063)") &&
+          strstr(em_errmsg(), "ascending"), "message: %s", em_errmsg());
+    CHECK(u.chars == NULL && u.vocab_size == 0, "output not cleared");
+    CHECK(tok_from_json(&u, "{\"type\":\"char\",\"chars\":\"\u00e9a\"}", "m.st") == -1,
+          "characters out of order accepted");
+    CHECK(tok_from_json(&u, "{\"type\":\"char\",\"chars\":\"abbc\"}", "m.st") == -1 &&
+          strstr(em_errmsg(), "repeated character 'b' (U+0062) at position 2"), "repeat: %s", em_errmsg());
+    CHECK(tok_from_json(&u, "{\"type\":\"char\",\"vocab_size\":3,\"chars\":\"\\nA\u00e9\"}",
+                        "m.st") == 0 && u.vocab_size == 3 && u.chars[0] == '\n' &&
+          u.chars[2] == 0xE9, "ascending refused: %s", em_errmsg());
+    tok_free(&u);
+}
+
 static void test_utf8(void) {
     uint32_t cp;
     CHECK(utf8_decode((const unsigned char *)"\xc0\x80", 2, &cp) == 0, "overlong accepted");
@@ -65,5 +118,7 @@ int main(void) {
     RUN(test_build_and_round_trip);
     RUN(test_errors);
     RUN(test_utf8);
+    RUN(test_nul_refused);
+    RUN(test_stored_order);
     return test_summary();
 }

@@ -1,5 +1,6 @@
 // emergent info: a checkpoint's config, parameter counts, tokenizer and metadata,
-// as aligned text or as JSON. Reads the header only; the weights stay on disk.
+// as aligned text or as JSON. Exits non-zero, after listing, on a file the other commands
+// refuse (wrong tensors, a tokenizer that does not fit, NaN or Inf weights).
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -210,6 +211,15 @@ int cmd_info(int argc, char **argv) {
     const char *mismatch = tensor_mismatch(&f, &c, why, sizeof why);
     if (json) print_json(&f, &c, &n, tensors, mismatch);
     else print_text(&f, &c, &n, tensors, mismatch);
+    fflush(stdout);
+    // what is listed may still be a file no other command loads: say why, exit non-zero
+    const char *allow = getenv("EMERGENT_ALLOW_NONFINITE");
+    rc = ckpt_check(&f, allow && !strcmp(allow, "1") ? CKPT_ALLOW_NONFINITE : 0);
     st_close(&f);
-    return 0;
+    if (rc == CKPT_ERR_NONFINITE) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", em_errmsg());
+        em_error("%s (EMERGENT_ALLOW_NONFINITE=1 accepts it)", msg);
+    }
+    return rc ? 1 : 0;
 }

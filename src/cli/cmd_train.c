@@ -74,11 +74,7 @@ int cmd_train(int argc, char **argv) {
         // the model and its tokenizer, then the state; flags given now override the recipe
         out = resume;
         snprintf(path, sizeof path, "%s/%s", resume, TRAIN_MODEL_FILE);
-        if (ckpt_load_model(path, &m, &tok_json)) return 1;
-        if (!tok_json || tok_from_json(&tok, tok_json, path)) {
-            if (!tok_json) em_error("%s: __metadata__.tokenizer: missing", path);
-            gpt_free(&m); free(tok_json); return 1;
-        }
+        if (ckpt_load(path, &m, &tok, &tok_json, 0)) return 1;
         TrainConfig stored;
         st.m = xcalloc_big(m.num_params, sizeof(float));
         st.v = xcalloc_big(m.num_params, sizeof(float));

@@ -42,8 +42,7 @@ static int point_setup(const LadderSpec *s, const LadderPoint *p, const char *di
     snprintf(path, sizeof path, "%s/%s", dir, TRAIN_MODEL_FILE);
     char *src = NULL;
     if (file_exists(path)) {  // resume
-        if (ckpt_load_model(path, m, tok_json)) return -1;
-        if (!*tok_json || tok_from_json(tok, *tok_json, path)) return em_error("%s: no tokenizer", path);
+        if (ckpt_load(path, m, tok, tok_json, 0)) return -1;
         st->m = xcalloc_big(m->num_params, sizeof(float));
         st->v = xcalloc_big(m->num_params, sizeof(float));
         TrainConfig stored;

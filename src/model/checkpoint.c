@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "tokenizer/tokenizer.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors data is little-endian; this file copies it as is"
@@ -68,7 +70,6 @@ static int parse_entry(StFile *f, const cJSON *it, size_t data_len) {
     if (strlen(nm) >= sizeof f->entries[0].name)
         return em_error("%s: tensor %.60s...: name longer than %zu bytes", p, nm,
                         sizeof f->entries[0].name - 1);
-    if (st_find(f, nm)) return em_error("%s: tensor %s: appears twice in the header", p, nm);
     if (!cJSON_IsObject(it))
         return em_error("%s: tensor %s: expected an object with dtype, shape, data_offsets", p, nm);
     StEntry *e = &f->entries[f->n];
@@ -133,7 +134,6 @@ static int parse_entry(StFile *f, const cJSON *it, size_t data_len) {
 static int parse_meta(StFile *f, const cJSON *meta) {
     if (!cJSON_IsObject(meta))
         return em_error("%s: __metadata__: expected an object of string values", f->path);
-    if (f->meta_keys) return em_error("%s: __metadata__: appears twice in the header", f->path);
     int n = cJSON_GetArraySize(meta);
     f->meta_keys = xcalloc((size_t)n, sizeof(char *));
     f->meta_vals = xcalloc((size_t)n, sizeof(char *));
@@ -148,10 +148,108 @@ static int parse_meta(StFile *f, const cJSON *meta) {
     return 0;
 }
 
-// The header: a JSON object, nothing but whitespace after it.
+// ---- hashing: duplicate keys and lookup by name, linear in the header ------------
+static uint64_t hash_str(const char *s) {  // FNV-1a
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static size_t pow2_at_least(size_t n) {
+    size_t c = 16;
+    while (c < n) c *= 2;
+    return c;
+}
+
+// The first member name of obj that an earlier member already has, or NULL.
+static const char *dup_key(const cJSON *obj) {
+    size_t n = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, obj) n++;
+    if (n < 2) return NULL;
+    size_t cap = pow2_at_least(2 * n);
+    const char **set = xcalloc(cap, sizeof *set), *dup = NULL;
+    cJSON_ArrayForEach(c, obj) {
+        size_t h = (size_t)hash_str(c->string) & (cap - 1);
+        while (set[h] && strcmp(set[h], c->string)) h = (h + 1) & (cap - 1);
+        if (set[h]) { dup = c->string; break; }
+        set[h] = c->string;
+    }
+    free(set);
+    return dup;
+}
+
+// No object anywhere in the header has a key twice (a reader that keeps the first and
+// one that keeps the last would see different files). `top`: the tensor or __metadata__
+// that node sits in, NULL at the root.
+static int check_dups(const StFile *f, const cJSON *node, const char *top) {
+    if (cJSON_IsObject(node)) {
+        const char *d = dup_key(node);
+        if (d && !top)
+            return !strcmp(d, "__metadata__")
+                       ? em_error("%s: __metadata__: appears twice in the header", f->path)
+                       : em_error("%s: tensor %s: appears twice in the header", f->path, d);
+        if (d && !strcmp(top, "__metadata__"))
+            return em_error("%s: __metadata__.%s: appears twice", f->path, d);
+        if (d) return em_error("%s: tensor %s: key \"%s\" appears twice", f->path, top, d);
+    }
+    const cJSON *c;
+    if (cJSON_IsObject(node) || cJSON_IsArray(node))
+        cJSON_ArrayForEach(c, node)
+            if (check_dups(f, c, top ? top : c->string)) return -1;
+    return 0;
+}
+
+static void build_index(StFile *f) {
+    f->index_cap = pow2_at_least(2 * (size_t)f->n);
+    f->index = xcalloc(f->index_cap, sizeof *f->index);
+    for (int i = 0; i < f->n; i++) {
+        size_t h = (size_t)hash_str(f->entries[i].name) & (f->index_cap - 1);
+        while (f->index[h]) h = (h + 1) & (f->index_cap - 1);
+        f->index[h] = i + 1;
+    }
+}
+
+// The tensors tile the data section: sorted by offset, each begins where the one
+// before ended (empty tensors may share an offset), and the last ends at its end.
+typedef struct { size_t begin, end; int i; } Range;
+static int cmp_range(const void *a, const void *b) {
+    const Range *x = a, *y = b;
+    if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+    return (x->end > y->end) - (x->end < y->end);
+}
+
+static int check_ranges(const StFile *f, size_t data_len) {
+    Range *r = xmalloc(((size_t)f->n + 1) * sizeof *r);
+    for (int i = 0; i < f->n; i++) r[i] = (Range){f->entries[i].begin, f->entries[i].end, i};
+    qsort(r, (size_t)f->n, sizeof *r, cmp_range);
+    size_t pos = 0;
+    int last = -1, rc = 0;  // last: the tensor that ends at pos
+    for (int k = 0; k < f->n && !rc; k++) {
+        const StEntry *e = &f->entries[r[k].i];
+        if (e->begin < pos)
+            rc = em_error("%s: tensor %s: data_offsets [%zu, %zu] overlap tensor %s's [%zu, %zu]",
+                          f->path, e->name, e->begin, e->end, f->entries[last].name,
+                          f->entries[last].begin, f->entries[last].end);
+        else if (e->begin > pos)
+            rc = em_error("%s: tensor %s: data_offsets [%zu, %zu] leave a gap: bytes [%zu, %zu) "
+                          "of the data section belong to no tensor", f->path, e->name, e->begin,
+                          e->end, pos, e->begin);
+        if (e->end > e->begin || last < 0) last = r[k].i;
+        pos = e->end;
+    }
+    if (!rc && pos != data_len)
+        rc = em_error("%s: data section: %zu bytes after the last tensor (ends at byte %zu of "
+                      "%zu), expected none", f->path, data_len - pos, pos, data_len);
+    free(r);
+    return rc;
+}
+
+// The header: a JSON object in UTF-8, nothing but whitespace after it.
 static int parse_header(StFile *f, size_t hlen) {
+    const unsigned char *h = f->data + 8;
     char *text = xmalloc(hlen + 1);  // NUL-terminated copy: cJSON never reads past it
-    memcpy(text, f->data + 8, hlen);
+    memcpy(text, h, hlen);
     text[hlen] = 0;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(text, &end, 0);
@@ -168,9 +266,24 @@ static int parse_header(StFile *f, size_t hlen) {
     }
     if (!rc && !cJSON_IsObject(root))
         rc = em_error("%s: header: expected a JSON object", f->path);
+    for (size_t i = 0; !rc && i < hlen;) {  // cJSON takes any bytes inside strings
+        uint32_t cp;
+        int k = h[i] < 0x80 ? 1 : utf8_decode(h + i, hlen - i, &cp);
+        if (!k) rc = em_error("%s: header: not valid UTF-8 at byte %zu", f->path, i);
+        i += (size_t)k;
+    }
+    size_t n = 0;
     if (!rc) {
-        f->entries = xcalloc((size_t)cJSON_GetArraySize(root), sizeof(StEntry));
-        size_t data_len = f->size - f->data_start;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, root) n += strcmp(it->string, "__metadata__") != 0;
+        if (n > ST_MAX_TENSORS)
+            rc = em_error("%s: header: %zu tensors, expected at most %d", f->path, n,
+                          ST_MAX_TENSORS);
+    }
+    if (!rc) rc = check_dups(f, root, NULL);
+    size_t data_len = f->size - f->data_start;
+    if (!rc) {
+        f->entries = xcalloc(n ? n : 1, sizeof(StEntry));
         const cJSON *it;
         cJSON_ArrayForEach(it, root) {
             rc = !strcmp(it->string, "__metadata__") ? parse_meta(f, it)
@@ -178,6 +291,8 @@ static int parse_header(StFile *f, size_t hlen) {
             if (rc) break;
         }
     }
+    if (!rc) rc = check_ranges(f, data_len);
+    if (!rc) build_index(f);
     cJSON_Delete(root);
     free(text);
     return rc;
@@ -215,6 +330,12 @@ int st_open(StFile *f, const char *path) {
         st_close(f);
         return -1;
     }
+    if (hlen == 0 || hlen > ST_MAX_HEADER) {
+        em_error("%s: header length %" PRIu64 ", expected 1 to %d bytes", path, hlen,
+                 ST_MAX_HEADER);
+        st_close(f);
+        return -1;
+    }
     f->data_start = 8 + (size_t)hlen;
     if (parse_header(f, (size_t)hlen)) { st_close(f); return -1; }
     return 0;
@@ -229,12 +350,15 @@ void st_close(StFile *f) {
     free(f->meta_keys);
     free(f->meta_vals);
     free(f->entries);
+    free(f->index);
     memset(f, 0, sizeof *f);
 }
 
 const StEntry *st_find(const StFile *f, const char *name) {
-    for (int i = 0; i < f->n; i++)
-        if (!strcmp(f->entries[i].name, name)) return &f->entries[i];
+    if (!f->index_cap) return NULL;
+    size_t h = (size_t)hash_str(name) & (f->index_cap - 1);
+    for (; f->index[h]; h = (h + 1) & (f->index_cap - 1))
+        if (!strcmp(f->entries[f->index[h] - 1].name, name)) return &f->entries[f->index[h] - 1];
     return NULL;
 }
 
@@ -439,32 +563,189 @@ int ckpt_read_config(const StFile *f, GPTConfig *cfg) {
     return gpt_config_check(cfg, f->path);
 }
 
-int ckpt_load_model(const char *path, GPT *m, char **tokenizer_json) {
+// " (a GPT-2 with __metadata__ vocab_size 11, ...)": where an expected shape comes from
+static const char *cfg_note(char *buf, size_t n, const GPTConfig *c) {
+    snprintf(buf, n, " (a GPT-2 with __metadata__ vocab_size %d, n_positions %d, n_layer %d, "
+             "n_head %d, n_embd %d)", c->vocab_size, c->block_size, c->n_layer, c->n_head,
+             c->n_embd);
+    return buf;
+}
+
+// Every tensor of the config's parameter table pi[0..n) is in f, F32, with its shape, and
+// f holds no other. Reads only the header, so it runs before the model is allocated:
+// what passes is backed by as many bytes of the file as the model will take.
+static int check_tensors_match(const StFile *f, const GPTConfig *c, const ParamInfo *pi, int n) {
+    char note[200];
+    unsigned char *seen = xcalloc((size_t)f->n + 1, 1);
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        const StEntry *e = st_find(f, pi[i].name);
+        int64_t shape[2] = {pi[i].shape[0], pi[i].shape[1]};
+        int same = e && e->ndim == pi[i].ndim;
+        for (int k = 0; same && k < e->ndim; k++) same = e->shape[k] == shape[k];
+        char want[160], got[160];
+        if (!e)
+            rc = em_error("%s: tensor %s: missing, expected shape %s%s", f->path, pi[i].name,
+                          fmt_shape(want, sizeof want, pi[i].ndim, shape),
+                          cfg_note(note, sizeof note, c));
+        else if (strcmp(e->dtype, "F32"))
+            rc = em_error("%s: tensor %s: expected dtype F32, found %s", f->path, pi[i].name,
+                          e->dtype);
+        else if (!same)
+            rc = em_error("%s: tensor %s: expected shape %s, found %s%s", f->path, pi[i].name,
+                          fmt_shape(want, sizeof want, pi[i].ndim, shape),
+                          fmt_shape(got, sizeof got, e->ndim, e->shape),
+                          cfg_note(note, sizeof note, c));
+        else
+            seen[e - f->entries] = 1;
+    }
+    // a tensor the config does not explain means the header and the tensors disagree
+    for (int i = 0; i < f->n && !rc; i++)
+        if (!seen[i])
+            rc = em_error("%s: tensor %s: not part of a GPT-2 with this config (n_layer %d)",
+                          f->path, f->entries[i].name, c->n_layer);
+    free(seen);
+    return rc;
+}
+
+// The index of the first NaN or Inf among the n floats at p (any alignment), or n.
+static size_t first_nonfinite(const unsigned char *p, size_t n) {
+    const size_t chunk = 4096;
+    for (size_t o = 0; o < n; o += chunk) {
+        size_t k = n - o < chunk ? n - o : chunk;
+        uint32_t bad = 0;
+        for (size_t i = 0; i < k; i++) {  // all exponent bits set: Inf or NaN
+            uint32_t u;
+            memcpy(&u, p + 4 * (o + i), 4);
+            bad |= (u & 0x7f800000u) == 0x7f800000u;
+        }
+        if (!bad) continue;
+        for (size_t i = o; i < o + k; i++) {
+            float x;
+            memcpy(&x, p + 4 * i, 4);
+            if (!isfinite(x)) return i;
+        }
+    }
+    return n;
+}
+
+static int nonfinite_error(const char *path, const char *name, const unsigned char *p, size_t i) {
+    float x;
+    memcpy(&x, p + 4 * i, 4);
+    em_error("%s: tensor %s: element %zu is %s, expected finite weights (a diverged run?)",
+             path, name, i, isnan(x) ? "NaN" : x > 0 ? "+Inf" : "-Inf");
+    return CKPT_ERR_NONFINITE;
+}
+
+// Copies tensor e into dst in cache-sized pieces, checking each piece while it is hot.
+static int copy_tensor(const StFile *f, const StEntry *e, float *dst, int check) {
+    const unsigned char *src = f->data + f->data_start + e->begin;
+    size_t n = (e->end - e->begin) / 4;
+    const size_t piece = 16384;  // floats: 64 KiB
+    for (size_t o = 0; o < n; o += piece) {
+        size_t k = n - o < piece ? n - o : piece;
+        // the data may sit at any byte offset: memcpy, never a float* cast
+        memcpy(dst + o, src + 4 * o, 4 * k);
+        if (!check) continue;
+        size_t bad = first_nonfinite((const unsigned char *)(dst + o), k);
+        if (bad < k) return nonfinite_error(f->path, e->name, (const unsigned char *)dst, o + bad);
+    }
+    return 0;
+}
+
+static ParamInfo *param_table(const GPTConfig *c, int *n) {
+    *n = gpt_param_table(c, NULL);
+    ParamInfo *pi = xcalloc((size_t)*n, sizeof *pi);
+    gpt_param_table(c, pi);
+    return pi;
+}
+
+int ckpt_load_model_flags(const char *path, GPT *m, char **tokenizer_json, unsigned flags) {
     memset(m, 0, sizeof *m);
     if (tokenizer_json) *tokenizer_json = NULL;
     StFile f;
     if (st_open(&f, path)) return -1;
     GPTConfig cfg;
-    if (ckpt_read_config(&f, &cfg) || gpt_create(m, &cfg)) { st_close(&f); return -1; }
-    int n = gpt_param_table(&cfg, NULL), rc = 0;
-    ParamInfo *pi = xcalloc((size_t)n, sizeof *pi);
-    gpt_param_table(&cfg, pi);
-    for (int i = 0; i < n && !rc; i++) {
-        int64_t shape[2] = {pi[i].shape[0], pi[i].shape[1]};
-        rc = st_read_f32(&f, pi[i].name, m->params + pi[i].offset, pi[i].ndim, shape);
-    }
-    // a tensor the config does not explain means the header and the tensors disagree
-    for (int i = 0; i < f.n && !rc; i++) {
-        int known = 0;
-        for (int j = 0; j < n && !known; j++) known = !strcmp(f.entries[i].name, pi[j].name);
-        if (!known)
-            rc = em_error("%s: tensor %s: not part of a GPT-2 with this config (n_layer %d)",
-                          path, f.entries[i].name, cfg.n_layer);
-    }
+    if (ckpt_read_config(&f, &cfg)) { st_close(&f); return -1; }
+    int n, rc;
+    ParamInfo *pi = param_table(&cfg, &n);
+    rc = check_tensors_match(&f, &cfg, pi, n);
+    if (!rc && gpt_create(m, &cfg)) rc = -1;
+    int check = !(flags & CKPT_ALLOW_NONFINITE);
+    for (int i = 0; i < n && !rc; i++)
+        rc = copy_tensor(&f, st_find(&f, pi[i].name), m->params + pi[i].offset, check);
     const char *tok = st_meta(&f, "tokenizer");
     if (!rc && tokenizer_json && tok) *tokenizer_json = strdup(tok);
     free(pi);
     st_close(&f);
     if (rc) gpt_free(m);
     return rc;
+}
+
+int ckpt_load_model(const char *path, GPT *m, char **tokenizer_json) {
+    return ckpt_load_model_flags(path, m, tokenizer_json, 0);
+}
+
+// The stored tokenizer: present, parses, one symbol at most per row of the embedding.
+static int tokenizer_fits(const char *path, const char *json, int vocab_size, Tokenizer *tok) {
+    memset(tok, 0, sizeof *tok);
+    if (!json) return em_error("%s: __metadata__.tokenizer: missing", path);
+    if (tok_from_json(tok, json, path)) return -1;
+    if (tok->vocab_size > vocab_size) {
+        int n = tok->vocab_size;
+        tok_free(tok);
+        return em_error("%s: __metadata__.tokenizer: %d symbols, expected at most vocab_size %d "
+                        "(the rows of transformer.wte.weight)", path, n, vocab_size);
+    }
+    return 0;
+}
+
+int ckpt_load(const char *path, GPT *m, Tokenizer *tok, char **tokenizer_json, unsigned flags) {
+    memset(tok, 0, sizeof *tok);
+    if (tokenizer_json) *tokenizer_json = NULL;
+    char *js = NULL;
+    int rc = ckpt_load_model_flags(path, m, &js, flags);
+    if (rc) return rc;
+    if (tokenizer_fits(path, js, m->cfg.vocab_size, tok)) {
+        gpt_free(m);
+        free(js);
+        return -1;
+    }
+    if (tokenizer_json) *tokenizer_json = js;
+    else free(js);
+    return 0;
+}
+
+int ckpt_check(const StFile *f, unsigned flags) {
+    GPTConfig cfg;
+    if (ckpt_read_config(f, &cfg)) return -1;
+    int n, rc;
+    ParamInfo *pi = param_table(&cfg, &n);
+    rc = check_tensors_match(f, &cfg, pi, n);
+    for (int i = 0; i < n && !rc && !(flags & CKPT_ALLOW_NONFINITE); i++) {
+        const StEntry *e = st_find(f, pi[i].name);
+        const unsigned char *p = f->data + f->data_start + e->begin;
+        size_t bad = first_nonfinite(p, pi[i].numel);
+        if (bad < pi[i].numel) rc = nonfinite_error(f->path, e->name, p, bad);
+    }
+    free(pi);
+    if (rc) return rc;
+    Tokenizer tok;
+    if (tokenizer_fits(f->path, st_meta(f, "tokenizer"), cfg.vocab_size, &tok)) return -1;
+    tok_free(&tok);
+    return 0;
+}
+
+const char *ckpt_first_nonfinite(const GPT *m, char *buf, size_t nb) {
+    int n;
+    ParamInfo *pi = param_table(&m->cfg, &n);
+    const char *hit = NULL;
+    for (int i = 0; i < n && !hit; i++)
+        if (first_nonfinite((const unsigned char *)(m->params + pi[i].offset), pi[i].numel) <
+            pi[i].numel) {
+            snprintf(buf, nb, "%s", pi[i].name);
+            hit = buf;
+        }
+    free(pi);
+    return hit;
 }

@@ -4,6 +4,14 @@
 // {"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, ...,
 //  "__metadata__": {"key": "string value", ...}}, then the raw data
 // (offsets relative to the first byte after the header).
+//
+// Reading is hardened the way the reference reader is: a header of at most
+// ST_MAX_HEADER bytes of UTF-8 JSON with no key twice in any object, at most
+// ST_MAX_TENSORS tensors, whose byte ranges tile the data section exactly (no overlap,
+// no gap, nothing after the last). A model is checked against its config (every tensor
+// present, F32, with its shape, and no other) before any of its memory is allocated,
+// so what a file can make us allocate is bounded by its size; NaN and Inf weights are
+// refused unless the caller passes CKPT_ALLOW_NONFINITE.
 #ifndef EMERGENT_CHECKPOINT_H
 #define EMERGENT_CHECKPOINT_H
 
@@ -11,6 +19,10 @@
 #include <stdint.h>
 
 #include "model/gpt.h"
+#include "tokenizer/tokenizer.h"
+
+#define ST_MAX_HEADER 100000000  // bytes of JSON header, as the reference reader allows
+#define ST_MAX_TENSORS 100000
 
 // ---- generic safetensors ---------------------------------------------------
 typedef struct {
@@ -31,14 +43,17 @@ typedef struct {
     char **meta_keys, **meta_vals;  // __metadata__ (string values)
     int n_meta;
     int mapped;
+    int *index;           // hash table of entry index + 1 (0: empty slot), by name
+    size_t index_cap;     // a power of two, at least 2 n
 } StFile;
 
-// Opens and validates: file length, header length within the file, JSON that parses,
-// every entry with a known dtype, a shape whose byte size matches its offsets,
-// offsets within the data section. Errors name the file and the field.
+// Opens and validates: file length, header length in (0, ST_MAX_HEADER] and within the
+// file, UTF-8 JSON that parses with no duplicate key in any object, every entry with a
+// known dtype, a shape whose byte size matches its offsets, offsets within the data
+// section, ranges that tile the data section. Errors name the file and the field.
 int st_open(StFile *f, const char *path);
 void st_close(StFile *f);
-const StEntry *st_find(const StFile *f, const char *name);
+const StEntry *st_find(const StFile *f, const char *name);  // by hash; NULL when absent
 const char *st_meta(const StFile *f, const char *key);   // NULL when absent
 // Copies a F32 tensor into dst after checking its dtype and shape equal (ndim, shape).
 int st_read_f32(const StFile *f, const char *name, float *dst, int ndim, const int64_t *shape);
@@ -61,8 +76,32 @@ int ckpt_save_model(const char *path, const GPT *m, const char *tokenizer_json,
                     const char *const *extra_keys, const char *const *extra_vals, int n_extra);
 // Reads the config from __metadata__ (errors name the missing or bad key).
 int ckpt_read_config(const StFile *f, GPTConfig *cfg);
-// Creates m (gpt_create) from the file's config and fills every parameter, checking
-// each tensor's presence, dtype and shape. *tokenizer_json (malloc'd) may be NULL.
-int ckpt_load_model(const char *path, GPT *m, char **tokenizer_json);
+
+// Load flags.
+enum {
+    CKPT_ALLOW_NONFINITE = 1,  // load NaN and Inf weights instead of refusing the file
+};
+// ckpt_load_model refuses a weight that is NaN or Inf (naming the tensor and element)
+// with this code instead of -1, so a caller can say how to load it anyway.
+#define CKPT_ERR_NONFINITE (-2)
+
+// Creates m (gpt_create) from the file's config and fills every parameter, after
+// checking that each tensor is present with dtype F32 and its shape and that no other
+// tensor is there; then refuses non-finite weights unless flags allow them.
+// *tokenizer_json (malloc'd) may be NULL. On failure m is freed and zeroed.
+int ckpt_load_model_flags(const char *path, GPT *m, char **tokenizer_json, unsigned flags);
+int ckpt_load_model(const char *path, GPT *m, char **tokenizer_json);  // flags 0
+// A model and its tokenizer, as every command that runs a model needs them: the model
+// (ckpt_load_model_flags), then __metadata__.tokenizer, which must be present, parse,
+// and have at most vocab_size symbols (one per row of the embedding). *tokenizer_json
+// (malloc'd; pass NULL if unwanted) is the stored text. On failure all outputs are freed.
+int ckpt_load(const char *path, GPT *m, Tokenizer *tok, char **tokenizer_json, unsigned flags);
+// Every check ckpt_load makes, on an open file, without allocating the model: the
+// config, the tensors, the tokenizer and (unless flags allow them) finite weights, which
+// reads every weight. The error is the one ckpt_load would give.
+int ckpt_check(const StFile *f, unsigned flags);
+// The name of the first parameter tensor of m holding a NaN or Inf, or NULL if none
+// (for a warning after loading with CKPT_ALLOW_NONFINITE). Copied into buf.
+const char *ckpt_first_nonfinite(const GPT *m, char *buf, size_t n);
 
 #endif

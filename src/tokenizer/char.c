@@ -51,6 +51,11 @@ int tok_build_char(Tokenizer *t, const char *text, size_t len, const char *src) 
         uint32_t cp;
         int k = utf8_decode(s + i, len - i, &cp);
         if (!k) { free(seen); return em_error("%s: invalid UTF-8 at byte %zu", src, i); }
+        if (cp == 0) {  // the vocabulary is stored as a JSON string, which cannot hold one
+            free(seen);
+            return em_error("%s: character U+0000 (NUL) at byte %zu: not supported in text, "
+                            "expected none (a binary file?)", src, i);
+        }
         if (!(seen[cp >> 3] & (1u << (cp & 7)))) { seen[cp >> 3] |= 1u << (cp & 7); n++; }
         i += k;
     }
@@ -142,15 +147,24 @@ int tok_from_json(Tokenizer *t, const char *json, const char *src) {
     if (!rc) {
         size_t len = strlen(chars->valuestring);
         rc = tok_build_char(t, chars->valuestring, len, src);
-        // the stored string must list each character once, in order
-        if (!rc) {
-            size_t count = 0;
-            const unsigned char *s = (const unsigned char *)chars->valuestring;
-            for (size_t i = 0; i < len; count++) { uint32_t cp; i += utf8_decode(s + i, len - i, &cp); }
-            if (count != (size_t)t->vocab_size) {
+        // the stored string must list each character once, in order: ids are positions
+        const unsigned char *s = (const unsigned char *)chars->valuestring;
+        uint32_t prev = 0;
+        for (size_t i = 0, count = 0; !rc && i < len; count++) {
+            uint32_t cp;
+            i += utf8_decode(s + i, len - i, &cp);  // valid: tok_build_char decoded it
+            if (count && cp <= prev) {
+                char a[8] = "?", b[8] = "?";  // control characters print as '?'
+                if (cp >= 32) a[utf8_encode(cp, a)] = 0;
+                if (prev >= 32) b[utf8_encode(prev, b)] = 0;
                 tok_free(t);
-                rc = em_error("%s: tokenizer.chars: repeated characters", src);
+                rc = cp == prev ? em_error("%s: tokenizer.chars: repeated character '%s' (U+%04X) "
+                                           "at position %zu", src, a, cp, count)
+                                : em_error("%s: tokenizer.chars: '%s' (U+%04X) at position %zu "
+                                           "after '%s' (U+%04X), expected ascending code points",
+                                           src, a, cp, count, b, prev);
             }
+            prev = cp;
         }
         const cJSON *vs = cJSON_GetObjectItemCaseSensitive(o, "vocab_size");
         if (!rc && cJSON_IsNumber(vs) && vs->valueint != t->vocab_size) {
