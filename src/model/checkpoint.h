@@ -53,7 +53,9 @@ typedef struct {
 // section, ranges that tile the data section. Errors name the file and the field.
 int st_open(StFile *f, const char *path);
 void st_close(StFile *f);
-const StEntry *st_find(const StFile *f, const char *name);  // by hash; NULL when absent
+const StEntry *st_find(const StFile *f, const char *name);
+// "(a, b, c)" into buf: a shape for messages.
+const char *st_fmt_shape(char *buf, size_t n, int ndim, const int64_t *shape);  // by hash; NULL when absent
 const char *st_meta(const StFile *f, const char *key);   // NULL when absent
 // Copies a F32 tensor into dst after checking its dtype and shape equal (ndim, shape).
 int st_read_f32(const StFile *f, const char *name, float *dst, int ndim, const int64_t *shape);
