@@ -60,7 +60,7 @@ $(BUILD)/libemergent.a: $(LIB_OBJ)
 
 $(BIN): $(CLI_OBJ) $(BUILD)/libemergent.a
 	$(CC) $(XLDFLAGS) $^ $(LDLIBS) -o $@
-	@ln -sf $(BIN) emergent 2>/dev/null || true
+	@if [ "$(BUILD)" = build ]; then ln -sf $(BIN) emergent 2>/dev/null || true; fi
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libemergent.a tests/test.h
 	@mkdir -p $(dir $@)

@@ -6,7 +6,7 @@
 cli_tmp
 if [ "${SANITIZE:-0}" = 1 ]; then echo "cli_portable: SKIP under the sanitizers (the plain builds are compared)"; exit 77; fi
 if ! grep -q ' avx2' /proc/cpuinfo 2>/dev/null; then echo "cli_portable: SKIP: this CPU has no AVX2"; exit 77; fi
-make --no-print-directory -s ISA=avx2 build-avx2/emergent >"$tmp/make" 2>&1 || { cat "$tmp/make"; bad "make ISA=avx2"; exit 1; }
+make --no-print-directory -s ISA=avx2 BUILD=build-avx2 build-avx2/emergent >"$tmp/make" 2>&1 || { cat "$tmp/make"; bad "make ISA=avx2"; exit 1; }
 A=build-avx2/emergent
 "$A" --version | grep -q 'own loops AVX2' && ok "make ISA=avx2 builds the AVX2 loops" || bad "AVX2 build: $("$A" --version)"
 "$A" --version | grep -q 'kernel Haswell' && ok "the AVX2 build asks for the Haswell kernel" || bad "AVX2 build kernel: $("$A" --version)"
