@@ -1,4 +1,5 @@
-// Reading a finished (or partial) ladder back from its registry into per-size, per-seed grids.
+// ladder/grid: a finished (or partial) ladder read back from its registry into per-size,
+// per-seed grids; the ladder's metric table.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,40 @@
 #include "core/core.h"
 #include "ladder/ladder.h"
 #include "ladder/registry.h"
+
+const LadderMetric ladder_metrics[LG_NUM] = {
+    [LG_EM] = {"exact_match", 1, LM_RATE, "exact match", "exact match"},
+    [LG_TOK] = {"token_accuracy", 1, LM_RATE, "per-token (per-digit) accuracy",
+                "accuracy per answer token"},
+    [LG_TOK_TF] = {"token_accuracy_tf", 1, LM_RATE, "per-token accuracy, teacher forced",
+                   "accuracy per answer token"},
+    [LG_EDIT] = {"edit_distance_norm", 0, LM_DISTANCE, "edit distance (normalised)",
+                 "edits / answer length"},
+    [LG_LOGP] = {"target_logprob", 1, LM_LOGPROB, "target log-probability",
+                 "log p(answer), nats"},
+    [LG_MPROB] = {"mean_token_prob", 1, LM_RATE, "mean probability of the answer tokens",
+                  "probability per answer token"},
+    [LG_PRED_PROD] = {"exact_match_pred_prod", 1, LM_PREDICTED,
+                      "exact match predicted as prod p_i", "predicted exact match"},
+    [LG_PRED_POW] = {"exact_match_pred_pow", 1, LM_PREDICTED,
+                     "exact match predicted as pbar^L", "predicted exact match"},
+};
+
+void ladder_grid_stats(const double *v, int n, double *mean, double *lo, double *hi) {
+    double s = 0.0;
+    int c = 0;
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (int k = 0; k < n; k++) {
+        if (isnan(v[k])) continue;
+        s += v[k];
+        c++;
+        if (v[k] < *lo) *lo = v[k];
+        if (v[k] > *hi) *hi = v[k];
+    }
+    *mean = c ? s / c : NAN;
+    if (!c) *lo = *hi = NAN;
+}
 
 static int size_index(const LadderGrid *g, long long params) {
     for (int i = 0; i < g->n_sizes; i++) if ((long long)g->params[i] == params) return i;
@@ -86,7 +121,8 @@ int ladder_load_grid(const char *dir, double sweep, LadderGrid *g) {
         int seen = 0;
         for (int i = 0; i < np; i++) seen |= ps[i] == runs[j].params;
         if (!seen && np < LADDER_MAX) ps[np++] = runs[j].params;
-        if (seed_index(g, runs[j].seed) < 0 && g->n_seeds < LADDER_MAX) g->seeds[g->n_seeds++] = runs[j].seed;
+        if (seed_index(g, runs[j].seed) < 0 && g->n_seeds < LADDER_MAX)
+            g->seeds[g->n_seeds++] = runs[j].seed;
         if (!strcmp(runs[j].status, "done")) g->n_done++;
         g->n_runs++;
     }
@@ -111,10 +147,8 @@ int ladder_load_grid(const char *dir, double sweep, LadderGrid *g) {
     if (nt == 0) { free(tasks); reg_close(reg); return em_error("%s: no evaluations yet", path); }
     snprintf(g->task, sizeof g->task, "%s", tasks[0].s);
     free(tasks);
-    static const char *names[LG_NUM] = {"exact_match", "token_accuracy", "token_accuracy_tf",
-                                        "edit_distance_norm", "target_logprob", "mean_token_prob",
-                                        "exact_match_pred_prod", "exact_match_pred_pow"};
-    for (int m = 0; m < LG_NUM && !rc; m++) rc = fill_metric(reg, g, g->task, names[m], g->metric[m]);
+    for (int m = 0; m < LG_NUM && !rc; m++)
+        rc = fill_metric(reg, g, g->task, ladder_metrics[m].name, g->metric[m]);
     // per-position accuracies at the final step, averaged later
     RegPosRow *pr = NULL;
     int npr = 0;
@@ -135,7 +169,8 @@ int ladder_load_grid(const char *dir, double sweep, LadderGrid *g) {
     for (int m = 0; m < 2 && !rc; m++) {
         RegRow *rows = NULL;
         int n = 0;
-        rc = reg_query_metric(reg, g->task, m ? "token_accuracy" : "exact_match", REG_STEP_ALL, &rows, &n);
+        const char *name = ladder_metrics[m ? LG_TOK : LG_EM].name;
+        rc = reg_query_metric(reg, g->task, name, REG_STEP_ALL, &rows, &n);
         for (int j = 0; j < n && !rc; j++) {
             int i = size_index(g, rows[j].params), k = seed_index(g, rows[j].seed);
             if (i < 0 || k < 0 || !same_sweep(rows[j].sweep_value, sweep)) continue;
