@@ -103,20 +103,15 @@ static int fill_metric(Registry *reg, const LadderGrid *g, const char *task, con
     return 0;
 }
 
-int ladder_load_grid(const char *dir, double sweep, LadderGrid *g) {
-    memset(g, 0, sizeof *g);
-    g->sweep = sweep;
-    char path[1200];
-    snprintf(path, sizeof path, "%s/registry.sqlite", dir);
-    Registry *reg;
-    if (open_registry(dir, &reg)) return -1;
+// The runs of g's sweep value: sizes (sorted by parameters), seeds, shapes, final val loss.
+static int fill_runs(Registry *reg, LadderGrid *g) {
     RegRun *runs = NULL;
-    int nr = 0, rc = 0;
-    if (reg_query_runs(reg, &runs, &nr)) { reg_close(reg); return -1; }
+    int nr = 0;
+    if (reg_query_runs(reg, &runs, &nr)) return -1;
     long long ps[LADDER_MAX * LADDER_MAX];
     int np = 0;
     for (int j = 0; j < nr; j++) {
-        if (!same_sweep(runs[j].sweep_value, sweep)) continue;
+        if (!same_sweep(runs[j].sweep_value, g->sweep)) continue;
         snprintf(g->sweep_name, sizeof g->sweep_name, "%s", runs[j].sweep_name);
         int seen = 0;
         for (int i = 0; i < np; i++) seen |= ps[i] == runs[j].params;
@@ -133,7 +128,7 @@ int ladder_load_grid(const char *dir, double sweep, LadderGrid *g) {
         for (int k = 0; k < LADDER_MAX; k++) g->val_loss[i][k] = NAN;
     for (int j = 0; j < nr; j++) {
         int i = size_index(g, runs[j].params), k = seed_index(g, runs[j].seed);
-        if (i < 0 || k < 0 || !same_sweep(runs[j].sweep_value, sweep)) continue;
+        if (i < 0 || k < 0 || !same_sweep(runs[j].sweep_value, g->sweep)) continue;
         g->flops[i] = runs[j].flops;
         g->layers[i] = runs[j].n_layer;
         g->width[i] = runs[j].n_embd;
@@ -141,50 +136,67 @@ int ladder_load_grid(const char *dir, double sweep, LadderGrid *g) {
         if (!strcmp(runs[j].status, "done")) g->val_loss[i][k] = runs[j].val_loss;
     }
     free(runs);
+    return 0;
+}
+
+// Per-position accuracies at the final step (left as they are when the query fails).
+static void fill_positions(Registry *reg, LadderGrid *g) {
+    RegPosRow *pr = NULL;
+    int npr = 0;
+    if (reg_query_positions(reg, g->task, REG_STEP_FINAL, &pr, &npr) != 0) return;
+    for (int i = 0; i < LADDER_MAX; i++)
+        for (int k = 0; k < LADDER_MAX; k++)
+            for (int p = 0; p < LG_MAX_POS; p++) g->pos[i][k][p] = NAN;
+    for (int j = 0; j < npr; j++) {
+        int i = size_index(g, pr[j].params), k = seed_index(g, pr[j].seed);
+        if (!same_sweep(pr[j].sweep_value, g->sweep)) continue;
+        if (i < 0 || k < 0 || pr[j].pos >= LG_MAX_POS) continue;
+        g->pos[i][k][pr[j].pos] = pr[j].acc;
+        if (pr[j].pos + 1 > g->n_pos) g->n_pos = pr[j].pos + 1;
+    }
+    free(pr);
+}
+
+// Training-time curves: exact match (m = 0) or token accuracy (m = 1) at every evaluated step.
+static int fill_curve(Registry *reg, LadderGrid *g, int m) {
+    RegRow *rows = NULL;
+    int n = 0;
+    const char *name = ladder_metrics[m ? LG_TOK : LG_EM].name;
+    int rc = reg_query_metric(reg, g->task, name, REG_STEP_ALL, &rows, &n);
+    for (int j = 0; j < n && !rc; j++) {
+        int i = size_index(g, rows[j].params), k = seed_index(g, rows[j].seed);
+        if (i < 0 || k < 0 || !same_sweep(rows[j].sweep_value, g->sweep)) continue;
+        int s = 0;
+        while (s < g->n_steps[i] && g->steps[i][s] != rows[j].step) s++;
+        if (s == g->n_steps[i] && s < LG_MAX_STEPS) {
+            g->steps[i][s] = rows[j].step;
+            for (int kk = 0; kk < LADDER_MAX; kk++) g->curve[m][i][s][kk] = NAN;
+            g->n_steps[i]++;
+        }
+        if (s < LG_MAX_STEPS) g->curve[m][i][s][k] = rows[j].value;
+    }
+    free(rows);
+    return rc;
+}
+
+int ladder_load_grid(const char *dir, double sweep, LadderGrid *g) {
+    memset(g, 0, sizeof *g);
+    g->sweep = sweep;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/registry.sqlite", dir);
+    Registry *reg;
+    if (open_registry(dir, &reg)) return -1;
+    if (fill_runs(reg, g)) { reg_close(reg); return -1; }
     RegName *tasks = NULL;
-    int nt = 0;
+    int nt = 0, rc = 0;
     if (reg_list_tasks(reg, &tasks, &nt)) { reg_close(reg); return -1; }
     if (nt == 0) { free(tasks); reg_close(reg); return em_error("%s: no evaluations yet", path); }
     snprintf(g->task, sizeof g->task, "%s", tasks[0].s);
     free(tasks);
     for (int m = 0; m < LG_NUM && !rc; m++)
         rc = fill_metric(reg, g, g->task, ladder_metrics[m].name, g->metric[m]);
-    // per-position accuracies at the final step, averaged later
-    RegPosRow *pr = NULL;
-    int npr = 0;
-    if (!rc && reg_query_positions(reg, g->task, REG_STEP_FINAL, &pr, &npr) == 0) {
-        for (int i = 0; i < LADDER_MAX; i++)
-            for (int k = 0; k < LADDER_MAX; k++)
-                for (int p = 0; p < LG_MAX_POS; p++) g->pos[i][k][p] = NAN;
-        for (int j = 0; j < npr; j++) {
-            int i = size_index(g, pr[j].params), k = seed_index(g, pr[j].seed);
-            if (!same_sweep(pr[j].sweep_value, sweep)) continue;
-            if (i < 0 || k < 0 || pr[j].pos >= LG_MAX_POS) continue;
-            g->pos[i][k][pr[j].pos] = pr[j].acc;
-            if (pr[j].pos + 1 > g->n_pos) g->n_pos = pr[j].pos + 1;
-        }
-        free(pr);
-    }
-    // training-time curves: exact match and token accuracy at every evaluated step
-    for (int m = 0; m < 2 && !rc; m++) {
-        RegRow *rows = NULL;
-        int n = 0;
-        const char *name = ladder_metrics[m ? LG_TOK : LG_EM].name;
-        rc = reg_query_metric(reg, g->task, name, REG_STEP_ALL, &rows, &n);
-        for (int j = 0; j < n && !rc; j++) {
-            int i = size_index(g, rows[j].params), k = seed_index(g, rows[j].seed);
-            if (i < 0 || k < 0 || !same_sweep(rows[j].sweep_value, sweep)) continue;
-            int s = 0;
-            while (s < g->n_steps[i] && g->steps[i][s] != rows[j].step) s++;
-            if (s == g->n_steps[i] && s < LG_MAX_STEPS) {
-                g->steps[i][s] = rows[j].step;
-                for (int kk = 0; kk < LADDER_MAX; kk++) g->curve[m][i][s][kk] = NAN;
-                g->n_steps[i]++;
-            }
-            if (s < LG_MAX_STEPS) g->curve[m][i][s][k] = rows[j].value;
-        }
-        free(rows);
-    }
+    if (!rc) fill_positions(reg, g);
+    for (int m = 0; m < 2 && !rc; m++) rc = fill_curve(reg, g, m);
     reg_close(reg);
     return rc;
 }
