@@ -1,13 +1,16 @@
 // ladder/analysis on synthetic curves with known answers: power laws (pure, noisy, with an
 // irreducible term), BIG-bench's linearity and breakthroughness of a step and a line,
 // Schaeffer's p^L and product, the half-maximum threshold of a logistic, its bootstrap
-// interval over seeds, the extrapolation check, and the error paths.
+// interval over seeds, the extrapolation check, and the error paths; then the analysis of a
+// ladder's grid (ladder_analyze_grid), which records what it could not compute.
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
 #include "ladder/analysis.h"
+#include "ladder/ladder.h"
 #include "test.h"
 
 #define NEAR(a, b, tol) (fabs((a) - (b)) <= (tol))
@@ -27,15 +30,15 @@ static void test_power_pure(void) {
     sizes(x, NS, 5, 9);
     for (int i = 0; i < NS; i++) y[i] = pow(x[i] / 1e4, -0.3);
     PowerFit f;
-    CHECK(fit_power_law(x, y, NS, 0, &f) == 0, "%s", em_errmsg());
+    CHECK(ladder_fit_power_law(x, y, NS, 0, &f) == 0, "%s", em_errmsg());
     CHECK(NEAR(f.alpha, 0.3, 1e-6), "alpha %.9g", f.alpha);
     CHECK(NEAR(f.Nc / 1e4, 1.0, 1e-5), "Nc %.9g", f.Nc);
     CHECK(f.converged == 1, "converged %d", f.converged);
     CHECK(f.r2 > 1 - 1e-12 && f.rmse < 1e-10, "r2 %.15g rmse %g", f.r2, f.rmse);
     CHECK(f.Linf == 0 && isnan(f.Linf_se), "no irreducible term: Linf %g se %g", f.Linf, f.Linf_se);
     CHECK(f.alpha_se < 1e-8, "exact data, alpha se %g", f.alpha_se);
-    CHECK(NEAR(power_predict(&f, 1e10), pow(1e6, -0.3), 1e-9), "predict %.12g",
-          power_predict(&f, 1e10));
+    CHECK(NEAR(ladder_power_predict(&f, 1e10), pow(1e6, -0.3), 1e-9), "predict %.12g",
+          ladder_power_predict(&f, 1e10));
     // Order does not matter; FLOPs are just another x (6 N D with D fixed scales Nc by 6D).
     double xr[NS], yr[NS], xc[NS];
     for (int i = 0; i < NS; i++) {
@@ -44,9 +47,9 @@ static void test_power_pure(void) {
         xc[i] = 6e9 * x[i];
     }
     PowerFit g;
-    CHECK(fit_power_law(xr, yr, NS, 0, &g) == 0 && NEAR(g.alpha, 0.3, 1e-6), "reversed: %g",
+    CHECK(ladder_fit_power_law(xr, yr, NS, 0, &g) == 0 && NEAR(g.alpha, 0.3, 1e-6), "reversed: %g",
           g.alpha);
-    CHECK(fit_power_law(xc, y, NS, 0, &g) == 0 && NEAR(g.alpha, 0.3, 1e-6) &&
+    CHECK(ladder_fit_power_law(xc, y, NS, 0, &g) == 0 && NEAR(g.alpha, 0.3, 1e-6) &&
           NEAR(g.Nc / 6e13, 1.0, 1e-5), "compute axis: alpha %g Nc %g", g.alpha, g.Nc);
 }
 
@@ -57,7 +60,7 @@ static void test_power_noisy(void) {
     rng_seed(&r, 7);
     for (int i = 0; i < NS; i++) y[i] = pow(x[i] / 1e4, -0.3) * (1 + 0.01 * rng_normal(&r));
     PowerFit f;
-    CHECK(fit_power_law(x, y, NS, 0, &f) == 0, "%s", em_errmsg());
+    CHECK(ladder_fit_power_law(x, y, NS, 0, &f) == 0, "%s", em_errmsg());
     CHECK(NEAR(f.alpha, 0.3, 0.02), "alpha %g", f.alpha);
     CHECK(f.alpha != 0.3 && f.alpha_se > 0 && f.alpha_se < 0.02, "alpha se %g", f.alpha_se);
     CHECK(fabs(f.alpha - 0.3) < 4 * f.alpha_se, "alpha %g vs se %g", f.alpha, f.alpha_se);
@@ -70,7 +73,7 @@ static void test_power_noisy(void) {
         x3[i] = x[i % NS];
         y3[i] = pow(x3[i] / 1e4, -0.3) * (1 + 0.01 * rng_normal(&r));
     }
-    CHECK(fit_power_law(x3, y3, 3 * NS, 0, &f) == 0 && NEAR(f.alpha, 0.3, 0.02),
+    CHECK(ladder_fit_power_law(x3, y3, 3 * NS, 0, &f) == 0 && NEAR(f.alpha, 0.3, 0.02),
           "3 seeds per size: alpha %g", f.alpha);
 }
 
@@ -88,7 +91,7 @@ static void test_power_se(void) {
     for (int k = 0; k < REPS; k++) {
         for (int i = 0; i < NS; i++) y[i] = pow(x[i] / 1e4, -0.3) + 0.002 * rng_normal(&r);
         PowerFit f;
-        ok &= fit_power_law(x, y, NS, 0, &f) == 0 && f.converged;
+        ok &= ladder_fit_power_law(x, y, NS, 0, &f) == 0 && f.converged;
         sa += f.alpha; saa += f.alpha * f.alpha; va += f.alpha_se * f.alpha_se;
         sl += f.lnNc; sll += f.lnNc * f.lnNc; vl += f.lnNc_se * f.lnNc_se;
     }
@@ -106,20 +109,20 @@ static void test_power_irreducible(void) {
     sizes(x, NS, 3, 10);
     for (int i = 0; i < NS; i++) y[i] = pow(x[i] / 1e4, -0.3) + 1.5;
     PowerFit f3, f2;
-    CHECK(fit_power_law(x, y, NS, 1, &f3) == 0, "%s", em_errmsg());
+    CHECK(ladder_fit_power_law(x, y, NS, 1, &f3) == 0, "%s", em_errmsg());
     CHECK(f3.converged == 1 && f3.with_irreducible == 1, "converged %d", f3.converged);
     CHECK(NEAR(f3.Linf, 1.5, 1e-6), "Linf %.9g", f3.Linf);
     CHECK(NEAR(f3.alpha, 0.3, 1e-6), "alpha %.9g", f3.alpha);
     CHECK(NEAR(f3.Nc / 1e4, 1.0, 1e-4), "Nc %.9g", f3.Nc);
     // The pure law cannot bend to a floor: its fit is worse.
-    CHECK(fit_power_law(x, y, NS, 0, &f2) == 0, "%s", em_errmsg());
+    CHECK(ladder_fit_power_law(x, y, NS, 0, &f2) == 0, "%s", em_errmsg());
     CHECK(f2.sse > 1e6 * f3.sse + 1e-12 && f2.r2 < f3.r2, "sse pure %g vs 3-param %g", f2.sse,
           f3.sse);
     // With 0.2% noise the floor is still recovered, inside its standard error band.
     Rng r;
     rng_seed(&r, 11);
     for (int i = 0; i < NS; i++) y[i] *= 1 + 0.002 * rng_normal(&r);
-    CHECK(fit_power_law(x, y, NS, 1, &f3) == 0, "%s", em_errmsg());
+    CHECK(ladder_fit_power_law(x, y, NS, 1, &f3) == 0, "%s", em_errmsg());
     CHECK(NEAR(f3.Linf, 1.5, 0.05) && NEAR(f3.alpha, 0.3, 0.05), "noisy: Linf %g alpha %g",
           f3.Linf, f3.alpha);
     CHECK(f3.Linf_se > 0 && fabs(f3.Linf - 1.5) < 4 * f3.Linf_se, "Linf %g se %g", f3.Linf,
@@ -129,16 +132,19 @@ static void test_power_irreducible(void) {
 static void test_power_errors(void) {
     double x[4] = {1e3, 1e4, 1e5, 1e6}, y[4] = {4, 3, 2, 1};
     PowerFit f;
-    CHECK(fit_power_law(x, y, 1, 0, &f) == -1 && strstr(em_errmsg(), "n must be >= 2"), "%s",
+    CHECK(ladder_fit_power_law(x, y, 1, 0, &f) == -1 && strstr(em_errmsg(), "n must be >= 2"), "%s",
           em_errmsg());
-    CHECK(fit_power_law(x, y, 2, 1, &f) == -1 && strstr(em_errmsg(), ">= 3"), "%s", em_errmsg());
+    CHECK(ladder_fit_power_law(x, y, 2, 1, &f) == -1 && strstr(em_errmsg(), ">= 3"),
+          "%s", em_errmsg());
     double xb[4] = {1e3, -1, 1e5, 1e6};
-    CHECK(fit_power_law(xb, y, 4, 0, &f) == -1 && strstr(em_errmsg(), "x[1]"), "%s", em_errmsg());
+    CHECK(ladder_fit_power_law(xb, y, 4, 0, &f) == -1 && strstr(em_errmsg(), "x[1]"),
+          "%s", em_errmsg());
     double yb[4] = {4, 3, 0, 1};
-    CHECK(fit_power_law(x, yb, 4, 0, &f) == -1 && strstr(em_errmsg(), "y[2]"), "%s", em_errmsg());
-    CHECK(fit_power_law(x, yb, 4, 1, &f) == 0, "y <= 0 is fine with Linf: %s", em_errmsg());
+    CHECK(ladder_fit_power_law(x, yb, 4, 0, &f) == -1 && strstr(em_errmsg(), "y[2]"),
+          "%s", em_errmsg());
+    CHECK(ladder_fit_power_law(x, yb, 4, 1, &f) == 0, "y <= 0 is fine with Linf: %s", em_errmsg());
     double xs[4] = {1e3, 1e3, 1e3, 1e3};
-    CHECK(fit_power_law(xs, y, 4, 0, &f) == -1 && strstr(em_errmsg(), "distinct"), "%s",
+    CHECK(ladder_fit_power_law(xs, y, 4, 0, &f) == -1 && strstr(em_errmsg(), "distinct"), "%s",
           em_errmsg());
 }
 
@@ -150,7 +156,8 @@ static void test_trend(void) {
         line[i] = i / (double)(NS - 1);
     }
     Trend ts, tl, t;
-    CHECK(bigbench_trend(x, step, NS, &ts) == 0 && bigbench_trend(x, line, NS, &tl) == 0, "%s",
+    CHECK(ladder_bigbench_trend(x, step, NS, &ts) == 0 &&
+          ladder_bigbench_trend(x, line, NS, &tl) == 0, "%s",
           em_errmsg());
     CHECK(NEAR(tl.linearity, NS - 1, 1e-12) && NEAR(tl.linearity_norm, 1.0, 1e-12), "line L %g",
           tl.linearity);
@@ -163,31 +170,32 @@ static void test_trend(void) {
           ts.improvement, tl.improvement);
     // A step with small wiggles: B finite but far above the line's.
     double wig[NS] = {0.00, 0.01, 0.00, 0.02, 0.90, 0.91, 0.90, 0.92};
-    CHECK(bigbench_trend(x, wig, NS, &t) == 0 && isfinite(t.breakthroughness) &&
+    CHECK(ladder_bigbench_trend(x, wig, NS, &t) == 0 && isfinite(t.breakthroughness) &&
           t.breakthroughness > 5 * tl.breakthroughness && t.linearity < 0.5 * tl.linearity,
           "wiggly step B %g L %g", t.breakthroughness, t.linearity);
     // Adding a constant or scaling by c > 0 changes nothing; a falling curve flips sign.
     for (int i = 0; i < NS; i++) shifted[i] = 3.0 * wig[i] + 17.0;
     Trend u;
-    CHECK(bigbench_trend(x, shifted, NS, &u) == 0 &&
+    CHECK(ladder_bigbench_trend(x, shifted, NS, &u) == 0 &&
           NEAR(u.breakthroughness, t.breakthroughness, 1e-9) &&
           NEAR(u.linearity, t.linearity, 1e-9), "affine: B %g vs %g", u.breakthroughness,
           t.breakthroughness);
     for (int i = 0; i < NS; i++) shifted[i] = 5.0 - line[i];
-    CHECK(bigbench_trend(x, shifted, NS, &u) == 0 && NEAR(u.linearity, -(NS - 1.0), 1e-9),
+    CHECK(ladder_bigbench_trend(x, shifted, NS, &u) == 0 && NEAR(u.linearity, -(NS - 1.0), 1e-9),
           "falling line L %g", u.linearity);
     // Order of the input does not matter (sorted by x inside).
     double xr[NS], yr[NS];
     for (int i = 0; i < NS; i++) { xr[i] = x[NS - 1 - i]; yr[i] = wig[NS - 1 - i]; }
-    CHECK(bigbench_trend(xr, yr, NS, &u) == 0 && u.breakthroughness == t.breakthroughness,
+    CHECK(ladder_bigbench_trend(xr, yr, NS, &u) == 0 && u.breakthroughness == t.breakthroughness,
           "reversed input B %g", u.breakthroughness);
     double flat[NS] = {0};
-    CHECK(bigbench_trend(x, flat, NS, &u) == 0 && u.linearity == 0 && u.breakthroughness == 0,
+    CHECK(ladder_bigbench_trend(x, flat, NS, &u) == 0 && u.linearity == 0 &&
+          u.breakthroughness == 0,
           "flat L %g B %g", u.linearity, u.breakthroughness);
     double xd[3] = {1, 2, 2}, yd[3] = {0, 1, 2};
-    CHECK(bigbench_trend(xd, yd, 3, &u) == -1 && strstr(em_errmsg(), "distinct"), "%s",
+    CHECK(ladder_bigbench_trend(xd, yd, 3, &u) == -1 && strstr(em_errmsg(), "distinct"), "%s",
           em_errmsg());
-    CHECK(bigbench_trend(x, line, 1, &u) == -1, "n = 1 accepted");
+    CHECK(ladder_bigbench_trend(x, line, 1, &u) == -1, "n = 1 accepted");
 }
 
 static void test_schaeffer(void) {
@@ -196,7 +204,7 @@ static void test_schaeffer(void) {
     const double *pos[2] = {r0, r1};
     double pm[2] = {0.5, 0.9}, em[2] = {0.10, 0.70};
     double pw[2], pr[2], rw[2], rr[2];
-    CHECK(schaeffer_predict(pm, pos, em, 2, 3, pw, pr, rw, rr) == 0, "%s", em_errmsg());
+    CHECK(ladder_schaeffer_predict(pm, pos, em, 2, 3, pw, pr, rw, rr) == 0, "%s", em_errmsg());
     CHECK(NEAR(pw[0], 0.125, 1e-15) && NEAR(pw[1], 0.729, 1e-15), "p^L %g %g", pw[0], pw[1]);
     CHECK(NEAR(pr[0], 0.12, 1e-15) && NEAR(pr[1], 0.729, 1e-15), "prod %g %g", pr[0], pr[1]);
     CHECK(pr[0] < pw[0], "AM-GM: unequal positions predict less (%g vs %g)", pr[0], pw[0]);
@@ -204,15 +212,16 @@ static void test_schaeffer(void) {
     CHECK(NEAR(rw[1], -0.029, 1e-15) && NEAR(rr[1], -0.029, 1e-15), "resid %g %g", rw[1], rr[1]);
     // Without per-position accuracies or observations only p^L is written.
     double pr2[2] = {-7, -7}, rw2[2] = {-7, -7};
-    CHECK(schaeffer_predict(pm, NULL, NULL, 2, 3, pw, pr2, rw2, NULL) == 0, "%s", em_errmsg());
+    CHECK(ladder_schaeffer_predict(pm, NULL, NULL, 2, 3, pw, pr2, rw2, NULL) == 0,
+          "%s", em_errmsg());
     CHECK(pr2[0] == -7 && rw2[0] == -7 && NEAR(pw[1], 0.729, 1e-15), "wrote skipped outputs");
     double bad[2] = {0.5, 1.2};
-    CHECK(schaeffer_predict(bad, NULL, NULL, 2, 3, pw, NULL, NULL, NULL) == -1 &&
+    CHECK(ladder_schaeffer_predict(bad, NULL, NULL, 2, 3, pw, NULL, NULL, NULL) == -1 &&
           strstr(em_errmsg(), "p_mean[1]"), "%s", em_errmsg());
     r0[2] = -0.1;
-    CHECK(schaeffer_predict(pm, pos, NULL, 2, 3, pw, pr, NULL, NULL) == -1 &&
+    CHECK(ladder_schaeffer_predict(pm, pos, NULL, 2, 3, pw, pr, NULL, NULL) == -1 &&
           strstr(em_errmsg(), "p_pos[0][2]"), "%s", em_errmsg());
-    CHECK(schaeffer_predict(pm, NULL, NULL, 2, 0, pw, NULL, NULL, NULL) == -1 &&
+    CHECK(ladder_schaeffer_predict(pm, NULL, NULL, 2, 0, pw, NULL, NULL, NULL) == -1 &&
           strstr(em_errmsg(), "L must be >= 1"), "%s", em_errmsg());
 }
 
@@ -224,23 +233,24 @@ static void test_threshold(void) {
         x[i] = pow(10.0, 3 + 0.5 * i);
         y[i] = logistic(3 + 0.5 * i, 6.25, 4);
     }
-    CHECK(emergence_threshold(x, y, 13, &t) == 0, "%s", em_errmsg());
+    CHECK(ladder_emergence_threshold(x, y, 13, &t) == 0, "%s", em_errmsg());
     CHECK(NEAR(log10(t), 6.25, 1e-4), "threshold 10^%.6f", log10(t));
     // Half of the maximum, not 0.5: the same curve scaled by 0.3 has the same threshold.
     for (int i = 0; i < 13; i++) y[i] *= 0.3;
-    CHECK(emergence_threshold(x, y, 13, &t) == 0 && NEAR(log10(t), 6.25, 1e-4), "scaled: 10^%g",
+    CHECK(ladder_emergence_threshold(x, y, 13, &t) == 0 && NEAR(log10(t), 6.25, 1e-4),
+          "scaled: 10^%g",
           log10(t));
     // Not inside the ladder: never rises, or already above half at the smallest size.
     double zero[13] = {0};
-    CHECK(emergence_threshold(x, zero, 13, &t) == 0 && isnan(t), "flat zero: %g", t);
+    CHECK(ladder_emergence_threshold(x, zero, 13, &t) == 0 && isnan(t), "flat zero: %g", t);
     double hi[3] = {0.8, 0.9, 1.0};
-    CHECK(emergence_threshold(x, hi, 3, &t) == 0 && isnan(t), "starts above: %g", t);
+    CHECK(ladder_emergence_threshold(x, hi, 3, &t) == 0 && isnan(t), "starts above: %g", t);
     // A hand case: y = 0, 0.2, 1 at 10, 100, 1000: h = 0.5, 3/8 of the way from 100 to 1000.
     double xs[3] = {1000, 10, 100}, ys[3] = {1.0, 0.0, 0.2};
-    CHECK(emergence_threshold(xs, ys, 3, &t) == 0 && NEAR(log10(t), 2.375, 1e-12),
+    CHECK(ladder_emergence_threshold(xs, ys, 3, &t) == 0 && NEAR(log10(t), 2.375, 1e-12),
           "hand case 10^%g", log10(t));
     double xb[3] = {10, 0, 100};
-    CHECK(emergence_threshold(xb, ys, 3, &t) == -1 && strstr(em_errmsg(), "x[1]"), "%s",
+    CHECK(ladder_emergence_threshold(xb, ys, 3, &t) == -1 && strstr(em_errmsg(), "x[1]"), "%s",
           em_errmsg());
 }
 
@@ -256,10 +266,11 @@ static void test_bootstrap(void) {
         ys[i] = rows[i];
     }
     ThresholdCI a, b, c;
-    CHECK(threshold_bootstrap(x, ys, 9, NSEED, 1000, 42, &a) == 0, "%s", em_errmsg());
-    CHECK(threshold_bootstrap(x, ys, 9, NSEED, 1000, 42, &b) == 0, "%s", em_errmsg());
+    CHECK(ladder_threshold_bootstrap(x, ys, 9, NSEED, 1000, 42, &a) == 0, "%s", em_errmsg());
+    CHECK(ladder_threshold_bootstrap(x, ys, 9, NSEED, 1000, 42, &b) == 0, "%s", em_errmsg());
     CHECK(a.lo == b.lo && a.hi == b.hi && a.point == b.point, "same seed, same interval");
-    CHECK(threshold_bootstrap(x, ys, 9, NSEED, 1000, 43, &c) == 0 && (c.lo != a.lo || c.hi != a.hi),
+    CHECK(ladder_threshold_bootstrap(x, ys, 9, NSEED, 1000, 43, &c) == 0 &&
+          (c.lo != a.lo || c.hi != a.hi),
           "another seed, another draw");
     CHECK(c.point == a.point, "the point does not depend on the seed");
     CHECK(a.n_valid == 1000 && a.n_nan == 0, "valid %d nan %d", a.n_valid, a.n_nan);
@@ -272,23 +283,25 @@ static void test_bootstrap(void) {
         mean[i] = 0;
         for (int s = 0; s < NSEED; s++) mean[i] += rows[i][s] / NSEED;
     }
-    CHECK(emergence_threshold(x, mean, 9, &t) == 0 && t == a.point, "point %g vs mean curve %g",
+    CHECK(ladder_emergence_threshold(x, mean, 9, &t) == 0 && t == a.point,
+          "point %g vs mean curve %g",
           a.point, t);
     // One seed per size: every resample equals the point.
-    CHECK(threshold_bootstrap(x, ys, 9, 1, 50, 1, &b) == 0 && b.lo == b.point && b.hi == b.point,
+    CHECK(ladder_threshold_bootstrap(x, ys, 9, 1, 50, 1, &b) == 0 && b.lo == b.point &&
+          b.hi == b.point,
           "1 seed: %g %g %g", b.lo, b.point, b.hi);
     // A missing run is skipped; a size with none left is an error.
     rows[3][2] = NAN;
-    CHECK(threshold_bootstrap(x, ys, 9, NSEED, 200, 42, &b) == 0 && b.n_valid == 200, "%s",
+    CHECK(ladder_threshold_bootstrap(x, ys, 9, NSEED, 200, 42, &b) == 0 && b.n_valid == 200, "%s",
           em_errmsg());
     for (int s = 0; s < NSEED; s++) rows[3][s] = NAN;
-    CHECK(threshold_bootstrap(x, ys, 9, NSEED, 200, 42, &b) == -1 &&
+    CHECK(ladder_threshold_bootstrap(x, ys, 9, NSEED, 200, 42, &b) == -1 &&
           strstr(em_errmsg(), "no finite seed value"), "%s", em_errmsg());
     // Resamples whose threshold is not in the ladder are counted, not used: with seeds
     // {0, 0.9} at the smallest size, a quarter of the draws average 0.9 >= half the max.
     double xs[3] = {10, 100, 1000}, s0[2] = {0.0, 0.9}, s1[2] = {0.5, 0.5}, s2[2] = {1.0, 1.0};
     const double *yr[3] = {s0, s1, s2};
-    CHECK(threshold_bootstrap(xs, yr, 3, 2, 400, 5, &b) == 0, "%s", em_errmsg());
+    CHECK(ladder_threshold_bootstrap(xs, yr, 3, 2, 400, 5, &b) == 0, "%s", em_errmsg());
     CHECK(b.n_nan > 50 && b.n_nan < 150 && b.n_valid + b.n_nan == 400, "nan %d valid %d",
           b.n_nan, b.n_valid);
     // Every other draw has y < 0.5 at 10 and exactly h = 0.5 at 100: the crossing is at 100.
@@ -299,12 +312,12 @@ static void test_bootstrap(void) {
     // percentiles are the extremes and the point (mean 0.5) is 100.
     double t0[2] = {0, 0}, t1[2] = {0.2, 0.8}, t2[2] = {1, 1};
     const double *yt[3] = {t0, t1, t2};
-    CHECK(threshold_bootstrap(xs, yt, 3, 2, 400, 9, &b) == 0 && b.n_valid == 400, "%s",
+    CHECK(ladder_threshold_bootstrap(xs, yt, 3, 2, 400, 9, &b) == 0 && b.n_valid == 400, "%s",
           em_errmsg());
     CHECK(NEAR(log10(b.lo), 1.625, 1e-12) && NEAR(log10(b.hi), 2.375, 1e-12) &&
           NEAR(log10(b.point), 2, 1e-12), "10^[%g, %g], point 10^%g", log10(b.lo), log10(b.hi),
           log10(b.point));
-    CHECK(threshold_bootstrap(xs, yt, 3, 2, 0, 9, &b) == 0 && isnan(b.lo) && isnan(b.hi) &&
+    CHECK(ladder_threshold_bootstrap(xs, yt, 3, 2, 0, 9, &b) == 0 && isnan(b.lo) && isnan(b.hi) &&
           b.n_valid == 0 && NEAR(b.point, 100, 1e-9), "n_boot 0: %g %g %d", b.lo, b.hi, b.n_valid);
 }
 
@@ -313,19 +326,99 @@ static void test_extrapolation(void) {
     sizes(x, NS, 5, 9);
     for (int i = 0; i < NS; i++) y[i] = pow(x[i] / 1e4, -0.3);
     Extrapolation e;
-    CHECK(extrapolation_check(x, y, NS, 0, &e) == 0, "%s", em_errmsg());
+    CHECK(ladder_extrapolation_check(x, y, NS, 0, &e) == 0, "%s", em_errmsg());
     CHECK(e.n_fit == NS / 2 && e.x_target == x[NS - 1] && e.actual == y[NS - 1], "n_fit %d",
           e.n_fit);
     CHECK(fabs(e.rel_err) < 1e-6, "pure law rel err %g", e.rel_err);
     CHECK(NEAR(e.fit.alpha, 0.3, 1e-6), "half fit alpha %g", e.fit.alpha);
     // A floor the pure law does not know about: the prediction undershoots badly ...
     for (int i = 0; i < NS; i++) y[i] = pow(x[i] / 1e4, -0.3) + 1.5;
-    CHECK(extrapolation_check(x, y, NS, 0, &e) == 0 && e.rel_err < -0.05, "rel err %g", e.rel_err);
+    CHECK(ladder_extrapolation_check(x, y, NS, 0, &e) == 0 && e.rel_err < -0.05,
+          "rel err %g", e.rel_err);
     // ... and the 3-parameter law gets it right.
-    CHECK(extrapolation_check(x, y, NS, 1, &e) == 0 && fabs(e.rel_err) < 1e-5, "Linf rel err %g",
+    CHECK(ladder_extrapolation_check(x, y, NS, 1, &e) == 0 && fabs(e.rel_err) < 1e-5,
+          "Linf rel err %g",
           e.rel_err);
-    CHECK(extrapolation_check(x, y, 5, 1, &e) == -1 && strstr(em_errmsg(), "smaller half"), "%s",
-          em_errmsg());
+    CHECK(ladder_extrapolation_check(x, y, 5, 1, &e) == -1 &&
+          strstr(em_errmsg(), "smaller half"), "%s", em_errmsg());
+}
+
+// A grid of S sizes (10^3, 10^4, ...) and K seeds: loss (N/1e2)^-0.3 for every run, every
+// metric NaN (missing) unless set by the caller.
+static LadderGrid *grid(int S, int K) {
+    LadderGrid *g = xcalloc(1, sizeof *g);
+    g->n_sizes = S;
+    g->n_seeds = K;
+    g->n_runs = g->n_done = S * K;
+    snprintf(g->task, sizeof g->task, "add:2");
+    g->sweep = NAN;
+    for (int i = 0; i < S; i++) {
+        g->params[i] = pow(10.0, 3 + i);
+        g->flops[i] = 6 * g->params[i] * 1e4;
+        for (int k = 0; k < K; k++) {
+            g->val_loss[i][k] = pow(g->params[i] / 1e2, -0.3);
+            for (int m = 0; m < LG_NUM; m++) g->metric[m][i][k] = NAN;
+        }
+    }
+    return g;
+}
+
+static void test_analyze_grid(void) {
+    LadderPart *p = xcalloc(1, sizeof *p);
+    // Four sizes, two seeds: every measure computed.
+    LadderGrid *g = grid(4, 2);
+    const double em[4] = {0.0, 0.1, 0.8, 0.9};
+    for (int i = 0; i < 4; i++)
+        for (int k = 0; k < 2; k++) {
+            g->metric[LG_EM][i][k] = em[i] + 0.02 * k;
+            g->metric[LG_PRED_POW][i][k] = em[i] + 0.02 * k + 0.1;
+            g->metric[LG_PRED_PROD][i][k] = em[i] + 0.02 * k - 0.05 * (i == 3);
+        }
+    ladder_analyze_grid(g, p);
+    CHECK(p->loss_params.st.state == LA_OK && NEAR(p->loss_params.fit.alpha, 0.3, 1e-6),
+          "loss fit %d %g", p->loss_params.st.state, p->loss_params.fit.alpha);
+    CHECK(p->extrapolation_st.state == LA_OK && fabs(p->extrapolation.rel_err) < 1e-6,
+          "extrapolation %d %g", p->extrapolation_st.state, p->extrapolation.rel_err);
+    CHECK(NEAR(p->metric[LG_EM].mean[2], 0.81, 1e-12) && p->metric[LG_EM].min[2] == 0.8 &&
+          NEAR(p->metric[LG_EM].max[2], 0.82, 1e-12), "spread %g %g %g",
+          p->metric[LG_EM].mean[2], p->metric[LG_EM].min[2], p->metric[LG_EM].max[2]);
+    CHECK(p->trend_st[LG_EM].state == LA_OK && p->trend[LG_EM].breakthroughness > 0,
+          "trend %d", p->trend_st[LG_EM].state);
+    CHECK(p->trend_st[LG_LOGP].state == LA_SKIPPED, "a metric never measured: %d",
+          p->trend_st[LG_LOGP].state);
+    CHECK(p->schaeffer_runs == 8 && NEAR(p->mean_abs_pow, 0.1, 1e-12) &&
+          NEAR(p->max_abs_prod, 0.05, 1e-12) && NEAR(p->mean_abs_prod, 0.0125, 1e-12),
+          "Schaeffer %d %g %g %g", p->schaeffer_runs, p->mean_abs_pow, p->max_abs_prod,
+          p->mean_abs_prod);
+    CHECK(p->threshold_st.state == LA_OK && p->threshold.point > 1e4 && p->threshold.point < 1e5,
+          "threshold %d %g", p->threshold_st.state, p->threshold.point);
+    // A size with no exact match at all: the threshold fails, and says why (the message of
+    // ladder_threshold_bootstrap is kept, not cleared away); the rest is still computed.
+    for (int k = 0; k < 2; k++) g->metric[LG_EM][1][k] = NAN;
+    ladder_analyze_grid(g, p);
+    CHECK(p->threshold_st.state == LA_FAILED && strstr(p->threshold_st.error, "no finite seed") &&
+          isnan(p->threshold.point), "threshold %d '%s'", p->threshold_st.state,
+          p->threshold_st.error);
+    CHECK(p->loss_params.st.state == LA_OK && p->trend_st[LG_EM].state == LA_OK,
+          "others %d %d", p->loss_params.st.state, p->trend_st[LG_EM].state);
+    free(g);
+    // One size, three seeds: three loss points at one size cannot be fitted (a recorded
+    // failure); the threshold needs two sizes (skipped, not an error).
+    g = grid(1, 3);
+    ladder_analyze_grid(g, p);
+    CHECK(p->loss_params.st.state == LA_FAILED && strstr(p->loss_params.st.error, "distinct"),
+          "one size: %d '%s'", p->loss_params.st.state, p->loss_params.st.error);
+    CHECK(p->loss_params.fit.n == 0 && p->loss_params_irr.st.state == LA_SKIPPED &&
+          p->extrapolation_st.state == LA_SKIPPED && p->threshold_st.state == LA_SKIPPED &&
+          isnan(p->threshold.point), "one size: %d %d %d", p->loss_params_irr.st.state,
+          p->extrapolation_st.state, p->threshold_st.state);
+    free(g);
+    free(p);
+    // the metric table: registry names, and which way is better
+    CHECK(!strcmp(ladder_metrics[LG_EM].name, "exact_match") &&
+          !strcmp(ladder_metrics[LG_PRED_POW].name, "exact_match_pred_pow") &&
+          !ladder_metrics[LG_EDIT].higher_is_better && ladder_metrics[LG_TOK].higher_is_better,
+          "metric table");
 }
 
 int main(void) {
@@ -339,5 +432,6 @@ int main(void) {
     RUN(test_threshold);
     RUN(test_bootstrap);
     RUN(test_extrapolation);
+    RUN(test_analyze_grid);
     return test_summary();
 }

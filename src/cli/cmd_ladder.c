@@ -1,11 +1,14 @@
 // emergent ladder run|analyze|report: the main job.
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/core.h"
 #include "ladder/ladder.h"
+#include "report/report.h"
 
 static int ladder_cmd_run(int argc, char **argv) {
     const char *out = NULL;
@@ -37,8 +40,80 @@ static int ladder_cmd_dir(const char *name, int (*fn)(const char *), int argc, c
     if (np != 1) { em_error("%s: give the ladder's output directory", cmd); return 1; }
     return fn(pos[0]) ? 1 : 0;
 }
-static int analyze(const char *dir) { return ladder_analyze(dir, 0); }
-static int report(const char *dir) { return ladder_report(dir); }
+
+// The analysis of one grid: the table over sizes, then the fits and emergence measures.
+static void print_part(const char *dir, const LadderPart *p) {
+    printf("ladder %s: %d of %d runs done, task %s", dir, p->n_done, p->n_runs, p->task);
+    if (p->sweep_name[0]) printf(", %s = %g", p->sweep_name, p->sweep);
+    printf("\n");
+    printf("\n%-10s %10s %10s  %-22s %-22s %8s %8s\n", "params", "FLOPs", "val loss",
+           "exact match [min-max]", "token acc [min-max]", "prod p_i", "pbar^L");
+    const LadderSpread *em = &p->metric[LG_EM], *tok = &p->metric[LG_TOK];
+    for (int i = 0; i < p->n_sizes; i++)
+        printf("%-10.0f %10.2e %10.4f  %.3f [%.3f-%.3f]    %.3f [%.3f-%.3f]    %8.3f %8.3f\n",
+               p->params[i], p->flops[i], p->val_loss.mean[i], em->mean[i], em->min[i],
+               em->max[i], tok->mean[i], tok->min[i], tok->max[i],
+               p->metric[LG_PRED_PROD].mean[i], p->metric[LG_PRED_POW].mean[i]);
+    const PowerFit *fp = &p->loss_params.fit, *fpi = &p->loss_params_irr.fit;
+    const PowerFit *ff = &p->loss_flops.fit;
+    if (p->loss_params.st.state == LA_OK)
+        printf("\nloss ~ (N/%.3g)^-%.3f  (r2 %.3f)", fp->Nc, fp->alpha, fp->r2);
+    else if (p->loss_params.st.state == LA_FAILED)
+        printf("\nloss against parameters: no power-law fit (%s)", p->loss_params.st.error);
+    if (p->loss_params_irr.st.state == LA_OK && ladder_fit_valid(fpi))
+        printf("; with an irreducible term: (N/%.3g)^-%.3f + %.3f (r2 %.3f)", fpi->Nc, fpi->alpha,
+               fpi->Linf, fpi->r2);
+    else if (p->loss_params_irr.st.state == LA_OK)
+        printf("; no valid fit with an irreducible term (it would need a negative floor)");
+    else if (p->loss_params_irr.st.state == LA_FAILED)
+        printf("; no fit with an irreducible term (%s)", p->loss_params_irr.st.error);
+    if (p->loss_flops.st.state == LA_OK)
+        printf("\nloss ~ (C/%.3g)^-%.3f against training FLOPs (r2 %.3f)", ff->Nc, ff->alpha,
+               ff->r2);
+    else if (p->loss_flops.st.state == LA_FAILED)
+        printf("\nloss against training FLOPs: no power-law fit (%s)", p->loss_flops.st.error);
+    const Extrapolation *ex = &p->extrapolation;
+    if (p->extrapolation_st.state == LA_OK)
+        printf("\nextrapolation: fit on the %d smallest, the largest predicted %.4f, observed "
+               "%.4f (%+.1f%%)", ex->n_fit, ex->pred, ex->actual, 100 * ex->rel_err);
+    else if (p->extrapolation_st.state == LA_FAILED)
+        printf("\nextrapolation: not computed (%s)", p->extrapolation_st.error);
+    printf("\nSchaeffer: exact match from pbar^L off by %.3f on average (max %.3f); from prod p_i "
+           "by %.3f (max %.3f), over %d runs\n", p->mean_abs_pow, p->max_abs_pow,
+           p->mean_abs_prod, p->max_abs_prod, p->schaeffer_runs);
+    for (int m = 0; m < LG_NUM; m++)
+        if (p->trend_st[m].state == LA_FAILED)
+            printf("BIG-bench trend of %s: not computed (%s)\n", ladder_metrics[m].name,
+                   p->trend_st[m].error);
+    if (p->threshold_st.state == LA_FAILED)
+        printf("emergence threshold (exact match at half its maximum): not computed (%s)\n\n",
+               p->threshold_st.error);
+    else
+        printf("emergence threshold (exact match at half its maximum): %.3g parameters, 95%% "
+               "interval [%.3g, %.3g] over seeds\n\n", p->threshold.point, p->threshold.lo,
+               p->threshold.hi);
+}
+
+static int analyze(const char *dir) {
+    LadderAnalysis *a = xcalloc(1, sizeof *a);
+    int rc = ladder_analyze(dir, a);
+    for (int i = 0; i < a->n_parts && !rc; i++) print_part(dir, &a->part[i]);
+    if (!rc && a->sweep_name[0]) {
+        printf("emergence threshold against %s:\n", a->sweep_name);
+        for (int i = 0; i < a->n_parts; i++)
+            printf("  %s = %-10g threshold %.3g parameters\n", a->sweep_name, a->part[i].sweep,
+                   a->part[i].threshold.point);
+    }
+    if (!rc) printf("analysis: %s\n", a->path);
+    free(a);
+    return rc;
+}
+
+static int report(const char *dir) {
+    if (report_ladder(dir)) return -1;
+    printf("report: %s/report.html (figures in %s/report)\n", dir, dir);
+    return 0;
+}
 
 int cmd_ladder(int argc, char **argv) {
     if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {

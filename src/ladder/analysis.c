@@ -40,11 +40,11 @@ static int check_finite(const char *fn, const char *name, const double *v, int n
 
 // ---- BIG-bench's linearity and breakthroughness -----------------------------------------
 
-int bigbench_trend(const double *x, const double *y, int n, Trend *out) {
-    if (n < 2) return em_error("bigbench_trend: n must be >= 2 sizes, got %d", n);
-    if (check_finite("bigbench_trend", "y", y, n)) return -1;
+int ladder_bigbench_trend(const double *x, const double *y, int n, Trend *out) {
+    if (n < 2) return em_error("ladder_bigbench_trend: n must be >= 2 sizes, got %d", n);
+    if (check_finite("ladder_bigbench_trend", "y", y, n)) return -1;
     int *idx = xmalloc((size_t)n * sizeof(int));
-    if (order_by_x("bigbench_trend", x, n, 0, idx)) { free(idx); return -1; }
+    if (order_by_x("ladder_bigbench_trend", x, n, 0, idx)) { free(idx); return -1; }
     // Sorted positions of the extremes (first occurrence) and the squared steps (n-1,).
     int imin = 0, imax = 0;
     double *d2 = xmalloc((size_t)(n - 1) * sizeof(double)), ms = 0;
@@ -80,20 +80,21 @@ int bigbench_trend(const double *x, const double *y, int n, Trend *out) {
 static int check_prob(const char *name, int i, int j, double p) {
     if (!(p >= 0.0 && p <= 1.0)) {
         if (j < 0)
-            return em_error("schaeffer_predict: %s[%d] = %g, expected a probability in [0, 1]",
-                            name, i, p);
-        return em_error("schaeffer_predict: %s[%d][%d] = %g, expected a probability in [0, 1]",
-                        name, i, j, p);
+            return em_error("ladder_schaeffer_predict: %s[%d] = %g, expected a probability in "
+                            "[0, 1]", name, i, p);
+        return em_error("ladder_schaeffer_predict: %s[%d][%d] = %g, expected a probability in "
+                        "[0, 1]", name, i, j, p);
     }
     return 0;
 }
 
-int schaeffer_predict(const double *p_mean, const double *const *p_pos, const double *em_obs,
-                      int n_sizes, int L, double *pred_pow, double *pred_prod,
-                      double *resid_pow, double *resid_prod) {
-    if (n_sizes < 1) return em_error("schaeffer_predict: n_sizes must be >= 1, got %d", n_sizes);
-    if (L < 1) return em_error("schaeffer_predict: answer length L must be >= 1, got %d", L);
-    if (!p_mean) return em_error("schaeffer_predict: p_mean is NULL, expected n_sizes values");
+int ladder_schaeffer_predict(const double *p_mean, const double *const *p_pos,
+                             const double *em_obs, int n_sizes, int L, double *pred_pow,
+                             double *pred_prod, double *resid_pow, double *resid_prod) {
+    const char *fn = "ladder_schaeffer_predict";
+    if (n_sizes < 1) return em_error("%s: n_sizes must be >= 1, got %d", fn, n_sizes);
+    if (L < 1) return em_error("%s: answer length L must be >= 1, got %d", fn, L);
+    if (!p_mean) return em_error("%s: p_mean is NULL, expected n_sizes values", fn);
     for (int i = 0; i < n_sizes; i++) {
         if (check_prob("p_mean", i, -1, p_mean[i])) return -1;
         if (em_obs && check_prob("em_obs", i, -1, em_obs[i])) return -1;
@@ -128,11 +129,11 @@ static double crossing(const double *lx, const double *y, int n) {
     return exp(lx[k - 1] + t * (lx[k] - lx[k - 1]));
 }
 
-int emergence_threshold(const double *x, const double *y, int n, double *thr) {
-    if (n < 2) return em_error("emergence_threshold: n must be >= 2 sizes, got %d", n);
-    if (check_finite("emergence_threshold", "y", y, n)) return -1;
+int ladder_emergence_threshold(const double *x, const double *y, int n, double *thr) {
+    if (n < 2) return em_error("ladder_emergence_threshold: n must be >= 2 sizes, got %d", n);
+    if (check_finite("ladder_emergence_threshold", "y", y, n)) return -1;
     int *idx = xmalloc((size_t)n * sizeof(int));
-    if (order_by_x("emergence_threshold", x, n, 1, idx)) { free(idx); return -1; }
+    if (order_by_x("ladder_emergence_threshold", x, n, 1, idx)) { free(idx); return -1; }
     double *lx = xmalloc((size_t)n * 2 * sizeof(double)), *ys = lx + n;  // sorted ln x, y
     for (int i = 0; i < n; i++) { lx[i] = log(x[idx[i]]); ys[i] = y[idx[i]]; }
     *thr = crossing(lx, ys, n);
@@ -141,9 +142,9 @@ int emergence_threshold(const double *x, const double *y, int n, double *thr) {
     return 0;
 }
 
-int threshold_bootstrap(const double *x, const double *const *y_seed, int n_sizes, int n_seeds,
-                        int n_boot, uint64_t seed, ThresholdCI *out) {
-    const char *fn = "threshold_bootstrap";
+int ladder_threshold_bootstrap(const double *x, const double *const *y_seed, int n_sizes,
+                               int n_seeds, int n_boot, uint64_t seed, ThresholdCI *out) {
+    const char *fn = "ladder_threshold_bootstrap";
     if (n_sizes < 2) return em_error("%s: n_sizes must be >= 2, got %d", fn, n_sizes);
     if (n_seeds < 1) return em_error("%s: n_seeds must be >= 1, got %d", fn, n_seeds);
     if (n_boot < 0) return em_error("%s: n_boot must be >= 0, got %d", fn, n_boot);
@@ -208,9 +209,9 @@ int threshold_bootstrap(const double *x, const double *const *y_seed, int n_size
 
 // ---- extrapolation ------------------------------------------------------------------------
 
-int extrapolation_check(const double *x, const double *y, int n, int with_irreducible,
-                        Extrapolation *out) {
-    const char *fn = "extrapolation_check";
+int ladder_extrapolation_check(const double *x, const double *y, int n, int with_irreducible,
+                               Extrapolation *out) {
+    const char *fn = "ladder_extrapolation_check";
     int p = with_irreducible ? 3 : 2;
     if (n < 1 || n / 2 < p)
         return em_error("%s: n = %d sizes gives %d in the smaller half, expected >= %d (%s)", fn,
@@ -222,12 +223,12 @@ int extrapolation_check(const double *x, const double *y, int n, int with_irredu
     double *xs = xmalloc((size_t)nf * 2 * sizeof(double)), *ys = xs + nf;  // the smaller half
     for (int i = 0; i < nf; i++) { xs[i] = x[idx[i]]; ys[i] = y[idx[i]]; }
     Extrapolation e = {0};
-    int rc = fit_power_law(xs, ys, nf, with_irreducible, &e.fit);
+    int rc = ladder_fit_power_law(xs, ys, nf, with_irreducible, &e.fit);
     if (rc == 0) {
         e.n_fit = nf;
         e.x_target = x[idx[n - 1]];
         e.actual = y[idx[n - 1]];
-        e.pred = power_predict(&e.fit, e.x_target);
+        e.pred = ladder_power_predict(&e.fit, e.x_target);
         e.rel_err = e.actual != 0 ? (e.pred - e.actual) / fabs(e.actual) : NAN;
         *out = e;
     }

@@ -1,6 +1,6 @@
 // ladder/analysis: what a ladder of model sizes says about scaling and emergence. Pure
-// functions over arrays: the caller (the runner) gathers the values per (size, seed) from the
-// registry and passes them in; nothing here reads files or SQLite.
+// functions over arrays: the caller (ladder/analyze.c) gathers the values per (size, seed) from
+// the registry and passes them in; nothing here reads files or SQLite.
 //
 // Words used below. A "size" is a model's scale on the x axis: its parameter count N or its
 // training compute C in FLOPs (any positive number; every function takes it raw, not its log).
@@ -8,12 +8,12 @@
 // any order and each function sorts what it needs. Every function returns 0, or -1 with an
 // em_error() message that names the function, the field and what was expected.
 //
-//   fit_power_law        L(x) = (x / Nc)^-alpha [+ Linf], GSL nonlinear least squares
-//   bigbench_trend       BIG-bench's linearity and breakthroughness of a metric over size
-//   schaeffer_predict    exact match predicted from per-token accuracy: pbar^L and prod p_i
-//   emergence_threshold  where a curve first crosses half its maximum (log-x interpolation)
-//   threshold_bootstrap  that threshold with a 95% percentile interval over seeds
-//   extrapolation_check  fit the smaller half of the sizes, predict the largest
+//   ladder_fit_power_law        L(x) = (x / Nc)^-alpha [+ Linf], GSL nonlinear least squares
+//   ladder_bigbench_trend       BIG-bench's linearity and breakthroughness of a metric over size
+//   ladder_schaeffer_predict    exact match predicted from per-token accuracy: pbar^L and prod p_i
+//   ladder_emergence_threshold  where a curve first crosses half its maximum (log-x interpolation)
+//   ladder_threshold_bootstrap  that threshold with a 95% percentile interval over seeds
+//   ladder_extrapolation_check  fit the smaller half of the sizes, predict the largest
 #ifndef EMERGENT_LADDER_ANALYSIS_H
 #define EMERGENT_LADDER_ANALYSIS_H
 
@@ -51,10 +51,11 @@ typedef struct {
 // allowed). Needs at least 2 distinct x without Linf and 3 with it, and y > 0 without Linf
 // (the law is positive). On success fills *out (also when GSL did not converge: then
 // out->converged == 0 and the numbers are the last iterate's).
-int fit_power_law(const double *x, const double *y, int n, int with_irreducible, PowerFit *out);
+int ladder_fit_power_law(const double *x, const double *y, int n, int with_irreducible,
+                         PowerFit *out);
 
 // (x / Nc)^-alpha + Linf, computed as exp(-alpha (ln x - lnNc)) + Linf.
-double power_predict(const PowerFit *f, double x);
+double ladder_power_predict(const PowerFit *f, double x);
 
 // ---- BIG-bench's linearity and breakthroughness --------------------------------
 // Srivastava et al. 2022, "Beyond the Imitation Game" (BIG-bench), Appendix B, "Definitions
@@ -81,7 +82,7 @@ typedef struct {
 } Trend;
 
 // y[i] at size x[i] (x distinct, finite; any order), n >= 2, y finite.
-int bigbench_trend(const double *x, const double *y, int n, Trend *out);
+int ladder_bigbench_trend(const double *x, const double *y, int n, Trend *out);
 
 // ---- Schaeffer et al.'s prediction of exact match ------------------------------
 // Schaeffer, Miranda & Koyejo 2023, "Are Emergent Abilities of Large Language Models a
@@ -95,9 +96,9 @@ int bigbench_trend(const double *x, const double *y, int n, Trend *out);
 // Inputs are probabilities in [0, 1], L >= 1. p_pos (n_sizes rows of L) may be NULL, and
 // then pred_prod and resid_prod are not written (they may be NULL too); em_obs may be NULL,
 // and then no residual is written. Any output pointer may be NULL to skip it.
-int schaeffer_predict(const double *p_mean, const double *const *p_pos, const double *em_obs,
-                      int n_sizes, int L, double *pred_pow, double *pred_prod,
-                      double *resid_pow, double *resid_prod);
+int ladder_schaeffer_predict(const double *p_mean, const double *const *p_pos,
+                             const double *em_obs, int n_sizes, int L, double *pred_pow,
+                             double *pred_prod, double *resid_pow, double *resid_prod);
 
 // ---- the emergence threshold -----------------------------------------------------
 // With the curve sorted by size and h = max(y) / 2: the first k with y_k >= h, and the size
@@ -106,7 +107,7 @@ int schaeffer_predict(const double *p_mean, const double *const *p_pos, const do
 // in the units of x. *thr = NaN when the crossing is not inside the ladder: max(y) <= 0 (it
 // never rises) or y_1 >= h already at the smallest size (the threshold lies below it).
 // x > 0 distinct (any order), y finite, n >= 2.
-int emergence_threshold(const double *x, const double *y, int n, double *thr);
+int ladder_emergence_threshold(const double *x, const double *y, int n, double *thr);
 
 // The threshold with an interval over seeds. y_seed[i][s] is seed s's value at size x[i]
 // (n_sizes rows of n_seeds; NaN marks a missing run and is skipped; every size needs one
@@ -121,13 +122,13 @@ typedef struct {
     double point, lo, hi;
     int n_valid, n_nan;       // n_valid + n_nan = n_boot
 } ThresholdCI;
-int threshold_bootstrap(const double *x, const double *const *y_seed, int n_sizes, int n_seeds,
-                        int n_boot, uint64_t seed, ThresholdCI *out);
+int ladder_threshold_bootstrap(const double *x, const double *const *y_seed, int n_sizes,
+                               int n_seeds, int n_boot, uint64_t seed, ThresholdCI *out);
 
 // ---- extrapolation ----------------------------------------------------------------
 // Sorts the n sizes (x distinct, one value each, e.g. seed means), fits the power law on the
 // smaller half (the n/2 smallest, rounded down) and predicts the largest:
-//   pred = power_predict(fit, x_max), actual = y at x_max,
+//   pred = ladder_power_predict(fit, x_max), actual = y at x_max,
 //   rel_err = (pred - actual) / |actual| (signed; NaN if actual == 0).
 // Needs n/2 >= 2 points (>= 3 with Linf).
 typedef struct {
@@ -135,7 +136,7 @@ typedef struct {
     int n_fit;
     PowerFit fit;
 } Extrapolation;
-int extrapolation_check(const double *x, const double *y, int n, int with_irreducible,
-                        Extrapolation *out);
+int ladder_extrapolation_check(const double *x, const double *y, int n, int with_irreducible,
+                               Extrapolation *out);
 
 #endif

@@ -74,22 +74,24 @@ static int count_distinct(const double *x, int n) {
     return k;
 }
 
-int fit_power_law(const double *x, const double *y, int n, int with_irreducible, PowerFit *out) {
+int ladder_fit_power_law(const double *x, const double *y, int n, int with_irreducible,
+                         PowerFit *out) {
     int p = with_irreducible ? 3 : 2;
     if (n < p)
-        return em_error("fit_power_law: n must be >= %d (%s), got %d", p,
+        return em_error("ladder_fit_power_law: n must be >= %d (%s), got %d", p,
                         with_irreducible ? "with Linf" : "without Linf", n);
     for (int i = 0; i < n; i++) {
         if (!(x[i] > 0) || !isfinite(x[i]))
-            return em_error("fit_power_law: x[%d] = %g, expected a finite size > 0", i, x[i]);
+            return em_error("ladder_fit_power_law: x[%d] = %g, expected a finite size > 0", i,
+                            x[i]);
         if (!isfinite(y[i]))
-            return em_error("fit_power_law: y[%d] = %g, expected a finite value", i, y[i]);
+            return em_error("ladder_fit_power_law: y[%d] = %g, expected a finite value", i, y[i]);
         if (!with_irreducible && !(y[i] > 0))
-            return em_error("fit_power_law: y[%d] = %g, expected > 0 for a pure power law "
+            return em_error("ladder_fit_power_law: y[%d] = %g, expected > 0 for a pure power law "
                             "(fit with the irreducible term otherwise)", i, y[i]);
     }
     if (count_distinct(x, n) < p)
-        return em_error("fit_power_law: x has %d distinct sizes, expected >= %d",
+        return em_error("ladder_fit_power_law: x has %d distinct sizes, expected >= %d",
                         count_distinct(x, n), p);
 
     double *u = xmalloc((size_t)n * sizeof(double));  // (n,) centred ln x
@@ -123,7 +125,7 @@ int fit_power_law(const double *x, const double *y, int n, int with_irreducible,
     }
     if (!(best < HUGE_VAL)) {
         free(u);
-        return em_error("fit_power_law: no starting point (y cannot be a power law of x)");
+        return em_error("ladder_fit_power_law: no starting point (y cannot be a power law of x)");
     }
 
     FitData d = {u, y, n, p};
@@ -202,6 +204,6 @@ int fit_power_law(const double *x, const double *y, int n, int with_irreducible,
     return 0;
 }
 
-double power_predict(const PowerFit *f, double x) {
+double ladder_power_predict(const PowerFit *f, double x) {
     return exp(-f->alpha * (log(x) - f->lnNc)) + f->Linf;
 }

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "report/report.h"
+#include "report/report_impl.h"
 
 #define PAD 0.03   // each side, as a fraction of the span (of log10 on a log axis)
 

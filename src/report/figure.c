@@ -1,12 +1,14 @@
 // report/figure: a Figure (or a grid of them) -> NAME.dat + NAME.gp -> gnuplot -> PNG, SVG.
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/core.h"
-#include "report/report.h"
+#include "report/report_impl.h"
 
 #define SINGLE_W 1000
 #define SINGLE_H 650
@@ -227,6 +229,15 @@ static void emit_head(FILE *o, const char *name, int w, int h) {
 
 static void emit_tail(FILE *o) { fputs("  unset output\n}\n", o); }
 
+// gnuplot's output on disk before it is renamed into place, as write_file_atomic does.
+static int sync_file(const char *path) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
 // Everything both entry points share: figs[0..n) drawn as rows of cols panels (n == 1 and
 // title == NULL for a single figure).
 static int render(const char *dir, const char *name, const char *title, const Figure *figs,
@@ -329,8 +340,8 @@ static int render(const char *dir, const char *name, const char *title, const Fi
         snprintf(from, sizeof from, "%s/%s.%s", dir, tmp, ext[e]);
         snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext[e]);
         if (!file_exists(from)) { em_error("report: gnuplot wrote no %s", from); goto out; }
-        if (rename(from, path) != 0) {
-            em_error("report: cannot rename %s to %s", from, path);
+        if (sync_file(from) || rename(from, path) != 0) {
+            em_error("report: cannot sync and rename %s to %s", from, path);
             remove(from);
             goto out;
         }

@@ -1,5 +1,5 @@
 // report/gnuplot: the palettes, and finding and running gnuplot as a child process.
-#include "report/report.h"
+#include "report/report_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 // report: figures (gnuplot, PNG and SVG) and the HTML report. Data-driven: the caller gathers
-// the numbers (from the registry and the analysis) and describes each figure as series of
-// points; nothing here reads the registry.
+// the numbers and describes each figure as series of points; only report_ladder (at the end)
+// knows a ladder, and it reads the registry through src/ladder's grid and analysis.
 //
 // Files. report_figure(dir, f) writes, in dir:
 //   NAME.dat   the data, one gnuplot block per series (columns x y [ylo yhi]), with a comment
@@ -159,18 +159,13 @@ void html_table(ReportHtml *h, const char *const *header, int ncols, const char 
 // Writes the page to path atomically and frees h (also on failure). Returns 0 or -1.
 int html_end(ReportHtml *h, const char *path);
 
-// ---- internal to src/report (shared by its files; not for callers) ---------------------
-typedef struct { double lo, hi; int log; } RpRange;
-int rp_gnuplot_check(void);   // 0 if gnuplot can be found, else -1 with em_error()
-int rp_ok(double v, int log);                      // finite, and > 0 on a log axis
-RpRange rp_range_x(const Figure *figs, int n);     // the union of the x of n figures, padded
-RpRange rp_range_y(const Figure *f);               // from ymin/ymax and the data, padded
-// "set logscale/xrange/xtics" lines for axis ax ('x' or 'y'), each line indented by ind.
-void rp_axis(FILE *o, const char *ind, char ax, const RpRange *r);
-// The inside corner for the legend with the fewest drawn points under it: 0 top left, 1 top
-// right, 2 bottom left, 3 bottom right; *hits (may be NULL) = that number. plot_w, plot_h:
-// the plot area in pixels. block[i] < 0 marks a series with nothing drawn.
-int rp_best_corner(const Figure *f, const int *block, const RpRange *xr, const RpRange *yr,
-                   double plot_w, double plot_h, int *hits);
+// ---- the ladder's report ------------------------------------------------------------
+// Analyses the ladder in DIR (ladder_analyze: DIR/analysis.json) and draws its figures into
+// DIR/report/ (exact match against size and compute, the four-metric "mirage", the loss power
+// law, exact match and per-token accuracy over training, Schaeffer's prediction against the
+// observation; with a second axis, exact match for each of its values) and DIR/report.html
+// (what came out, the figures, the numbers per size, the machines the runs were made on).
+// Returns 0, or -1 with an em_error() message (gnuplot missing: nothing is written).
+int report_ladder(const char *dir);
 
 #endif

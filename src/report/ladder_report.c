@@ -1,0 +1,369 @@
+// report/ladder_report: the figures of a ladder (gnuplot, PNG and SVG) and DIR/report.html,
+// drawn from its analysis (computed here, in process) and the grid of its first sweep value.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "ladder/ladder.h"
+#include "ladder/registry.h"
+#include "report/report.h"
+
+// What every builder reads. The figures show the first value of a second axis (the whole
+// ladder without one); one figure compares every value.
+typedef struct {
+    const char *dir;
+    char fdir[1200];             // DIR/report
+    const LadderAnalysis *a;
+    const LadderPart *p;         // a->part[0]
+    const LadderGrid *g;         // its grid: per seed, and over training
+} LadderReport;
+
+// A number as analysis.json holds it: what is not finite reads as NaN (written as null).
+static double fin(double v) { return isfinite(v) ? v : NAN; }
+
+// ---- figures ------------------------------------------------------------------------------
+
+// Per-seed lines, the seed mean in bold and a min-max band, of metric m against x.
+typedef struct {
+    double y[LADDER_MAX][LADDER_MAX];  // [seed][size]
+    Series s[LADDER_MAX + 1];
+} SeedLines;
+
+static int seed_lines(const LadderReport *r, int m, const double *x, SeedLines *sl) {
+    const LadderSpread *sp = &r->p->metric[m];
+    int S = r->g->n_sizes, K = r->g->n_seeds, n = 0;
+    for (int k = 0; k < K; k++) {
+        for (int i = 0; i < S; i++) sl->y[k][i] = r->g->metric[m][i][k];
+        sl->s[n++] = (Series){.label = k == 0 ? "one seed" : NULL, .x = x, .y = sl->y[k], .n = S,
+                              .style = SERIES_SEED, .color = REPORT_RGB(0x0072B2)};
+    }
+    sl->s[n++] = (Series){.label = "mean over seeds (band: min-max)", .x = x, .y = sp->mean,
+                          .n = S, .style = SERIES_MEAN, .ylo = sp->min, .yhi = sp->max,
+                          .color = REPORT_RGB(0x0072B2)};
+    return n;
+}
+
+// 1, 2: exact match against parameters or against training FLOPs.
+static int fig_exact_match(const LadderReport *r, int vs_flops) {
+    SeedLines *sl = xcalloc(1, sizeof *sl);
+    int n = seed_lines(r, LG_EM, vs_flops ? r->g->flops : r->g->params, sl);
+    Figure f = {.name = vs_flops ? "exact_match_vs_flops" : "exact_match_vs_params",
+                .title = vs_flops ? "Exact match against training compute"
+                                  : "Exact match against model size",
+                .xlabel = vs_flops ? "training FLOPs" : "parameters",
+                .ylabel = "exact match (fraction of test items)",
+                .logx = 1, .ymin = 0, .ymax = 1, .series = sl->s, .n_series = n,
+                .note = "Thin lines: one seed each; bold: their mean; band: min-max over seeds."};
+    int rc = report_figure(r->fdir, &f);
+    free(sl);
+    return rc;
+}
+
+// 3: the "mirage" side by side: the same models under four metrics.
+static int fig_mirage(const LadderReport *r) {
+    SeedLines *sl = xcalloc(4, sizeof *sl);
+    Figure pan[4];
+    const int mets[4] = {LG_EM, LG_TOK, LG_EDIT, LG_LOGP};
+    for (int j = 0; j < 4; j++) {
+        const LadderMetric *m = &ladder_metrics[mets[j]];
+        int n = seed_lines(r, mets[j], r->g->params, &sl[j]);
+        pan[j] = (Figure){.title = m->label, .xlabel = "parameters", .ylabel = m->axis,
+                          .logx = 1, .ymin = NAN, .ymax = NAN, .series = sl[j].s, .n_series = n};
+        if (m->kind == LM_RATE) { pan[j].ymin = 0; pan[j].ymax = 1; }
+    }
+    int rc = report_panels(r->fdir, "mirage", "The same models under four metrics", pan, 4, 2,
+                           "Exact match jumps where per-token accuracy, edit distance and "
+                           "log-probability move more gradually: the metric shapes the curve.");
+    free(sl);
+    return rc;
+}
+
+// 4: the loss power law, every (size, seed) a point.
+static int fig_loss(const LadderReport *r) {
+    const LadderGrid *g = r->g;
+    const LadderFit *lf = &r->p->loss_params;
+    int S = g->n_sizes, K = g->n_seeds, nl = 0, nf = 0;
+    double lx[LADDER_MAX * LADDER_MAX], ly[LADDER_MAX * LADDER_MAX], fx[64], fy[64];
+    for (int i = 0; i < S; i++)
+        for (int k = 0; k < K; k++)
+            if (isfinite(g->val_loss[i][k]) && g->val_loss[i][k] > 0) {
+                lx[nl] = g->params[i]; ly[nl++] = g->val_loss[i][k];
+            }
+    if (lf->st.state == LA_OK) {
+        for (int j = 0; j < 64; j++) {
+            fx[j] = g->params[0] * pow(g->params[S - 1] / g->params[0], j / 63.0);
+            fy[j] = ladder_power_predict(&lf->fit, fx[j]);
+        }
+        nf = 64;
+    }
+    char fitlabel[96];
+    snprintf(fitlabel, sizeof fitlabel, "fit (N/%.3g)^-%.3f, r2 %.2f", lf->fit.Nc, lf->fit.alpha,
+             lf->fit.r2);
+    Series ls[2] = {
+        {.label = "one run (size, seed)", .x = lx, .y = ly, .n = nl, .style = SERIES_POINTS},
+        {.label = fitlabel, .x = fx, .y = fy, .n = nf, .style = SERIES_FIT}};
+    Figure f = {.name = "loss_vs_params", .title = "Validation loss (answer tokens) against size",
+                .xlabel = "parameters", .ylabel = "validation loss, nats per answer token",
+                .logx = 1, .logy = 1, .ymin = NAN, .ymax = NAN, .series = ls,
+                .n_series = nf ? 2 : 1,
+                .note = "A power law L = (N/Nc)^-alpha fitted by nonlinear least squares."};
+    return report_figure(r->fdir, &f);
+}
+
+// 5, 6: exact match (m = 0) or per-token accuracy (m = 1) over training, one line per size.
+static int fig_training(const LadderReport *r, int m) {
+    const LadderGrid *g = r->g;
+    int S = g->n_sizes;
+    double (*sx)[LG_MAX_STEPS] = xcalloc(LADDER_MAX, sizeof *sx);
+    double (*sy)[LG_MAX_STEPS] = xcalloc(LADDER_MAX, sizeof *sy);
+    char lab[LADDER_MAX][48];
+    Series ss[LADDER_MAX];
+    for (int i = 0; i < S; i++) {
+        for (int s = 0; s < g->n_steps[i]; s++) {
+            double lo, hi;
+            sx[i][s] = g->steps[i][s];
+            ladder_grid_stats(g->curve[m][i][s], g->n_seeds, &sy[i][s], &lo, &hi);
+        }
+        snprintf(lab[i], sizeof lab[i], "%.3gk params", g->params[i] / 1e3);
+        ss[i] = (Series){.label = lab[i], .x = sx[i], .y = sy[i], .n = g->n_steps[i],
+                         .style = SERIES_MEAN, .color = report_size_color(i, S)};
+    }
+    Figure f = {.name = m ? "token_accuracy_vs_step" : "exact_match_vs_step",
+                .title = m ? "Per-token accuracy during training" : "Exact match during training",
+                .xlabel = "training step", .ylabel = m ? "per-token accuracy" : "exact match",
+                .logx = 1, .ymin = 0, .ymax = 1, .series = ss, .n_series = S,
+                .note = "Mean over seeds at log-spaced evaluation steps."};
+    int rc = report_figure(r->fdir, &f);
+    free(sx);
+    free(sy);
+    return rc;
+}
+
+// 7: predicted against observed exact match (Schaeffer et al.), one point per run.
+static int fig_predicted(const LadderReport *r) {
+    const LadderGrid *g = r->g;
+    double ox[LADDER_MAX * LADDER_MAX], pw[LADDER_MAX * LADDER_MAX], pp[LADDER_MAX * LADDER_MAX];
+    int no = 0;
+    for (int i = 0; i < g->n_sizes; i++)
+        for (int k = 0; k < g->n_seeds; k++)
+            if (isfinite(g->metric[LG_EM][i][k]) && isfinite(g->metric[LG_PRED_POW][i][k])) {
+                ox[no] = g->metric[LG_EM][i][k];
+                pw[no] = g->metric[LG_PRED_POW][i][k];
+                pp[no++] = g->metric[LG_PRED_PROD][i][k];
+            }
+    double diag[2] = {0, 1};
+    Series ps[3] = {
+        {.label = "mean accuracy ^ answer length", .x = ox, .y = pw, .n = no,
+         .style = SERIES_POINTS, .color = REPORT_RGB(0xD55E00)},
+        {.label = "product of per-position accuracies", .x = ox, .y = pp, .n = no,
+         .style = SERIES_POINTS, .color = REPORT_RGB(0x009E73)},
+        {.label = "prediction = observation", .x = diag, .y = diag, .n = 2, .style = SERIES_FIT,
+         .color = REPORT_RGB(0x555555)}};
+    Figure f = {.name = "predicted_vs_observed",
+                .title = "Exact match predicted from per-token accuracy",
+                .xlabel = "observed exact match", .ylabel = "predicted exact match",
+                .ymin = 0, .ymax = 1, .series = ps, .n_series = 3,
+                .note = "One point per run. Errors sit at particular positions, so the mean "
+                        "accuracy to the power L misses; the product of per-position "
+                        "accuracies does not."};
+    return report_figure(r->fdir, &f);
+}
+
+// 8: with a second axis, exact match (seed means) against size for each of its values.
+static int fig_by_sweep(const LadderReport *r, const char *title) {
+    const LadderAnalysis *a = r->a;
+    char (*lab)[160] = xcalloc(LADDER_MAX, sizeof *lab);
+    Series ss[LADDER_MAX];
+    for (int v = 0; v < a->n_parts; v++) {
+        const LadderPart *p = &a->part[v];
+        snprintf(lab[v], sizeof lab[v], "%s = %g", p->sweep_name, p->sweep);
+        ss[v] = (Series){.label = lab[v], .x = p->params, .y = p->metric[LG_EM].mean,
+                         .n = p->n_sizes, .style = SERIES_MEAN,
+                         .color = report_size_color(v, a->n_parts)};
+    }
+    Figure f = {.name = "exact_match_by_sweep", .title = title, .xlabel = "parameters",
+                .ylabel = "exact match (mean over seeds)", .logx = 1, .ymin = 0, .ymax = 1,
+                .series = ss, .n_series = a->n_parts};
+    int rc = report_figure(r->fdir, &f);
+    free(lab);
+    return rc;
+}
+
+// ---- the page -----------------------------------------------------------------------------
+
+// "What came out": the threshold, BIG-bench's measures, Schaeffer's errors, the loss fit.
+static void page_summary(ReportHtml *h, const LadderReport *r) {
+    const LadderPart *p = r->p;
+    const LadderSpread *em = &p->metric[LG_EM];
+    int S = p->n_sizes, last = S - 1;
+    html_p(h, "Ladder %s: %d sizes from %.0f to %.0f parameters, %d seeds each, task %s. "
+              "%d of %d runs finished.", r->dir, S, p->params[0], p->params[last], p->n_seeds,
+           p->task, p->n_done, p->n_runs);
+    html_h2(h, "What came out");
+    html_p(h, "Exact match goes from %.3f (min-max %.3f-%.3f) at %.0f parameters to %.3f "
+              "(%.3f-%.3f) at %.0f. It crosses half its maximum at about %.3g parameters "
+              "(95%% bootstrap interval over seeds: %.3g to %.3g).", em->mean[0], em->min[0],
+           em->max[0], p->params[0], em->mean[last], em->min[last], em->max[last],
+           p->params[last], fin(p->threshold.point), fin(p->threshold.lo), fin(p->threshold.hi));
+    if (p->threshold_st.state == LA_FAILED)
+        html_p(h, "The emergence threshold could not be computed: %s.", p->threshold_st.error);
+    double b[2], l[2];
+    const int tm[2] = {LG_EM, LG_TOK};
+    for (int j = 0; j < 2; j++) {
+        int ok = p->trend_st[tm[j]].state == LA_OK;
+        b[j] = ok ? fin(p->trend[tm[j]].breakthroughness) : NAN;
+        l[j] = ok ? fin(p->trend[tm[j]].linearity_norm) : NAN;
+    }
+    html_p(h, "BIG-bench's measures over size: exact match has breakthroughness %.2f and "
+              "normalised linearity %.2f; per-token accuracy %.2f and %.2f. A higher "
+              "breakthroughness means a sharper jump; linearity 1 is a straight climb.",
+           b[0], l[0], b[1], l[1]);
+    int ns = p->schaeffer_runs;
+    html_p(h, "Schaeffer et al.'s prediction of exact match from the mean per-token accuracy "
+              "p as p^L is off by %.3f on average (at most %.3f); the product of the "
+              "per-position accuracies is off by %.3f (at most %.3f). Where the two differ, "
+              "the errors sit at particular answer positions rather than spread evenly.",
+           fin(p->mean_abs_pow), ns ? fin(p->max_abs_pow) : NAN, fin(p->mean_abs_prod),
+           ns ? fin(p->max_abs_prod) : NAN);
+    const PowerFit *pf = &p->loss_params.fit;
+    html_p(h, "The validation loss (on answer tokens) fits (N/%.3g)^-%.3f with r2 %.2f; a low "
+              "r2 says the loss does not follow a power law in size over this range.",
+           pf->Nc, pf->alpha, pf->r2);
+    if (p->loss_params.st.state == LA_FAILED)
+        html_p(h, "The power law could not be fitted: %s.", p->loss_params.st.error);
+    if (r->a->n_parts > 1)
+        html_p(h, "The ladder sweeps %s beside size (%d values); the figures below show "
+                  "%s = %g, and the last figure compares every value: if the jump moves with "
+                  "%s, the threshold belongs to the recipe as much as to the model.",
+               p->sweep_name, r->a->n_parts, p->sweep_name, p->sweep, p->sweep_name);
+}
+
+static void page_figures(ReportHtml *h, const LadderReport *r, const char *sweep_title) {
+    html_h2(h, "Figures");
+    html_figure(h, "report/exact_match_vs_params.png", "Exact match against model size. Thin "
+                "lines: one seed each; bold: their mean; band: min-max over seeds.");
+    html_figure(h, "report/mirage.png", "The same models under four metrics: exact match "
+                "jumps where per-token accuracy, edit distance and log-probability move more "
+                "gradually (Schaeffer et al.'s \"mirage\").");
+    html_figure(h, "report/exact_match_vs_flops.png", "Exact match against training compute.");
+    html_figure(h, "report/loss_vs_params.png", "Validation loss on the answer tokens against "
+                "size, with the fitted power law (dashed).");
+    html_figure(h, "report/exact_match_vs_step.png", "Exact match during training, one line "
+                "per size (mean over seeds, log-spaced evaluations).");
+    html_figure(h, "report/token_accuracy_vs_step.png", "Per-token accuracy during training.");
+    html_figure(h, "report/predicted_vs_observed.png", "Exact match predicted from per-token "
+                "accuracy, one point per run: the mean accuracy to the power L (orange) and "
+                "the product of per-position accuracies (green), against the observation.");
+    if (r->a->n_parts > 1) html_figure(h, "report/exact_match_by_sweep.png", sweep_title);
+}
+
+static void fmt(char *b, size_t n, double v, const char *f) {
+    if (isfinite(v)) snprintf(b, n, f, v);
+    else snprintf(b, n, "-");
+}
+
+// "Numbers": one row per size, seed means.
+static void page_numbers(ReportHtml *h, const LadderReport *r) {
+    const LadderPart *p = r->p;
+    int S = p->n_sizes;
+    html_h2(h, "Numbers");
+    const char *hdr[] = {"parameters", "layers x width", "training FLOPs", "val loss",
+                         "exact match", "min-max", "per-token acc.", "edit dist.",
+                         "log p(answer)", "prod p_i", "mean p ^ L"};
+    const int means[5] = {LG_TOK, LG_EDIT, LG_LOGP, LG_PRED_PROD, LG_PRED_POW};
+    char (*cells)[48] = xcalloc((size_t)S * 11, 48);
+    const char **cp = xcalloc((size_t)S * 11, sizeof(char *));
+    for (int i = 0; i < S; i++) {
+        char (*c)[48] = cells + (size_t)i * 11;
+        const LadderSpread *em = &p->metric[LG_EM];
+        snprintf(c[0], 48, "%.0f", p->params[i]);
+        snprintf(c[1], 48, "%d x %d", r->g->layers[i], r->g->width[i]);
+        snprintf(c[2], 48, "%.2e", p->flops[i]);
+        fmt(c[3], 48, p->val_loss.mean[i], "%.4f");
+        fmt(c[4], 48, em->mean[i], "%.3f");
+        if (isfinite(em->min[i])) snprintf(c[5], 48, "%.3f-%.3f", em->min[i], em->max[i]);
+        else snprintf(c[5], 48, "-");
+        for (int j = 0; j < 5; j++) fmt(c[6 + j], 48, p->metric[means[j]].mean[i], "%.3f");
+        for (int j = 0; j < 11; j++) cp[i * 11 + j] = c[j];
+    }
+    html_table(h, hdr, 11, cp, S);
+    free(cells);
+    free(cp);
+}
+
+// "Where it ran": the machines of the runs, from the registry.
+static int page_machines(ReportHtml *h, const char *dir) {
+    html_h2(h, "Where it ran");
+    char rp[1300];
+    snprintf(rp, sizeof rp, "%s/registry.sqlite", dir);
+    Registry *reg = NULL;
+    char **mach = NULL;
+    int *mc = NULL, nm = 0, rc = 0;
+    if (reg_open(&reg, rp) || reg_list_machines(reg, &mach, &mc, &nm)) rc = -1;
+    reg_close(reg);
+    if (nm == 0)
+        html_p(h, "The registry records no machine for these runs (made before machines "
+                  "were recorded).");
+    for (int i = 0; i < nm; i++)
+        html_p(h, "%d run%s on: %s", mc[i], mc[i] == 1 ? "" : "s", mach[i]);
+    if (nm > 1)
+        html_p(h, "The runs were made on %d different machine configurations: two runs "
+                  "of the same point are bit-identical only with the same CPU kind, build, "
+                  "BLAS kernel and thread count, so differences between these may come "
+                  "from the machines as well as from the seeds.", nm);
+    else if (nm == 1)
+        html_p(h, "Every run was made on this one configuration: the same spec run again on "
+                  "it reproduces these numbers bit for bit.");
+    reg_free_strings(mach, nm);
+    free(mc);
+    return rc;
+}
+
+// ---- the report ---------------------------------------------------------------------------
+
+static int draw(const LadderReport *r) {
+    char sweep_title[256] = "";
+    int rc = 0;
+    rc |= fig_exact_match(r, 0);
+    rc |= fig_exact_match(r, 1);
+    rc |= fig_mirage(r);
+    rc |= fig_loss(r);
+    rc |= fig_training(r, 0);
+    rc |= fig_training(r, 1);
+    rc |= fig_predicted(r);
+    if (r->a->n_parts > 1) {
+        snprintf(sweep_title, sizeof sweep_title, "Exact match against size, for each %s",
+                 r->a->sweep_name);
+        if (!rc) rc |= fig_by_sweep(r, sweep_title);
+    }
+    ReportHtml *h = html_begin("emergent: ladder report");
+    page_summary(h, r);
+    page_figures(h, r, sweep_title);
+    page_numbers(h, r);
+    rc |= page_machines(h, r->dir);
+    html_p(h, "Every number: analysis.json, registry.sqlite (runs.csv, evaluations.csv, "
+              "registry.json) in %s. The figures are PNG and SVG in report/, each with the "
+              "gnuplot script (.gp) and data (.dat) that drew it.", r->dir);
+    char hpath[1300];
+    snprintf(hpath, sizeof hpath, "%s/report.html", r->dir);
+    int hrc = html_end(h, hpath);
+    return rc || hrc ? -1 : 0;
+}
+
+int report_ladder(const char *dir) {
+    if (!report_gnuplot_available())
+        return em_error("gnuplot is not installed (Debian: apt-get install gnuplot-nox)");
+    LadderAnalysis *a = xcalloc(1, sizeof *a);
+    LadderGrid *g = xcalloc(1, sizeof *g);
+    LadderReport r = {.dir = dir, .a = a, .p = &a->part[0], .g = g};
+    snprintf(r.fdir, sizeof r.fdir, "%s/report", dir);
+    int rc = ladder_analyze(dir, a);
+    if (!rc) rc = ladder_load_grid(dir, a->sweep_name[0] ? a->part[0].sweep : NAN, g);
+    if (!rc) rc = make_dir(r.fdir);
+    if (!rc) rc = draw(&r);
+    free(g);
+    free(a);
+    return rc;
+}
