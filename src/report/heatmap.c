@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "report/report_impl.h"
 
 // A gnuplot single-quoted string: a ' is doubled.
 static void gp_quote(FILE *o, const char *s) {
