@@ -240,6 +240,32 @@ static int sync_file(const char *path) {
 
 // Everything both entry points share: figs[0..n) drawn as rows of cols panels (n == 1 and
 // title == NULL for a single figure).
+// Runs dir/NAME.gp, which draws NAME.tmp.png and NAME.tmp.svg, then syncs and renames
+// them to NAME.png and NAME.svg: a figure is replaced whole or not at all.
+int rp_render(const char *dir, const char *name) {
+    char script[256], tmp[256], from[PATH_MAX], to[PATH_MAX];
+    static const char *const ext[2] = {"png", "svg"};
+    snprintf(script, sizeof script, "%s.gp", name);
+    snprintf(tmp, sizeof tmp, "%s.tmp", name);
+    if (report_gnuplot_run(dir, script, tmp)) {
+        for (int e = 0; e < 2; e++) {
+            snprintf(from, sizeof from, "%s/%s.%s", dir, tmp, ext[e]);
+            remove(from);
+        }
+        return -1;
+    }
+    for (int e = 0; e < 2; e++) {
+        snprintf(from, sizeof from, "%s/%s.%s", dir, tmp, ext[e]);
+        snprintf(to, sizeof to, "%s/%s.%s", dir, name, ext[e]);
+        if (!file_exists(from)) return em_error("report: gnuplot wrote no %s", from);
+        if (sync_file(from) || rename(from, to) != 0) {
+            remove(from);
+            return em_error("report: cannot sync and rename %s to %s", from, to);
+        }
+    }
+    return 0;
+}
+
 static int render(const char *dir, const char *name, const char *title, const Figure *figs,
                   int n, int cols) {
     if (!dir || !*dir) return em_error("report: %s: no directory given", name);
@@ -320,8 +346,7 @@ static int render(const char *dir, const char *name, const char *title, const Fi
     emit_tail(o);
     fclose(o);
 
-    char path[PATH_MAX], from[PATH_MAX];
-    const char *ext[2] = {"png", "svg"};
+    char path[PATH_MAX];
     if (snprintf(path, sizeof path, "%s/%s", dir, dat) >= (int)sizeof path) {
         em_error("report: %s: directory path too long", dir);
         goto out;
@@ -329,23 +354,7 @@ static int render(const char *dir, const char *name, const char *title, const Fi
     if (write_file_atomic(path, dbuf, dlen)) goto out;
     snprintf(path, sizeof path, "%s/%s", dir, script);
     if (write_file_atomic(path, sbuf, slen)) goto out;
-    if (report_gnuplot_run(dir, script, tmp)) {
-        for (int e = 0; e < 2; e++) {
-            snprintf(from, sizeof from, "%s/%s.%s", dir, tmp, ext[e]);
-            remove(from);
-        }
-        goto out;
-    }
-    for (int e = 0; e < 2; e++) {
-        snprintf(from, sizeof from, "%s/%s.%s", dir, tmp, ext[e]);
-        snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext[e]);
-        if (!file_exists(from)) { em_error("report: gnuplot wrote no %s", from); goto out; }
-        if (sync_file(from) || rename(from, path) != 0) {
-            em_error("report: cannot sync and rename %s to %s", from, path);
-            remove(from);
-            goto out;
-        }
-    }
+    if (rp_render(dir, name)) goto out;
     rc = 0;
 out:
     free(dbuf);

@@ -31,32 +31,6 @@ static int write_pair(const char *dir, const char *name, const char *d, size_t d
     return write_file_atomic(path, s, sn);
 }
 
-// Runs dir/name.gp with out = 'name.tmp' and renames name.tmp.{png,svg} to name.{png,svg};
-// on failure the temporary files are removed.
-static int render(const char *dir, const char *name) {
-    char script[256], tmp[256], from[PATH_MAX], to[PATH_MAX];
-    static const char *const ext[2] = {"png", "svg"};
-    snprintf(script, sizeof script, "%s.gp", name);
-    snprintf(tmp, sizeof tmp, "%s.tmp", name);
-    if (report_gnuplot_run(dir, script, tmp)) {
-        for (int e = 0; e < 2; e++) {
-            snprintf(from, sizeof from, "%s/%s.%s", dir, tmp, ext[e]);
-            remove(from);
-        }
-        return -1;
-    }
-    for (int e = 0; e < 2; e++) {
-        snprintf(from, sizeof from, "%s/%s.%s", dir, tmp, ext[e]);
-        snprintf(to, sizeof to, "%s/%s.%s", dir, name, ext[e]);
-        if (!file_exists(from)) return em_error("report: gnuplot wrote no %s", from);
-        if (rename(from, to) != 0) {
-            remove(from);
-            return em_error("report: cannot rename %s to %s", from, to);
-        }
-    }
-    return 0;
-}
-
 static int check_name(const char *dir, const char *name) {
     if (!dir || !*dir) return em_error("report: %s: no directory given", name ? name : "heatmap");
     if (!report_valid_stem(name))
@@ -122,7 +96,7 @@ int report_heatmap(const char *dir, const Heatmap *h) {
     free(s);
     if (rc) return -1;
     if (!report_gnuplot_available()) return 1;   // the .dat and .gp stay, for later
-    return render(dir, stem);
+    return rp_render(dir, stem);
 }
 
 // ---- logit lens and attention patterns -----------------------------------------------------
@@ -182,7 +156,7 @@ int report_lens_figure(const char *dir, const float *p, int L, int T, const char
     int rc = write_pair(dir, "lens", d, dn, s, sn);
     free(d);
     free(s);
-    return rc ? -1 : render(dir, "lens");
+    return rc ? -1 : rp_render(dir, "lens");
 }
 
 int report_attention_figure(const char *dir, const float *att, int L, int NH, int T,
@@ -223,5 +197,5 @@ int report_attention_figure(const char *dir, const float *att, int L, int NH, in
     int rc = write_pair(dir, "attention", d, dn, s, sn);
     free(d);
     free(s);
-    return rc ? -1 : render(dir, "attention");
+    return rc ? -1 : rp_render(dir, "attention");
 }

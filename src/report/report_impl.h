@@ -8,6 +8,8 @@
 #include "report/report.h"
 
 typedef struct { double lo, hi; int log; } RpRange;
+// Renders dir/NAME.gp to NAME.png and NAME.svg (temporary names, synced, renamed).
+int rp_render(const char *dir, const char *name);
 int rp_gnuplot_check(void);   // 0 if gnuplot can be found, else -1 with em_error()
 int rp_ok(double v, int log);                      // finite, and > 0 on a log axis
 RpRange rp_range_x(const Figure *figs, int n);     // the union of the x of n figures, padded
