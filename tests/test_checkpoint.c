@@ -90,7 +90,7 @@ static void expect_load_fails(const char *path, const char *n1, const char *n2, 
 #define LOAD_FAILS(path, n1, n2) expect_load_fails(path, n1, n2, __LINE__)
 
 // ---- round trip and layout ------------------------------------------------------
-static void test_round_trip(void) {
+static void test_save_load_round_trip(void) {
     GPT m, m2;
     make_model(&m, &small);
     const char *path = tmp_path("rt.safetensors");
@@ -792,7 +792,7 @@ static void remove_dir(const char *dir) {
 int main(void) {
     snprintf(g_dir, sizeof g_dir, "/tmp/emergent-ckpt-XXXXXX");
     if (!mkdtemp(g_dir)) { perror("mkdtemp"); return 2; }
-    RUN(test_round_trip);
+    RUN(test_save_load_round_trip);
     RUN(test_header_layout);
     RUN(test_unaligned_and_dtypes);
     RUN(test_truncated);

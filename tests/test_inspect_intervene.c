@@ -134,7 +134,7 @@ static void test_sweep(void) {
     CHECK(g_m.hook == NULL, "hook left installed");
 }
 
-static void test_parse(void) {
+static void test_parse_ablations(void) {
     Ablation a[8];
     int n = intervene_parse_ablations("head:1.2,attn:0,mlp:2", ABL_MEAN, a, 8);
     CHECK(n == 3, "n %d: %s", n, em_errmsg());
@@ -182,7 +182,7 @@ int main(void) {
     RUN(test_patch_invariants);
     RUN(test_ablation);
     RUN(test_sweep);
-    RUN(test_parse);
+    RUN(test_parse_ablations);
     RUN(test_identity_interventions);
     gpt_free(&g_m);
     return test_summary();

@@ -31,7 +31,7 @@ static void test_build_and_round_trip(void) {
     tok_free(&t);
 }
 
-static void test_errors(void) {
+static void test_bad_input(void) {
     Tokenizer t;
     tok_build_char(&t, "abc", 3, "text");
     int *ids;
@@ -116,7 +116,7 @@ static void test_utf8(void) {
 
 int main(void) {
     RUN(test_build_and_round_trip);
-    RUN(test_errors);
+    RUN(test_bad_input);
     RUN(test_utf8);
     RUN(test_nul_refused);
     RUN(test_stored_order);

@@ -184,7 +184,7 @@ static void test_vocab(void) {
     CHECK(w2v_train_file(tpath("missing.txt"), &c, &m, NULL) == -1, "missing file");
 }
 
-static void test_roundtrip(void) {
+static void test_save_load_round_trip(void) {
     size_t len;
     char *text = planted_corpus(&len, 5, 1);
     W2VConfig c = small_config(0);
@@ -320,7 +320,7 @@ int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "%s/test_w2v.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 1; }
     RUN(test_vocab);
-    RUN(test_roundtrip);
+    RUN(test_save_load_round_trip);
     RUN(test_malformed_vectors);
     RUN(test_malformed_questions);
     RUN(test_reproducible);
