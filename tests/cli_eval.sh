@@ -54,7 +54,7 @@ expect_error "a task longer than the block is refused" "block size 32 is too sho
 expect_error "train --task refuses a block shorter than an item" "block size 4 is shorter than one item.*at least 5" \
     "$E" train --task mod:97:+ --block-size 4 --out "$tmp/m4"
 [ ! -e "$tmp/m4" ] && ok "nothing written for the refused run" || bad "the refused run left $tmp/m4"
-expect_error "a mixture weight of inf" "weight 'inf' of add:2: expected a number in" \
+expect_error "a mixture weight of inf" "weight 'inf' of add:2: expected a positive number in" \
     "$E" train --task add:2@inf --out "$tmp/w"
 printf '{"examples": [{"input": "a", "target_scores": {"x": 1e999, "y": 0}}]}' >"$tmp/inf.json"
 expect_error "a target score of 1e999 (inf)" "target_scores: expected an object of choices and finite numbers" \

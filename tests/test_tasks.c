@@ -584,7 +584,7 @@ static int mixture_loads(const char *mix, int n, int T) {
 // Defect: "add:2@inf" made the share NaN, 1e-300 beside 1e300 an infinite item count,
 // each turned into an int (undefined).
 static void test_mixture_weights(void) {
-    const char *range = "expected a number in [1e-06, 1e+06]";
+    const char *range = "expected a positive number in [1e-06, 1e+06]";
     mixture_refused("add:2@inf", 100, 16, range);
     mixture_refused("add:2@nan", 100, 16, range);
     mixture_refused("add:2@1e-300,add:1@1e300", 100, 16, range);

@@ -103,8 +103,8 @@ int data_load_mixture(const char *mixture, int n, int val_n, uint64_t seed, Toke
             *at = 0;
             w[nc] = strtod(at + 1, &end);
             if (end == at + 1 || *end || !(w[nc] >= WEIGHT_MIN && w[nc] <= WEIGHT_MAX)) {
-                rc = em_error("task %s: weight '%s' of %s: expected a number in [%g, %g]", mixture,
-                              at + 1, c, WEIGHT_MIN, WEIGHT_MAX);
+                rc = em_error("task %s: weight '%s' of %s: expected a positive number in [%g, %g]",
+                              mixture, at + 1, c, WEIGHT_MIN, WEIGHT_MAX);
                 break;
             }
             given++;
