@@ -37,5 +37,28 @@ expect_error "malformed JSON lines name the line" "bad.jsonl" "$E" eval --model 
 expect_error "unknown task spec" "add:x" "$E" eval --model "$tmp/add2" --task add:x
 expect_error "characters outside the vocabulary" "vocabulary" "$E" eval --model "$tmp/add2" --task add:2:bigbench --n 5
 
+# Prompts that do not fit the block (32): add:10's "1234567890+1234567890=" is 22 tokens and
+# an 11-digit answer and its stop 12, so a block of 33 is needed: refused, naming both, unless
+# --truncate; then the items with 11-digit answers (about half) are cut, and counted.
+expect_error "a task longer than the block is refused" "block size 32 is too short.*is 34 tokens.*at least 33.*--truncate" \
+    "$E" eval --model "$tmp/add2" --task add:10 --n 20 --quiet
+"$E" eval --model "$tmp/add2" --task add:10 --n 20 --truncate --quiet >"$tmp/tr.out" 2>&1 \
+    && grep -q "[1-9][0-9]* of 20 prompts cut on the left to fit the block size 32" "$tmp/tr.out" \
+    && ok "eval --truncate cuts them and says how many" || bad "--truncate: $(cat "$tmp/tr.out")"
+# exemplars that do not fit are cut (the query fits): counted, not refused
+"$E" eval --model "$tmp/add2" --task add:2 --shots 4 --n 20 --quiet >"$tmp/sh.out" 2>&1 \
+    && grep -q "of 20 prompts cut on the left" "$tmp/sh.out" \
+    && ok "4-shot prompts cut on the left are counted" || bad "4-shot: $(cat "$tmp/sh.out")"
+"$E" eval --help | grep -q -- "--truncate" && ok "eval --help lists --truncate" || bad "--help lacks --truncate"
+# train --task: a block shorter than one item ("<a>+<b>=<c>\n" is 6 tokens: block 5)
+expect_error "train --task refuses a block shorter than an item" "block size 4 is shorter than one item.*at least 5" \
+    "$E" train --task mod:97:+ --block-size 4 --out "$tmp/m4"
+[ ! -e "$tmp/m4" ] && ok "nothing written for the refused run" || bad "the refused run left $tmp/m4"
+expect_error "a mixture weight of inf" "weight 'inf' of add:2: expected a positive number in" \
+    "$E" train --task add:2@inf --out "$tmp/w"
+printf '{"examples": [{"input": "a", "target_scores": {"x": 1e999, "y": 0}}]}' >"$tmp/inf.json"
+expect_error "a target score of 1e999 (inf)" "target_scores: expected an object of choices and finite numbers" \
+    "$E" eval --model "$tmp/add2" --task "$tmp/inf.json"
+
 [ $fail = 0 ] && echo "cli_eval: all passed"
 exit $fail

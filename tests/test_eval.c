@@ -116,8 +116,84 @@ static void test_hooked_decoding_matches_cache(void) {
     gpt_free(&m);
 }
 
+// A fresh model with the vocabulary of a task's train split and the given block size.
+static int model_for(const char *spec, int ntrain, int block, GPT *m, Tokenizer *tok,
+                     TaskSet *train, TaskSet *test) {
+    if (task_generate(spec, TASK_TRAIN, ntrain, 1, train) || task_generate(spec, TASK_TEST, 40, 2, test))
+        return -1;
+    char *text;
+    unsigned char *mask;
+    size_t len;
+    if (task_training_text(train, &text, &mask, &len)) return -1;
+    int rc = tok_build_char(tok, text, len, spec);
+    free(text);
+    free(mask);
+    if (rc) return -1;
+    GPTConfig c = {.vocab_size = tok->vocab_size, .block_size = block, .n_layer = 1, .n_head = 2,
+                   .n_embd = 16};
+    if (gpt_create(m, &c)) return -1;
+    gpt_init_weights(m, 3);
+    return 0;
+}
+
+// Defect: mod:97 on a block of 4 cut every prompt on the left and reported exact match
+// 0.000 with a footnote. "<a>+<b>=" is 4 tokens and the answer "<c>\n" 2, of which the
+// context holds all but the last: the block must be 5. Refused unless truncation is asked.
+static void test_prompts_that_do_not_fit(void) {
+    GPT m;
+    Tokenizer tok;
+    TaskSet train, test;
+    CHECK(model_for("mod:97:+", 0, 4, &m, &tok, &train, &test) == 0, "%s", em_errmsg());
+    EvalConfig ec = {.shots = 0, .seed = 1, .n_boot = 0, .quiet = 1};
+    EvalResult r;
+    CHECK(eval_task(&m, &tok, &test, &train, &ec, &r) == EVAL_UNFIT, "a block of 4 accepted");
+    CHECK(strstr(em_errmsg(), "mod:97") && strstr(em_errmsg(), "block size 4") &&
+          strstr(em_errmsg(), "is 6 tokens") && strstr(em_errmsg(), "at least 5"), "%s",
+          em_errmsg());
+    CHECK(r.items == NULL, "partial result left");
+    // the same check on characters, without a tokenizer: U+0100.. are 2 bytes, 1 token
+    CHECK(eval_check_fit(NULL, &test, 4) == EVAL_UNFIT && eval_check_fit(NULL, &test, 5) == 0,
+          "counting characters: %s", em_errmsg());
+    CHECK(eval_check_fit(&tok, &test, 5) == 0, "%s", em_errmsg());
+    // asked for: every prompt is cut, and counted
+    ec.truncate = 1;
+    CHECK(eval_task(&m, &tok, &test, &train, &ec, &r) == 0, "%s", em_errmsg());
+    CHECK(r.truncated == test.n, "%d of %d prompts counted as cut", r.truncated, test.n);
+    eval_result_free(&r);
+    gpt_free(&m);
+    tok_free(&tok);
+    taskset_free(&train);
+    taskset_free(&test);
+
+    // a block of 16 holds the query of add:2 ("12+34=" 6 + "46\n" 3 - 1 = 8), not 3 exemplars
+    // before it: the exemplars are cut on the left, each such prompt counted
+    CHECK(model_for("add:2", 0, 16, &m, &tok, &train, &test) == 0, "%s", em_errmsg());
+    ec.truncate = 0;
+    CHECK(eval_task(&m, &tok, &test, &train, &ec, &r) == 0, "%s", em_errmsg());
+    CHECK(r.truncated == 0, "%d prompts cut without exemplars", r.truncated);
+    eval_result_free(&r);
+    ec.shots = 3;
+    CHECK(eval_task(&m, &tok, &test, &train, &ec, &r) == 0, "%s", em_errmsg());
+    CHECK(r.truncated == test.n, "%d of %d few-shot prompts counted as cut", r.truncated, test.n);
+    eval_result_free(&r);
+    // multiple choice: the prompt and the longest choice
+    gpt_free(&m);
+    tok_free(&tok);
+    taskset_free(&train);
+    taskset_free(&test);
+    CHECK(model_for("ioi", 500, 8, &m, &tok, &train, &test) == 0, "%s", em_errmsg());
+    ec.shots = 0;
+    CHECK(eval_task(&m, &tok, &test, &train, &ec, &r) == EVAL_UNFIT &&
+          strstr(em_errmsg(), "longest choice"), "%s", em_errmsg());
+    gpt_free(&m);
+    tok_free(&tok);
+    taskset_free(&train);
+    taskset_free(&test);
+}
+
 int main(void) {
     RUN(test_fresh_model_is_at_chance);
     RUN(test_hooked_decoding_matches_cache);
+    RUN(test_prompts_that_do_not_fit);
     return test_summary();
 }

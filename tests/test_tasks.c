@@ -2,6 +2,7 @@
 // the scratchpad, the training mask, few-shot prompts, and the BIG-bench and JSONL loaders.
 #define TASKS_INTERNAL
 #include "data/tasks.h"
+#include "data/data.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -513,6 +514,9 @@ static void test_bigbench_files(void) {
         { "b10.json", "{\"examples\": [7]}", "examples[0]: expected an object" },
         { "b11.json", "{\"examples\": [{\"input\": \"a\", \"target\": \"b\"}]} x",
           "not valid JSON" },
+        // 1e999 parses as inf: not a score
+        { "b12.json", "{\"examples\": [{\"input\": \"a\", \"target_scores\": {\"x\": 1e999, \"y\": 0}}]}",
+          "examples[0].target_scores: expected an object of choices and finite numbers" },
     };
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
         p = write_tmp(bad[k].name, bad[k].json);
@@ -552,10 +556,68 @@ static void test_jsonl(void) {
     }
 }
 
+// ---- mixtures: weights, item counts, the block ---------------------------------
+
+// Refused with an error holding `want`, and nothing left allocated.
+static void mixture_refused(const char *mix, int n, int T, const char *want) {
+    Tokenizer tok = { 0 };
+    TokenData d;
+    char *src = NULL;
+    int rc = data_load_mixture(mix, n, 50, 1, &tok, T, &d, &src);
+    CHECK(rc == -1, "%s (block %d) accepted", mix, T);
+    if (rc == 0) { data_free(&d); tok_free(&tok); free(src); return; }
+    CHECK(strstr(em_errmsg(), want), "%s: '%s' (want '%s')", mix, em_errmsg(), want);
+    CHECK(tok.kind == TOK_NONE && src == NULL, "%s: partial output", mix);
+}
+
+static int mixture_loads(const char *mix, int n, int T) {
+    Tokenizer tok = { 0 };
+    TokenData d;
+    char *src = NULL;
+    if (data_load_mixture(mix, n, 50, 1, &tok, T, &d, &src)) return 0;
+    data_free(&d);
+    tok_free(&tok);
+    free(src);
+    return 1;
+}
+
+// Defect: "add:2@inf" made the share NaN, 1e-300 beside 1e300 an infinite item count,
+// each turned into an int (undefined).
+static void test_mixture_weights(void) {
+    const char *range = "expected a positive number in [1e-06, 1e+06]";
+    mixture_refused("add:2@inf", 100, 16, range);
+    mixture_refused("add:2@nan", 100, 16, range);
+    mixture_refused("add:2@1e-300,add:1@1e300", 100, 16, range);
+    mixture_refused("add:2@1e7,add:1", 100, 16, range);
+    mixture_refused("add:2@,add:1", 100, 16, range);
+    CHECK(mixture_loads("add:2@1e-6,add:1@1e6", 100, 16), "%s", em_errmsg());
+    // weights in range whose ratio asks for more items than a generator may give
+    char mix[200];
+    snprintf(mix, sizeof mix, "add:2@1e6,file:%s@1e-6",
+             write_tmp("text.txt", "some text of a few bytes, enough for a split\n"
+                                   "and a second line of it\n"));
+    mixture_refused(mix, 0, 4, "add:2 would get");
+    CHECK(strstr(em_errmsg(), "expected at most 1073741824"), "%s", em_errmsg());
+}
+
+// A block size shorter than one item is refused where task data is prepared.
+static void test_mixture_block(void) {
+    // mod:97: "<a>+<b>=" 4 tokens, "<c>" 1, "\n" 1: a window of T + 1 = 6 holds it
+    mixture_refused("mod:97:+", 0, 4, "block size 4 is shorter than one item");
+    CHECK(strstr(em_errmsg(), "6 tokens") && strstr(em_errmsg(), "at least 5") &&
+          strstr(em_errmsg(), "mod:97:+"), "%s", em_errmsg());
+    CHECK(mixture_loads("mod:97:+", 0, 5), "%s", em_errmsg());
+    // add:3: "999+999=1998\n" is 13 tokens; a mixture names the component
+    mixture_refused("add:1,add:3", 400, 11, "the longest item of add:3");
+    CHECK(mixture_loads("add:1,add:3", 400, 12), "%s", em_errmsg());
+    // the scratchpad counts: add:2:scratch items are far longer than their answers
+    mixture_refused("add:2:scratch", 50, 32, "shorter than one item");
+}
+
 static void cleanup_tmp(void) {
     const char *names[] = { "mc.json", "gen.json", "b1.json", "b2.json", "b3.json", "b4.json",
                             "b5.json", "b6.json", "b7.json", "b8.json", "b9.json", "b10.json",
-                            "b11.json", "ok.jsonl", "b1.jsonl", "b2.jsonl", "b3.jsonl",
+                            "b11.json", "b12.json", "text.txt", "ok.jsonl", "b1.jsonl", "b2.jsonl", "b3.jsonl",
                             "b4.jsonl", "b5.jsonl", "b6.jsonl" };
     char path[160];
     for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
@@ -583,6 +645,8 @@ int main(void) {
     RUN(test_bigbench_real);
     RUN(test_bigbench_files);
     RUN(test_jsonl);
+    RUN(test_mixture_weights);
+    RUN(test_mixture_block);
     cleanup_tmp();
     return test_summary();
 }

@@ -61,8 +61,27 @@ void args_print_help(const char *cmd, const char *usage, const ArgSpec *specs) {
     printf("  %-22s %s\n", "--help", "print this help");
 }
 
-static int in_range(const ArgSpec *s, double v) {
-    return s->min == s->max || (v >= s->min && v <= s->max);
+// The accepted range of a number flag: its own, else what its type holds.
+static void range_of(const ArgSpec *s, double *lo, double *hi) {
+    if (s->min != s->max) { *lo = s->min; *hi = s->max; return; }
+    switch (s->type) {
+    case ARG_INT: *lo = INT_MIN; *hi = INT_MAX; break;
+    case ARG_FLOAT: *lo = -FLT_MAX; *hi = FLT_MAX; break;
+    default: *lo = -9.2e18; *hi = 9.2e18; break;  // inside int64_t's range as a double
+    }
+}
+
+// "1073741824", not "1.07374e+09": a bound printed as the integer it is.
+static void fmt_bound(char *buf, size_t n, double v) {
+    if (v == floor(v) && fabs(v) < 1e15) snprintf(buf, n, "%.0f", v);
+    else snprintf(buf, n, "%g", v);
+}
+
+static int range_error(const char *cmd, const char *name, double lo, double hi, const char *val) {
+    char a[32], b[32];
+    fmt_bound(a, sizeof a, lo);
+    fmt_bound(b, sizeof b, hi);
+    return em_error("%s: %s must be in [%s, %s], got %s", cmd, name, a, b, val);
 }
 
 int args_parse(const char *cmd, const char *usage, ArgSpec *specs, int argc, char **argv,
@@ -102,28 +121,27 @@ int args_parse(const char *cmd, const char *usage, ArgSpec *specs, int argc, cha
         else if (i + 1 < argc) val = argv[++i];
         else return em_error("%s: flag %s needs a value", cmd, name);
         char *end = NULL;
+        double lo, hi;
+        range_of(s, &lo, &hi);
         errno = 0;
         switch (s->type) {
         case ARG_INT: case ARG_I64: {
             long long v = strtoll(val, &end, 10);
-            if (end == val || *end || errno)
+            if (end == val || *end)
                 return em_error("%s: %s expects an integer, got '%s'", cmd, name, val);
-            if (!in_range(s, (double)v))
-                return em_error("%s: %s must be in [%g, %g], got %s", cmd, name, s->min, s->max, val);
-            if (s->type == ARG_INT && (v < INT_MIN || v > INT_MAX))
-                return em_error("%s: %s must be in [%d, %d], got %s", cmd, name, INT_MIN, INT_MAX, val);
+            // tested before the conversion: (int) of a value outside int is not that value
+            if (errno == ERANGE || !((double)v >= lo && (double)v <= hi))
+                return range_error(cmd, name, lo, hi, val);
             if (s->type == ARG_INT) *(int *)s->dst = (int)v;
             else *(int64_t *)s->dst = v;
             break;
         }
         case ARG_FLOAT: {
             double v = strtod(val, &end);
-            if (end == val || *end || errno || !isfinite(v))
+            if (end == val || *end || isnan(v))
                 return em_error("%s: %s expects a number, got '%s'", cmd, name, val);
-            if (!isfinite((float)v))
-                return em_error("%s: %s must be in [%g, %g], got %s", cmd, name, -FLT_MAX, FLT_MAX, val);
-            if (!in_range(s, v))
-                return em_error("%s: %s must be in [%g, %g], got %s", cmd, name, s->min, s->max, val);
+            if (!(v >= lo && v <= hi))  // inf and 1e400 too: (float) of them is undefined
+                return range_error(cmd, name, lo, hi, val);
             *(float *)s->dst = (float)v;
             break;
         }

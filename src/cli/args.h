@@ -10,7 +10,7 @@ typedef struct {
     ArgType type;
     void *dst;          // int*, int64_t*, float*, const char**, int* (flag -> 1)
     const char *help;   // one line; the default is printed after it
-    double min, max;    // accepted range for numbers (min == max: unchecked)
+    double min, max;    // accepted range for numbers (min == max: the type's range)
     int set;            // filled by args_parse: 1 if given on the command line
 } ArgSpec;
 

@@ -35,9 +35,11 @@ static int load_task(const char *spec, const char *format, int n, uint64_t seed,
     return 0;
 }
 
-static void print_table(const EvalResult *r) {
-    printf("\n%s: %d items, %.1fs%s\n", r->ts->name, r->n, r->seconds,
-           r->truncated ? " (some prompts cut on the left to fit the context)" : "");
+static void print_table(const EvalResult *r, int block_size) {
+    printf("\n%s: %d items, %.1fs\n", r->ts->name, r->n, r->seconds);
+    if (r->truncated)
+        printf("  %d of %d prompts cut on the left to fit the block size %d\n", r->truncated,
+               r->n, block_size);
     for (int k = 0; k < EM_NUM; k++) {
         const MetricSummary *s = &r->sum[k];
         if (s->n == 0) continue;
@@ -58,7 +60,7 @@ static void print_table(const EvalResult *r) {
 int cmd_eval(int argc, char **argv) {
     const char *model = NULL, *tasks = NULL, *format = NULL, *out = NULL, *samples = NULL;
     const char *split_name = "test";
-    int shots = 0, n = 1000, max_new = 0, n_boot = 1000, quiet = 0;
+    int shots = 0, n = 1000, max_new = 0, n_boot = 1000, quiet = 0, truncate = 0;
     int64_t seed = 1;
     ArgSpec specs[] = {
         {"--model", ARG_STR, &model, "checkpoint (.safetensors) or run directory"},
@@ -72,6 +74,7 @@ int cmd_eval(int argc, char **argv) {
         {"--bootstrap", ARG_INT, &n_boot, "bootstrap resamples for the 95% intervals", 0, 1 << 20},
         {"--out", ARG_STR, &out, "results JSON (lm-evaluation-harness layout)"},
         {"--samples", ARG_STR, &samples, "per-item JSON lines"},
+        {"--truncate", ARG_FLAG, &truncate, "cut prompts longer than the model's block size on the left (default: refuse them)"},
         {"--quiet", ARG_FLAG, &quiet, "no progress line"},
         {NULL},
     };
@@ -95,17 +98,23 @@ int cmd_eval(int argc, char **argv) {
     EvalResult *res = xcalloc(cap, sizeof(EvalResult));
     int nt = 0;
     EvalConfig ec = {.shots = shots, .seed = (uint64_t)seed, .max_new = max_new, .n_boot = n_boot,
-                     .quiet = quiet};
+                     .quiet = quiet, .truncate = truncate};
     rc = 0;
     for (char *save = NULL, *spec = strtok_r(list, ",", &save); spec; spec = strtok_r(NULL, ",", &save)) {
         int same;
         if (load_task(spec, format, n, (uint64_t)seed, split, &test[nt], &pool[nt], &same)) { rc = 1; break; }
         nt++;
-        if (eval_task(&m, &tok, &test[nt - 1], same ? &test[nt - 1] : &pool[nt - 1], &ec, &res[nt - 1])) {
+        int erc = eval_task(&m, &tok, &test[nt - 1], same ? &test[nt - 1] : &pool[nt - 1], &ec, &res[nt - 1]);
+        if (erc == EVAL_UNFIT) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", em_errmsg());
+            em_error("%s (--truncate cuts prompts on the left)", msg);
+        }
+        if (erc) {
             rc = 1;
             break;
         }
-        print_table(&res[nt - 1]);
+        print_table(&res[nt - 1], m.cfg.block_size);
     }
     if (!rc && out) {
         if (eval_write_results(out, res, nt, path, &m, &ec)) rc = 1;

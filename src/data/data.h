@@ -34,7 +34,9 @@ int data_from_texts(const char *train_text, const unsigned char *train_mask, siz
 // Task generators and text files mixed by weight: "add:2@0.7,file:notes.txt@0.3" (see
 // mixture.c). n: generated training items (0: whole train splits; a mixture of generators
 // alone needs n); val_n: test items for the validation part. *source (malloc'd) is the
-// string to store for --resume.
+// string to store for --resume. Refuses weights outside [1e-6, 1e6], a weight that gives
+// one generator more than 2^30 items, and a block size T shorter than a generator's
+// item (prompt, answer and stop must fit in T + 1 tokens), naming the task.
 int data_load_mixture(const char *mixture, int n, int val_n, uint64_t seed, Tokenizer *tok,
                       int T, TokenData *d, char **source);
 

@@ -1,19 +1,26 @@
 // Training data from task generators and text files, mixed in given proportions.
 //
 // A mixture is "COMPONENT[@WEIGHT],...": a generator spec (add:2, mod:97:+, ...) or
-// file:PATH for a UTF-8 text. Weights are shares of the training tokens (default equal).
+// file:PATH for a UTF-8 text. Weights are shares of the training tokens (default equal),
+// numbers in [1e-6, 1e6].
 // With a text file in the mix, its train part (the first 90%) fixes the scale and each
 // generator gets tokens in proportion; without one, n items are split by weight. Windows
 // are drawn uniformly over the concatenated stream, so each component's share of the
 // windows is its share of the tokens. Generators train on their answers only (the mask);
 // text trains on every token. The validation part holds each generator's test split and
-// the last 10% of each text.
+// the last 10% of each text. A block (T) shorter than a generator's item is an error: a
+// window of T + 1 tokens from an item's start must hold the whole item.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data.h"
 #include "tasks.h"
+
+// Accepted weights, and the most items one generator may get from its weight.
+#define WEIGHT_MIN 1e-6
+#define WEIGHT_MAX 1e6
+#define MIX_MAX_ITEMS (1 << 30)
 
 typedef struct { char *text; unsigned char *mask; size_t len, cap; } Buf;
 
@@ -31,9 +38,23 @@ static void buf_add(Buf *b, const char *t, const unsigned char *m, size_t n, int
     b->text[b->len] = 0;
 }
 
-// One generator's items as masked text, appended to b.
+// The longest item of a training text in tokens (characters: data_from_texts gives each
+// its token), an item running from an example start to the next stop, where windows begin.
+static size_t longest_item(const char *t, size_t len, const char *stop) {
+    size_t sl = strlen(stop), run = 0, most = 0;
+    for (size_t i = 0; i < len; i++) {
+        run += ((unsigned char)t[i] & 0xC0) != 0x80;
+        if (sl && i + 1 >= sl && !memcmp(t + i + 1 - sl, stop, sl)) {
+            if (run > most) most = run;
+            run = 0;
+        }
+    }
+    return run > most ? run : most;
+}
+
+// One generator's items as masked text, appended to b; *longest: its longest item in tokens.
 static int add_task(Buf *b, const char *spec, int split, int n, uint64_t seed, char *stop,
-                    int *items) {
+                    int *items, size_t *longest) {
     TaskSet ts;
     if (task_generate(spec, split, n, seed, &ts)) return -1;
     char *t;
@@ -41,6 +62,7 @@ static int add_task(Buf *b, const char *spec, int split, int n, uint64_t seed, c
     size_t len;
     if (task_training_text(&ts, &t, &m, &len)) { taskset_free(&ts); return -1; }
     buf_add(b, t, m, len, 0);
+    *longest = longest_item(t, len, ts.stop);
     snprintf(stop, 32, "%s", ts.stop);
     *items = ts.n;
     free(t);
@@ -80,7 +102,11 @@ int data_load_mixture(const char *mixture, int n, int val_n, uint64_t seed, Toke
             char *end;
             *at = 0;
             w[nc] = strtod(at + 1, &end);
-            if (*end || !(w[nc] > 0)) { rc = em_error("--task %s: weight '%s' of %s: expected a positive number", mixture, at + 1, c); break; }
+            if (end == at + 1 || *end || !(w[nc] >= WEIGHT_MIN && w[nc] <= WEIGHT_MAX)) {
+                rc = em_error("task %s: weight '%s' of %s: expected a positive number in [%g, %g]",
+                              mixture, at + 1, c, WEIGHT_MIN, WEIGHT_MAX);
+                break;
+            }
             given++;
         }
         spec[nc++] = c;
@@ -109,22 +135,38 @@ int data_load_mixture(const char *mixture, int n, int val_n, uint64_t seed, Toke
         if (!strncmp(spec[i], "file:", 5)) continue;
         int ni = n, vi = val_n, got;
         if (nc > 1) {
-            double share = w[i] / wsum;
+            // in doubles, range-checked before the conversion to int
+            double share = w[i] / wsum, dn;
             if (file_w > 0) {
                 double bpi = bytes_per_item(spec[i], seed);
                 if (bpi <= 0) { rc = -1; break; }
-                ni = (int)(file_bytes * (w[i] / file_w) / bpi + 0.5);
+                dn = file_bytes * (w[i] / file_w) / bpi + 0.5;
             } else {
                 if (n <= 0) { rc = em_error("--task %s: a mixture of generators needs --task-n (items in all)", mixture); break; }
-                ni = (int)(n * share + 0.5);
+                dn = n * share + 0.5;
             }
+            if (!(dn <= MIX_MAX_ITEMS)) {
+                rc = em_error("task %s: %s would get %.4g training items by its weight; expected at "
+                              "most %d (lower its weight)", mixture, spec[i], dn, MIX_MAX_ITEMS);
+                break;
+            }
+            ni = (int)dn;
             vi = (int)(val_n * share + 0.5);
             if (ni < 1) ni = 1;
             if (vi < 1) vi = 1;
         }
-        if (add_task(&tr, spec[i], TASK_TRAIN, ni, seed + i, stop, &got)) { rc = -1; break; }
+        size_t lt, lv;
+        if (add_task(&tr, spec[i], TASK_TRAIN, ni, seed + i, stop, &got, &lt)) { rc = -1; break; }
         n_items += got;
-        if (add_task(&va, spec[i], TASK_TEST, vi, seed + i, stop, &got)) { rc = -1; break; }
+        if (add_task(&va, spec[i], TASK_TEST, vi, seed + i, stop, &got, &lv)) { rc = -1; break; }
+        // a window of T + 1 tokens from an item's start must hold the whole item
+        size_t most = lt > lv ? lt : lv;
+        if (most > (size_t)T + 1) {
+            rc = em_error("task %s: block size %d is shorter than one item: the longest item of %s "
+                          "(prompt, answer and stop) is %zu tokens, which needs a block size of at "
+                          "least %zu", mixture, T, spec[i], most, most - 1);
+            break;
+        }
     }
     (void)given;
     (void)n_items;

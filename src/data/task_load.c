@@ -3,6 +3,7 @@
 #include "data/tasks.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,10 +58,12 @@ static int bb_example(const cJSON *ex, int i, const char *path, const char *in_p
     }
     if (sc) {
         int ok = cJSON_IsObject(sc) && sc->child;
-        for (const cJSON *e = ok ? sc->child : NULL; e; e = e->next) ok &= cJSON_IsNumber(e);
+        // 1e999 parses as inf: a score must be a finite number
+        for (const cJSON *e = ok ? sc->child : NULL; e; e = e->next)
+            ok &= cJSON_IsNumber(e) && isfinite(e->valuedouble);
         if (!ok)
             return em_error("%s: examples[%d].target_scores: expected an object of choices "
-                            "and numbers", path, i);
+                            "and finite numbers", path, i);
     }
     size_t plen = strlen(in_pre) + strlen(in->valuestring) + strlen(out_pre) + 1;
     if (sc) {

@@ -26,6 +26,67 @@ static int encode(const Tokenizer *tok, const char *text, int **ids, size_t *n, 
     return tok_encode(tok, text, strlen(text), ids, n, where);
 }
 
+// Tokens of text: encoded with tok, or (tok NULL) its code points, the tokens of a
+// char-level tokenizer whose vocabulary holds them.
+static int count_tokens(const Tokenizer *tok, const char *text, int *n, const char *task) {
+    if (!tok) {
+        int c = 0;
+        for (const unsigned char *p = (const unsigned char *)text; *p; p++) c += (*p & 0xC0) != 0x80;
+        *n = c;
+        return 0;
+    }
+    int *ids = NULL;
+    size_t m = 0;
+    if (encode(tok, text, &ids, &m, task)) return -1;
+    free(ids);
+    *n = (int)m;
+    return 0;
+}
+
+// The answer of an item in tokens: generative, scratch + target + stop, of which the
+// context needs all but the last (a generated token is fed only to produce the next);
+// multiple choice, the longest choice, all of it in the context. The stop counts as its
+// characters: a model need not know it to be stopped by it.
+static int answer_len(const Tokenizer *tok, const TaskSet *ts, const TaskItem *it, int *len,
+                      int *need) {
+    int n = 0, k;
+    if (it->n_choices > 0) {
+        for (int j = 0; j < it->n_choices; j++) {
+            if (count_tokens(tok, it->choices[j], &k, ts->name)) return -1;
+            if (k > n) n = k;
+        }
+        *len = *need = n;
+        return 0;
+    }
+    if (it->scratch && count_tokens(tok, it->scratch, &n, ts->name)) return -1;
+    if (count_tokens(tok, it->target, &k, ts->name)) return -1;
+    n += k;
+    count_tokens(NULL, ts->stop, &k, ts->name);
+    *len = n + k;
+    *need = n + (k > 0 ? k - 1 : 0);  // teacher forcing alone feeds scratch + target
+    return 0;
+}
+
+int eval_check_fit(const Tokenizer *tok, const TaskSet *ts, int block_size) {
+    int worst = -1, w_np = 0, w_len = 0, w_need = 0;
+    for (int i = 0; i < ts->n; i++) {
+        int np, len, need;
+        char *p = task_fewshot_prompt(ts, NULL, 0, &ts->items[i]);
+        int rc = count_tokens(tok, p, &np, ts->name);
+        free(p);
+        if (rc || answer_len(tok, ts, &ts->items[i], &len, &need)) return -1;
+        if (worst < 0 || np + need > w_np + w_need) { worst = i; w_np = np; w_len = len; w_need = need; }
+    }
+    if (worst < 0 || w_np + w_need <= block_size) return 0;
+    int mc = ts->items[worst].n_choices > 0;
+    em_error("task %s: block size %d is too short: the longest prompt + answer (item %d) is %d "
+             "tokens (prompt %d, %s %d), which needs a block size of at least %d%s",
+             ts->name, block_size, worst, w_np + w_len, w_np,
+             mc ? "longest choice" : "answer and stop", w_len, w_np + w_need,
+             w_need >= block_size ? "; the answer alone does not fit" : "");
+    return EVAL_UNFIT;
+}
+
 // Log-probabilities (and argmax hits) of ids[from..n) given ids[0..from), one forward pass.
 // The sequence is cut on the left to the context; returns the tokens cut.
 static int score_tokens(GPT *m, const int *ids, int n, int from, double *logp, int *argmax) {
@@ -55,21 +116,20 @@ typedef struct {
     double logp;
 } Slot;
 
-// `reserve`: the tokens an answer needs (the longest target, scratchpad and stop); a prompt
-// is cut on the left only as far as that needs, not to fit all of max_new.
+// `reserve[i]`: the tokens item i's answer needs (its scratchpad, target and stop, at most
+// max_new and block_size - 1); a prompt is cut on the left only as far as that needs, not
+// to fit all of max_new.
 // With a hook installed (ablation, patching), decoding runs the full forward at every
 // step, so the hook sees every position as it does in training-shaped passes.
 static void generate_hooked(GPT *m, const Tokenizer *tok, const TaskSet *ts, EvalItem *items,
-                            int **ids, const int *nids, int n, int max_new, int reserve,
-                            EvalResult *r) {
+                            int **ids, const int *nids, int n, int max_new, const int *reserve) {
     int maxT = m->cfg.block_size, V = m->cfg.vocab_size;
     size_t slen = strlen(ts->stop);
     int *seq = xmalloc((size_t)maxT * sizeof(int));
     for (int i = 0; i < n; i++) {
-        int np = nids[i], cut = np + reserve - 1 > maxT ? np + reserve - 1 - maxT : 0;
+        int np = nids[i], cut = np + reserve[i] - 1 > maxT ? np + reserve[i] - 1 - maxT : 0;
         int len = np - cut;
         memcpy(seq, ids[i] + cut, len * sizeof(int));
-        r->truncated += cut > 0;
         size_t cap = 64, ol = 0;
         char *out = xmalloc(cap);
         out[0] = 0;
@@ -96,14 +156,16 @@ static void generate_hooked(GPT *m, const Tokenizer *tok, const TaskSet *ts, Eva
 }
 
 static void generate_all(GPT *m, const Tokenizer *tok, const TaskSet *ts, EvalItem *items,
-                         int **ids, const int *nids, int n, int max_new, int reserve,
-                         EvalResult *r, const EvalConfig *ec) {
+                         int **ids, const int *nids, int n, int max_new, int *reserve,
+                         const EvalConfig *ec) {
     const GPTConfig *c = &m->cfg;
     int maxT = c->block_size, V = c->vocab_size;
-    if (reserve > max_new) reserve = max_new;
-    if (reserve > maxT - 1) reserve = maxT - 1;
+    for (int i = 0; i < n; i++) {
+        if (reserve[i] > max_new) reserve[i] = max_new;
+        if (reserve[i] > maxT - 1) reserve[i] = maxT - 1;
+    }
     if (m->hook) {
-        generate_hooked(m, tok, ts, items, ids, nids, n, max_new, reserve, r);
+        generate_hooked(m, tok, ts, items, ids, nids, n, max_new, reserve);
         return;
     }
     // slots: up to 64, their caches within 512 MiB
@@ -122,11 +184,11 @@ static void generate_all(GPT *m, const Tokenizer *tok, const TaskSet *ts, EvalIt
         for (int b = 0; b < B && next < n; b++) {  // refill free slots
             if (sl[b].item >= 0) continue;
             // the last generated token is never fed: np + reserve - 1 positions must fit
-            int np = nids[next], cut = np + reserve - 1 > maxT ? np + reserve - 1 - maxT : 0;
+            int np = nids[next], rs = reserve[next];
+            int cut = np + rs - 1 > maxT ? np + rs - 1 - maxT : 0;
             sl[b] = (Slot){.item = next, .ids = ids[next] + cut, .np = np - cut, .cap = 64};
             sl[b].out = xmalloc(sl[b].cap);
             sl[b].out[0] = 0;
-            r->truncated += cut > 0;
             kv.lens[b] = 0;
             next++;
         }
@@ -270,7 +332,7 @@ static void score_choices(GPT *m, const Tokenizer *tok, const TaskSet *ts, EvalI
         memcpy(seq + np, cid, nc * sizeof(int));
         double *logp = xmalloc((nc + 1) * sizeof(double));
         int *am = xmalloc((nc + 1) * sizeof(int));
-        r->truncated += score_tokens(m, seq, np + (int)nc, np, logp, am) > 0;
+        score_tokens(m, seq, np + (int)nc, np, logp, am);
         ll[k] = metric_target_logprob(logp, (int)nc);
         free(cid); free(seq); free(logp); free(am);
     }
@@ -297,6 +359,10 @@ int eval_task(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *
     if (ec->shots > 0 && (!pool || pool->n < ec->shots + (pool == test)))
         return em_error("task %s: %d shots need a pool of at least %d exemplars (have %d)",
                         test->name, ec->shots, ec->shots, pool ? pool->n : 0);
+    if (!ec->truncate) {
+        int rc = eval_check_fit(tok, test, m->cfg.block_size);
+        if (rc) return rc;
+    }
     if (gpt_alloc_acts(m, 1, m->cfg.block_size)) return -1;
     r->items = xcalloc(test->n, sizeof(EvalItem));
     // the longest target fixes the answer positions and the default generation limit
@@ -318,6 +384,7 @@ int eval_task(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *
     rng_seed(&rng, ec->seed);
     const TaskItem **shots = xcalloc(ec->shots > 0 ? ec->shots : 1, sizeof *shots);
     int **ids = xcalloc(test->n, sizeof(int *)), *nids = xcalloc(test->n, sizeof(int));
+    int *need = xcalloc(test->n, sizeof(int));  // context after the prompt (answer_len)
     double t0 = now_sec(), t_print = 0.0;
     int tty = isatty(2), rc = 0, n_gen = 0;
     // 1. prompts: exemplars are distinct pool items, drawn and ordered by the seed
@@ -341,19 +408,27 @@ int eval_task(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *
         it->prompt = task_fewshot_prompt(test, picked, ec->shots, it->item);
         free(picked);
         size_t np = 0;
+        int len;
         if (encode(tok, it->prompt, &ids[i], &np, test->name)) rc = -1;
         else if (np == 0) rc = em_error("task %s: item %d has an empty prompt", test->name, i);
+        else if (answer_len(tok, test, it->item, &len, &need[i])) rc = -1;
         nids[i] = (int)np;
         n_gen += it->item->n_choices == 0;
+        r->truncated += !rc && (int)np + need[i] > m->cfg.block_size;  // cut on the left
     }
     // 2. greedy decoding of the generative items, batched over the KV-cache slots
     if (!rc && n_gen > 0) {
         EvalItem *gi = xcalloc(n_gen, sizeof(EvalItem));
         int **gids = xcalloc(n_gen, sizeof(int *)), *gn = xcalloc(n_gen, sizeof(int)), j = 0;
+        int *reserve = xcalloc(n_gen, sizeof(int));
         for (int i = 0; i < test->n; i++)
-            if (test->items[i].n_choices == 0) { gids[j] = ids[i]; gn[j++] = nids[i]; }
-        int reserve = longest + longest_scratch + (int)strlen(test->stop);
-        generate_all(m, tok, test, gi, gids, gn, n_gen, max_new, reserve, r, ec);
+            if (test->items[i].n_choices == 0) {
+                gids[j] = ids[i];
+                gn[j] = nids[i];
+                reserve[j++] = need[i] + 1;  // + the last token, generated but never fed
+            }
+        generate_all(m, tok, test, gi, gids, gn, n_gen, max_new, reserve, ec);
+        free(reserve);
         j = 0;
         for (int i = 0; i < test->n; i++)
             if (test->items[i].n_choices == 0) {
@@ -383,6 +458,7 @@ int eval_task(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *
     for (int i = 0; i < test->n; i++) free(ids[i]);
     free(ids);
     free(nids);
+    free(need);
     free(shots);
     if (rc) { eval_result_free(r); return -1; }
 

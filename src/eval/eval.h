@@ -37,6 +37,7 @@ typedef struct {
     int max_new;      // generation limit in tokens (0: from the longest target)
     int n_boot;       // bootstrap resamples for the 95% intervals
     int quiet;        // no progress line
+    int truncate;     // 1: cut prompts that do not fit on the left; 0: refuse them (EVAL_UNFIT)
 } EvalConfig;
 
 typedef struct {
@@ -57,11 +58,24 @@ typedef struct {
     double pos_acc_tf[EVAL_MAX_POS];// ... under teacher forcing
     int pos_count[EVAL_MAX_POS];    // items with that position
     double em_pred_prod, em_pred_pow;  // exact match predicted by prod p_i and by pbar^L
-    int truncated;                  // prompts cut on the left to fit the context
+    int truncated;                  // items whose prompt was cut on the left to fit the
+                                    // context (exemplars only, unless ec->truncate)
     double seconds;
 } EvalResult;
 
+// What eval_task and eval_check_fit return when a prompt does not fit (em_error says why).
+#define EVAL_UNFIT (-2)
+
+// Every item's zero-shot prompt (task prefix and query) and its answer must fit in the
+// block: generative, prompt + scratch + target + stop less its last token; multiple
+// choice, prompt + the longest choice. Returns 0, or EVAL_UNFIT with an error naming the
+// task, the block size and the longest prompt + answer; -1 if a text cannot be encoded.
+// tok NULL counts characters (the tokens of a char-level tokenizer that holds them).
+int eval_check_fit(const Tokenizer *tok, const TaskSet *ts, int block_size);
+
 // Scores m on the items of test; exemplars come from pool (the train split: disjoint).
+// Unless ec->truncate, refuses (EVAL_UNFIT) a task whose items do not fit m's block
+// (eval_check_fit); exemplars that do not fit are cut on the left and counted in truncated.
 int eval_task(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *pool,
               const EvalConfig *ec, EvalResult *out);
 void eval_result_free(EvalResult *r);

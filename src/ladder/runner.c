@@ -168,7 +168,7 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
 
 int ladder_run(const char *spec_path, const char *out_dir, int jobs, int quiet) {
     LadderSpec s;
-    if (ladder_spec_load(spec_path, &s)) return -1;
+    if (ladder_spec_load(spec_path, &s) || ladder_check_tasks(&s)) return -1;
     char path[1200];
     if (make_dir(out_dir)) return -1;
     snprintf(path, sizeof path, "%s/points", out_dir);
@@ -194,6 +194,7 @@ int ladder_run(const char *spec_path, const char *out_dir, int jobs, int quiet) 
     }
     static LadderPoint pts[LADDER_MAX * LADDER_MAX];
     int np = ladder_points(&s, pts, LADDER_MAX * LADDER_MAX);
+    if (np < 0) return -1;
     char reg_path[1200];
     snprintf(reg_path, sizeof reg_path, "%s/registry.sqlite", out_dir);
     Registry *reg;

@@ -2,12 +2,19 @@
 #include "spec.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
+#include "data/data.h"
+#include "data/tasks.h"
+#include "eval/eval.h"
+
+#define LR_MIN 1e-8
+#define LR_MAX 10.0
 
 // Field readers: each error names the file and the JSON path.
 static int get_num(const cJSON *o, const char *key, double *out, int required, double lo,
@@ -90,10 +97,16 @@ static int parse(const cJSON *root, LadderSpec *s, const char *path) {
     const cJSON *b = get_obj(root, "budget", 1, path, &rc);
     if (rc) return -1;
     int nb = 0;
-    if (cJSON_GetObjectItemCaseSensitive(b, "steps")) { nb++; if (get_int(b, "steps", &s->steps, 1, 1, 1 << 30, path, "budget.")) return -1; }
+    if (cJSON_GetObjectItemCaseSensitive(b, "steps")) { nb++; if (get_int(b, "steps", &s->steps, 1, 1, LADDER_MAX_STEPS, path, "budget.")) return -1; }
     if (cJSON_GetObjectItemCaseSensitive(b, "tokens")) { nb++; if (get_num(b, "tokens", &s->tokens, 1, 1, 1e15, path, "budget.")) return -1; }
     if (cJSON_GetObjectItemCaseSensitive(b, "tokens_per_param")) { nb++; if (get_num(b, "tokens_per_param", &s->tokens_per_param, 1, 1e-3, 1e6, path, "budget.")) return -1; }
     if (nb != 1) return em_error("%s: budget: expected exactly one of steps, tokens, tokens_per_param", path);
+    double tok_per_step = (double)s->batch_size * s->block_size;
+    if (s->tokens > 0 && ceil(s->tokens / tok_per_step) > LADDER_MAX_STEPS)
+        return em_error("%s: budget.tokens: %g tokens is %.0f steps of batch_size x block_size = "
+                        "%.0f tokens; expected at most %d steps (%.0f tokens)", path, s->tokens,
+                        ceil(s->tokens / tok_per_step), tok_per_step, LADDER_MAX_STEPS,
+                        LADDER_MAX_STEPS * tok_per_step);
 
     const cJSON *sz = cJSON_GetObjectItemCaseSensitive(root, "sizes");
     if (!sz) return em_error("%s: sizes: missing", path);
@@ -126,9 +139,15 @@ static int parse(const cJSON *root, LadderSpec *s, const char *path) {
     s->n_seeds = cJSON_GetArraySize(sd);
     for (int i = 0; i < s->n_seeds; i++) {
         const cJSON *e = cJSON_GetArrayItem(sd, i);
-        if (!cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble) || e->valuedouble < 0)
-            return em_error("%s: seeds[%d]: expected a non-negative integer", path, i);
+        // tested as a double before the conversion: (int)3e9 is undefined
+        if (!cJSON_IsNumber(e) || !(e->valuedouble >= 0 && e->valuedouble <= INT_MAX) ||
+            e->valuedouble != floor(e->valuedouble))
+            return em_error("%s: seeds[%d]: expected an integer in [0, %d]", path, i, INT_MAX);
         s->seeds[i] = (int)e->valuedouble;
+        for (int j = 0; j < i; j++)  // a seed names a point's directory: two would share it
+            if (s->seeds[j] == s->seeds[i])
+                return em_error("%s: seeds[%d]: %d repeats seeds[%d]; each seed must be given "
+                                "once", path, i, s->seeds[i], j);
     }
 
     const cJSON *o = get_obj(root, "optimizer", 0, path, &rc);
@@ -136,7 +155,7 @@ static int parse(const cJSON *root, LadderSpec *s, const char *path) {
     double v;
     if (o) {
 #define F(key, field, lo, hi) v = s->field; if (get_num(o, key, &v, 0, lo, hi, path, "optimizer.")) return -1; s->field = (float)v
-        F("lr", lr, 1e-8, 10); F("min_lr_ratio", min_lr_ratio, 0, 1); F("beta2", beta2, 0, 0.999999);
+        F("lr", lr, LR_MIN, LR_MAX); F("min_lr_ratio", min_lr_ratio, 0, 1); F("beta2", beta2, 0, 0.999999);
         F("weight_decay", weight_decay, 0, 10); F("grad_clip", grad_clip, 0, 1e9);
 #undef F
         if (get_int(o, "warmup", &s->warmup, 0, 0, 1 << 30, path, "optimizer.")) return -1;
@@ -165,12 +184,24 @@ static int parse(const cJSON *root, LadderSpec *s, const char *path) {
         s->n_sweep = cJSON_GetArraySize(vals);
         for (int i = 0; i < s->n_sweep; i++) {
             const cJSON *e = cJSON_GetArrayItem(vals, i);
-            if (is_lr && (!cJSON_IsNumber(e) || !(e->valuedouble > 0)))
-                return em_error("%s: sweep.values[%d]: expected a positive learning rate", path, i);
+            if (is_lr && (!cJSON_IsNumber(e) || !(e->valuedouble >= LR_MIN && e->valuedouble <= LR_MAX)))
+                return em_error("%s: sweep.values[%d]: expected a learning rate in [%g, %g]", path,
+                                i, LR_MIN, LR_MAX);
             if (is_task && (!cJSON_IsString(e) || strlen(e->valuestring) >= sizeof s->sweep_tasks[0]))
                 return em_error("%s: sweep.values[%d]: expected a task spec string", path, i);
             if (is_lr) s->sweep_values[i] = e->valuedouble;
             else { strcpy(s->sweep_tasks[i], e->valuestring); s->sweep_values[i] = i; }
+            // a value names its points' directories (lr as the float "%g" prints it)
+            for (int j = 0; j < i; j++) {
+                char a[32], b[32];
+                if (is_lr) {
+                    snprintf(a, sizeof a, "%g", (float)s->sweep_values[j]);
+                    snprintf(b, sizeof b, "%g", (float)s->sweep_values[i]);
+                }
+                if (is_lr ? !strcmp(a, b) : !strcmp(s->sweep_tasks[j], s->sweep_tasks[i]))
+                    return em_error("%s: sweep.values[%d]: %s repeats sweep.values[%d]; each value "
+                                    "must be given once", path, i, is_lr ? b : s->sweep_tasks[i], j);
+            }
         }
     }
     const cJSON *ev = get_obj(root, "eval", 1, path, &rc);
@@ -191,12 +222,14 @@ static int parse(const cJSON *root, LadderSpec *s, const char *path) {
         get_int(ev, "points", &s->eval_points, 0, 1, 64, path, "eval.") ||
         get_num(ev, "seed", &es, 0, 0, 9e15, path, "eval."))
         return -1;
+    if (es != floor(es)) return em_error("%s: eval.seed: expected an integer, got %g", path, es);
     s->eval_seed = (uint64_t)es;
     return 0;
 }
 
 int ladder_spec_load(const char *path, LadderSpec *s) {
     memset(s, 0, sizeof *s);
+    snprintf(s->path, sizeof s->path, "%s", path);
     // defaults
     s->task_val_n = 1000;
     s->lr = 1e-3f; s->min_lr_ratio = 0.1f; s->beta2 = 0.99f; s->weight_decay = 0.1f;
@@ -249,13 +282,24 @@ int ladder_points(const LadderSpec *s, LadderPoint *pts, int cap) {
                                      .n_embd = s->sizes[i].n_embd};
                 p->params = gpt_num_params(&p->cfg);
                 double tok_per_step = (double)s->batch_size * s->block_size;
-                p->steps = s->steps ? s->steps
-                         : s->tokens ? (int)ceil(s->tokens / tok_per_step)
-                                     : (int)ceil(s->tokens_per_param * p->params / tok_per_step);
-                if (p->steps < 1) p->steps = 1;
+                // in doubles, range-checked before the conversion to int
+                double steps = s->steps ? s->steps
+                             : s->tokens ? ceil(s->tokens / tok_per_step)
+                                         : ceil(s->tokens_per_param * p->params / tok_per_step);
+                if (!(steps <= LADDER_MAX_STEPS))
+                    return em_error("%s: budget.tokens_per_param: sizes[%d] (%zu parameters) "
+                                    "would train for %.4g steps; expected at most %d", s->path,
+                                    i, p->params, steps, LADDER_MAX_STEPS);
+                p->steps = steps < 1 ? 1 : (int)steps;
                 p->lr = s->lr;
-                if (!strcmp(s->lr_rule, "power"))
-                    p->lr = (float)(s->lr * pow(p->params / s->lr_ref_params, s->lr_exponent));
+                if (!strcmp(s->lr_rule, "power")) {
+                    double lr = s->lr * pow(p->params / s->lr_ref_params, s->lr_exponent);
+                    if (!(lr >= LR_MIN && lr <= LR_MAX))
+                        return em_error("%s: lr_rule: sizes[%d] (%zu parameters) gets a learning "
+                                        "rate of %.4g; expected one in [%g, %g]", s->path, i,
+                                        p->params, lr, LR_MIN, LR_MAX);
+                    p->lr = (float)lr;
+                }
                 p->task = s->task;
                 if (!strcmp(s->sweep_name, "lr")) p->lr = (float)s->sweep_values[w];
                 if (!strcmp(s->sweep_name, "task")) p->task = s->sweep_tasks[w];
@@ -267,4 +311,42 @@ int ladder_points(const LadderSpec *s, LadderPoint *pts, int cap) {
                 p->flops = per_tok * tok_per_step * p->steps;
             }
     return n;
+}
+
+// Loads each training task as a point would (refusing a block shorter than an item) and
+// checks that every eval task's prompts and answers fit the block, before any training.
+int ladder_check_tasks(const LadderSpec *s) {
+    int sweep = s->n_sweep > 0 && !strcmp(s->sweep_name, "task"), nt = sweep ? s->n_sweep : 1;
+    for (int k = 0; k < nt; k++) {
+        const char *task = sweep ? s->sweep_tasks[k] : s->task;
+        Tokenizer tok = {0};
+        TokenData d;
+        char *src = NULL;
+        if (data_load_mixture(task, s->task_n, s->task_val_n, 1, &tok, s->block_size, &d, &src)) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", em_errmsg());
+            if (sweep)
+                return em_error("%s: sweep.values[%d]: %s", s->path, k, msg);
+            return em_error("%s: task: %s", s->path, msg);
+        }
+        free(src);
+        data_free(&d);
+        tok_free(&tok);
+    }
+    for (int t = 0; t < s->n_eval_tasks; t++) {
+        TaskSet test;
+        if (task_generate(s->eval_tasks[t], TASK_TEST, s->eval_n, s->eval_seed, &test)) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", em_errmsg());
+            return em_error("%s: eval.tasks[%d]: %s", s->path, t, msg);
+        }
+        int rc = eval_check_fit(NULL, &test, s->block_size);
+        taskset_free(&test);
+        if (rc) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", em_errmsg());
+            return em_error("%s: block_size: eval.tasks[%d]: %s", s->path, t, msg);
+        }
+    }
+    return 0;
 }

@@ -6,15 +6,17 @@
 //   "task": "add:3:pad",            training data: a generator or a mixture, as train --task
 //   "task_n": 0,                    generated training items (0: the whole train split)
 //   "budget": {"steps": 1500}       or {"tokens": 2.3e6} or {"tokens_per_param": 20}
+//                                   (at most 2^30 steps per point)
 //   "batch_size": 128, "block_size": 64,
 //   "sizes": [{"n_layer": 2, "n_head": 4, "n_embd": 48}, ...]
 //        or {"min_params": 1e3, "max_params": 3e5, "count": 6, "n_layer": 2, "head_size": 8},
-//   "seeds": [1, 2, 3],
+//   "seeds": [1, 2, 3],             distinct integers in [0, 2^31 - 1]
 //   "optimizer": {"lr": 1e-2, "min_lr_ratio": 0.1, "warmup": 100, "beta2": 0.99,
 //                 "weight_decay": 0.1, "grad_clip": 1.0},
 //   "lr_rule": {"type": "constant"} or {"type": "power", "ref_params": 1e5, "exponent": -0.5}
 //                                   lr = lr * (params / ref_params)^exponent,
 //   "sweep": {"name": "lr", "values": [1e-3, 1e-2]},   optional second axis: lr, task
+//                                   (distinct values; learning rates in [1e-8, 10])
 //   "eval": {"tasks": ["add:3:pad"], "shots": 0, "n": 1000, "points": 6, "seed": 12345}
 //                                   points: evaluations at log-spaced steps (the last at the end)
 // }
@@ -26,12 +28,14 @@
 #include "model/gpt.h"
 
 #define LADDER_MAX 64
+#define LADDER_MAX_STEPS (1 << 30)  // the most optimizer steps of one point, whatever the budget
 
 typedef struct {
     int n_layer, n_head, n_embd;
 } LadderSize;
 
 typedef struct {
+    char path[1024];                // the spec file, named in errors
     char name[96];
     char task[512];
     int task_n, task_val_n;
@@ -70,8 +74,14 @@ typedef struct {
 
 // Reads and validates a spec; every error names the file and the field.
 int ladder_spec_load(const char *path, LadderSpec *s);
-// Expands the points (sizes x sweep x seeds) once vocab_size is known. Returns the count.
+// Expands the points (sizes x sweep x seeds) once vocab_size is known. Returns the count,
+// or -1 (em_error naming the spec and the field) when a point's step count or learning
+// rate falls outside its range: more than LADDER_MAX_STEPS steps, an lr outside [1e-8, 10].
 int ladder_points(const LadderSpec *s, LadderPoint *pts, int cap);
+// Before any training: every training task (the task, or each task of a task sweep) loads
+// with the spec's block size, and every eval task's items fit it (eval_check_fit). Errors
+// name the spec and the field.
+int ladder_check_tasks(const LadderSpec *s);
 // The evaluation steps of a run of `steps` steps: `points` log-spaced, the last = steps.
 int ladder_eval_steps(int steps, int points, int *out);
 

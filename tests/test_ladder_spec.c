@@ -1,0 +1,164 @@
+// Ladder specs from users: numbers outside what their fields hold, repeated seeds and sweep
+// values, budgets that overflow the step count, and blocks too short for the tasks.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "ladder/spec.h"
+#include "test.h"
+
+static char tmpdir[64], path[128];
+
+// A valid spec with one field's text replaced: the spec is printf'd with the five
+// overridable parts (budget, seeds, extra fields, block_size, eval tasks).
+static const char *spec(const char *budget, const char *seeds, const char *extra, int block,
+                        const char *eval) {
+    snprintf(path, sizeof path, "%s/spec.json", tmpdir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "{\"name\": \"t\", \"task\": \"add:2\", \"task_n\": 200, \"task_val_n\": 50,"
+               " \"budget\": %s, \"batch_size\": 4, \"block_size\": %d,"
+               " \"sizes\": [{\"n_layer\": 1, \"n_head\": 1, \"n_embd\": 8}],"
+               " \"seeds\": %s, %s \"eval\": {\"tasks\": [%s], \"n\": 20}}",
+            budget, block, seeds, extra, eval);
+    fclose(f);
+    return path;
+}
+
+#define STD(extra) spec("{\"steps\": 10}", "[1, 2]", extra, 16, "\"add:2\"")
+
+// The spec is refused with an error that names the file and holds `want`.
+static void refused(const char *p, const char *want, const char *what) {
+    LadderSpec s;
+    int rc = ladder_spec_load(p, &s);
+    CHECK(rc == -1, "%s: accepted", what);
+    CHECK(rc == -1 && strstr(em_errmsg(), p) && strstr(em_errmsg(), want), "%s: '%s' (want '%s')",
+          what, em_errmsg(), want);
+}
+
+static void test_valid(void) {
+    LadderSpec s;
+    CHECK(ladder_spec_load(STD(""), &s) == 0, "%s", em_errmsg());
+    CHECK(s.n_seeds == 2 && s.seeds[1] == 2 && s.steps == 10, "fields");
+    s.vocab_size = 13;
+    LadderPoint pts[8];
+    CHECK(ladder_points(&s, pts, 8) == 2 && pts[0].steps == 10, "points");
+    CHECK(ladder_check_tasks(&s) == 0, "%s", em_errmsg());
+    // a token budget: ceil(1e6 / (4 x 16)) = 15625 steps
+    CHECK(ladder_spec_load(spec("{\"tokens\": 1e6}", "[2147483647]", "", 16, "\"add:2\""), &s) == 0,
+          "%s", em_errmsg());
+    s.vocab_size = 13;
+    CHECK(ladder_points(&s, pts, 8) == 1 && pts[0].steps == 15625 && pts[0].seed == 2147483647,
+          "steps %d seed %d", pts[0].steps, pts[0].seed);
+}
+
+// Defect: (int)3e9 was undefined; seeds outside int are refused, with the range.
+static void test_seed_range(void) {
+    refused(spec("{\"steps\": 10}", "[3e9]", "", 16, "\"add:2\""), "seeds[0]: expected an integer in [0, 2147483647]", "3e9");
+    refused(spec("{\"steps\": 10}", "[1, 2147483648]", "", 16, "\"add:2\""), "seeds[1]", "2^31");
+    refused(spec("{\"steps\": 10}", "[-1]", "", 16, "\"add:2\""), "seeds[0]", "-1");
+    refused(spec("{\"steps\": 10}", "[1.5]", "", 16, "\"add:2\""), "seeds[0]", "1.5");
+    refused(spec("{\"steps\": 10}", "[1e999]", "", 16, "\"add:2\""), "seeds[0]", "1e999 (inf)");
+}
+
+// Defect: two points shared one directory when a seed or a sweep value was repeated.
+static void test_duplicates(void) {
+    refused(spec("{\"steps\": 10}", "[1, 2, 1]", "", 16, "\"add:2\""),
+            "seeds[2]: 1 repeats seeds[0]", "seeds [1, 2, 1]");
+    refused(STD("\"sweep\": {\"name\": \"lr\", \"values\": [0.01, 0.003, 0.01]},"),
+            "sweep.values[2]: 0.01 repeats sweep.values[0]", "lr values");
+    // the same point key: lr is printed as the float "%g" gives
+    refused(STD("\"sweep\": {\"name\": \"lr\", \"values\": [0.001, 0.0010000001]},"),
+            "sweep.values[1]", "lr values equal as keys");
+    refused(STD("\"sweep\": {\"name\": \"task\", \"values\": [\"add:2\", \"add:1\", \"add:2\"]},"),
+            "sweep.values[2]: add:2 repeats sweep.values[0]", "task values");
+    LadderSpec s;
+    CHECK(ladder_spec_load(STD("\"sweep\": {\"name\": \"lr\", \"values\": [0.001, 0.002]},"), &s) == 0,
+          "%s", em_errmsg());
+}
+
+// Defect: a learning rate as large as 1e300 became inf as a float.
+static void test_lr_range(void) {
+    refused(STD("\"sweep\": {\"name\": \"lr\", \"values\": [1e300]},"),
+            "sweep.values[0]: expected a learning rate in [1e-08, 10]", "lr 1e300");
+    refused(STD("\"optimizer\": {\"lr\": 1e300},"), "optimizer.lr: must be in", "optimizer.lr");
+    // the power rule: (params / 1)^4 x 1e-3 is far above 10
+    LadderSpec s;
+    CHECK(ladder_spec_load(STD("\"lr_rule\": {\"type\": \"power\", \"ref_params\": 1, \"exponent\": 4},"),
+                           &s) == 0, "%s", em_errmsg());
+    s.vocab_size = 13;
+    LadderPoint pts[8];
+    CHECK(ladder_points(&s, pts, 8) == -1, "an lr above 10 accepted (%g)", pts[0].lr);
+    CHECK(strstr(em_errmsg(), "lr_rule: sizes[0]") && strstr(em_errmsg(), s.path), "%s", em_errmsg());
+}
+
+// Defect: a budget of 1e15 tokens overflowed the step count, which silently became 1.
+static void test_budget_overflow(void) {
+    refused(spec("{\"tokens\": 1e15}", "[1]", "", 2, "\"add:2\""),
+            "budget.tokens: 1e+15 tokens is 125000000000000 steps", "tokens 1e15");
+    // tokens_per_param: the step count depends on the parameters, known with the vocabulary
+    LadderSpec s;
+    const char *p = spec("{\"steps\": 1}", "[1]", "", 2, "\"add:2\"");
+    FILE *f = fopen(p, "w");
+    fprintf(f, "{\"name\": \"t\", \"task\": \"add:2\", \"budget\": {\"tokens_per_param\": 1e5},"
+               " \"batch_size\": 1, \"block_size\": 2,"
+               " \"sizes\": {\"min_params\": 1e3, \"max_params\": 1e9, \"count\": 2},"
+               " \"seeds\": [1], \"eval\": {\"tasks\": [\"add:2\"]}}");
+    fclose(f);
+    CHECK(ladder_spec_load(p, &s) == 0, "%s", em_errmsg());
+    s.vocab_size = 13;
+    static LadderPoint pts[8];
+    int n = ladder_points(&s, pts, 8);
+    CHECK(n == -1, "accepted: %d points, the last with %d steps", n, n > 0 ? pts[n - 1].steps : 0);
+    CHECK(strstr(em_errmsg(), "budget.tokens_per_param: sizes[1]") &&
+          strstr(em_errmsg(), "at most 1073741824"), "%s", em_errmsg());
+    f = fopen(p, "w");
+    fprintf(f, "{\"name\": \"t\", \"task\": \"add:2\", \"budget\": {\"steps\": 1},"
+               " \"batch_size\": 1, \"block_size\": 16,"
+               " \"sizes\": [{\"n_layer\": 1, \"n_head\": 1, \"n_embd\": 8}],"
+               " \"seeds\": [1], \"eval\": {\"tasks\": [\"add:2\"], \"seed\": 1.5}}");
+    fclose(f);
+    refused(p, "eval.seed: expected an integer", "eval.seed 1.5");
+}
+
+// A block too short for the training task or an eval task: refused before any training.
+static void test_block_too_short(void) {
+    LadderSpec s;
+    // add:2 items are at most "99+99=198\n", 10 tokens: a block of 9 holds them
+    CHECK(ladder_spec_load(spec("{\"steps\": 10}", "[1]", "", 9, "\"add:2\""), &s) == 0, "%s",
+          em_errmsg());
+    CHECK(ladder_check_tasks(&s) == 0, "block 9: %s", em_errmsg());
+    CHECK(ladder_spec_load(spec("{\"steps\": 10}", "[1]", "", 8, "\"add:1\""), &s) == 0, "%s",
+          em_errmsg());
+    CHECK(ladder_check_tasks(&s) == -1, "block 8 accepted for add:2");
+    CHECK(strstr(em_errmsg(), s.path) && strstr(em_errmsg(), "task: ") &&
+          strstr(em_errmsg(), "block size 8") && strstr(em_errmsg(), "at least 9"), "%s",
+          em_errmsg());
+    // the eval task: add:4 needs "1234+5678=" 10 + "6912\n" 5 - 1 = 14 or more
+    CHECK(ladder_spec_load(spec("{\"steps\": 10}", "[1]", "", 12, "\"add:2\", \"add:4\""), &s) == 0,
+          "%s", em_errmsg());
+    CHECK(ladder_check_tasks(&s) == -1, "an eval task longer than the block accepted");
+    CHECK(strstr(em_errmsg(), "block_size: eval.tasks[1]") && strstr(em_errmsg(), "block size 12"),
+          "%s", em_errmsg());
+    // a task sweep: each task is checked, not only the first
+    CHECK(ladder_spec_load(spec("{\"steps\": 10}", "[1]",
+                                "\"sweep\": {\"name\": \"task\", \"values\": [\"add:1\", \"add:3\"]},",
+                                10, "\"add:1\""), &s) == 0, "%s", em_errmsg());
+    CHECK(ladder_check_tasks(&s) == -1 && strstr(em_errmsg(), "sweep.values[1]"), "%s",
+          em_errmsg());
+}
+
+int main(void) {
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_ladder_spec_XXXXXX");
+    if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 1; }
+    RUN(test_valid);
+    RUN(test_seed_range);
+    RUN(test_duplicates);
+    RUN(test_lr_range);
+    RUN(test_budget_overflow);
+    RUN(test_block_too_short);
+    unlink(path);
+    rmdir(tmpdir);
+    return test_summary();
+}
