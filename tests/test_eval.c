@@ -37,17 +37,17 @@ static void test_fresh_model_is_at_chance(void) {
     EvalResult r;
     CHECK(eval_task(&m, &tok, &test, &train, &ec, &r) == 0, "%s", em_errmsg());
     // chance: 1/13 per token for a uniform model; allow [0, 0.25] for an untrained argmax
-    CHECK(r.sum[EM_EXACT].mean <= 0.01, "exact match %g, expected ~0", r.sum[EM_EXACT].mean);
-    CHECK(r.sum[EM_TOKEN_ACC].mean < 0.25, "token accuracy %g, expected near chance", r.sum[EM_TOKEN_ACC].mean);
-    CHECK(r.sum[EM_TOKEN_ACC_TF].mean < 0.25, "teacher-forced accuracy %g", r.sum[EM_TOKEN_ACC_TF].mean);
-    CHECK(fabs(r.sum[EM_MEAN_PROB].mean - 1.0 / 13) < 0.02, "mean token probability %g, expected ~1/13",
-          r.sum[EM_MEAN_PROB].mean);
-    CHECK(r.sum[EM_EXACT].n == 300 && r.n_pos == 3, "items %d, positions %d", r.sum[EM_EXACT].n, r.n_pos);
-    CHECK(r.sum[EM_MC_GRADE].n == 0, "multiple-choice metric on a generative task");
+    CHECK(r.sum[MET_EXACT].mean <= 0.01, "exact match %g, expected ~0", r.sum[MET_EXACT].mean);
+    CHECK(r.sum[MET_TOKEN_ACC].mean < 0.25, "token accuracy %g, expected near chance", r.sum[MET_TOKEN_ACC].mean);
+    CHECK(r.sum[MET_TOKEN_ACC_TF].mean < 0.25, "teacher-forced accuracy %g", r.sum[MET_TOKEN_ACC_TF].mean);
+    CHECK(fabs(r.sum[MET_MEAN_PROB].mean - 1.0 / 13) < 0.02, "mean token probability %g, expected ~1/13",
+          r.sum[MET_MEAN_PROB].mean);
+    CHECK(r.sum[MET_EXACT].n == 300 && r.n_pos == 3, "items %d, positions %d", r.sum[MET_EXACT].n, r.n_pos);
+    CHECK(r.sum[MET_MC_GRADE].n == 0, "multiple-choice metric on a generative task");
     // an interval around each mean
-    CHECK(r.sum[EM_MEAN_PROB].lo <= r.sum[EM_MEAN_PROB].mean && r.sum[EM_MEAN_PROB].mean <= r.sum[EM_MEAN_PROB].hi,
-          "interval [%g, %g] misses the mean %g", r.sum[EM_MEAN_PROB].lo, r.sum[EM_MEAN_PROB].hi,
-          r.sum[EM_MEAN_PROB].mean);
+    CHECK(r.sum[MET_MEAN_PROB].lo <= r.sum[MET_MEAN_PROB].mean && r.sum[MET_MEAN_PROB].mean <= r.sum[MET_MEAN_PROB].hi,
+          "interval [%g, %g] misses the mean %g", r.sum[MET_MEAN_PROB].lo, r.sum[MET_MEAN_PROB].hi,
+          r.sum[MET_MEAN_PROB].mean);
 
     // results and samples files
     char dir[] = "/tmp/emergent-eval-XXXXXX";

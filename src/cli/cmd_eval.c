@@ -40,7 +40,7 @@ static void print_table(const EvalResult *r, int block_size) {
     if (r->truncated)
         printf("  %d of %d prompts cut on the left to fit the block size %d\n", r->truncated,
                r->n, block_size);
-    for (int k = 0; k < EM_NUM; k++) {
+    for (int k = 0; k < MET_NUM; k++) {
         const MetricSummary *s = &r->sum[k];
         if (s->n == 0) continue;
         printf("  %-20s %9.4f  ± %.4f  [%.4f, %.4f]%s\n", eval_metric_names[k], s->mean, s->se,

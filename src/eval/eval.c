@@ -12,12 +12,12 @@
 #include "core/core.h"
 #include "model/generate.h"
 
-const char *const eval_metric_names[EM_NUM] = {
+const char *const eval_metric_names[MET_NUM] = {
     "exact_match", "token_accuracy", "token_accuracy_tf", "edit_distance", "edit_distance_norm",
     "target_logprob", "mean_token_prob", "abs_error", "rel_error", "mc_grade", "brier",
     "confidence",
 };
-const int eval_higher_is_better[EM_NUM] = {1, 1, 1, 0, 0, 1, 1, 0, 0, 1, 0, 1};
+const int eval_higher_is_better[MET_NUM] = {1, 1, 1, 0, 0, 1, 1, 0, 0, 1, 0, 1};
 
 // Encodes text; a character outside the vocabulary is an error naming the task.
 static int encode(const Tokenizer *tok, const char *text, int **ids, size_t *n, const char *task) {
@@ -150,7 +150,7 @@ static void generate_hooked(GPT *m, const Tokenizer *tok, const TaskSet *ts, Eva
             seq[len++] = best;
         }
         items[i].response = out;
-        items[i].m[EM_CONFIDENCE] = exp(logp);
+        items[i].m[MET_CONFIDENCE] = exp(logp);
     }
     free(seq);
 }
@@ -219,7 +219,7 @@ static void generate_all(GPT *m, const Tokenizer *tok, const TaskSet *ts, EvalIt
             int stop = slen && s->len >= slen && !memcmp(s->out + s->len - slen, ts->stop, slen);
             if (stop || s->n_gen >= max_new || kv.lens[rows[k]] >= maxT) {
                 items[s->item].response = s->out;
-                items[s->item].m[EM_CONFIDENCE] = exp(s->logp);
+                items[s->item].m[MET_CONFIDENCE] = exp(s->logp);
                 s->item = -1;
                 done++;
             }
@@ -269,13 +269,13 @@ static void score_generative(GPT *m, const Tokenizer *tok, const TaskSet *ts, Ev
     encode(tok, item->target, &tid, &nt, ts->name);
     double ex = metric_exact(aid, (int)na, tid, (int)nt);
     for (int k = 0; k < item->n_alt && ex == 0.0; k++) ex = strcmp(it->answer, item->alt_targets[k]) == 0;
-    it->m[EM_EXACT] = ex;
+    it->m[MET_EXACT] = ex;
     int *hit = pos_hits_tmp((int)nt);
     int hits = ts->numeric ? metric_aligned_hits_right(aid, (int)na, tid, (int)nt, hit)
                            : metric_aligned_hits(aid, (int)na, tid, (int)nt, hit);
-    it->m[EM_TOKEN_ACC] = nt ? (double)hits / nt : NAN;
-    it->m[EM_EDIT] = metric_edit_distance(aid, (int)na, tid, (int)nt);
-    it->m[EM_EDIT_NORM] = metric_edit_distance_norm(aid, (int)na, tid, (int)nt);
+    it->m[MET_TOKEN_ACC] = nt ? (double)hits / nt : NAN;
+    it->m[MET_EDIT] = metric_edit_distance(aid, (int)na, tid, (int)nt);
+    it->m[MET_EDIT_NORM] = metric_edit_distance_norm(aid, (int)na, tid, (int)nt);
     int off = r->n_pos - (int)nt;  // positions from the left of the longest target
     for (size_t i = 0; i < nt; i++) {
         int p = ts->numeric ? off + (int)i : (int)i;  // numbers align on their last digit
@@ -297,11 +297,11 @@ static void score_generative(GPT *m, const Tokenizer *tok, const TaskSet *ts, Ev
     int *am = xmalloc((nt + 1) * sizeof(int));
     if (nt > 0) {
         score_tokens(m, seq, (int)(nf + nt), (int)nf, logp, am);
-        it->m[EM_LOGPROB] = metric_target_logprob(logp, (int)nt);
-        it->m[EM_MEAN_PROB] = metric_mean_token_prob(logp, (int)nt);
+        it->m[MET_LOGPROB] = metric_target_logprob(logp, (int)nt);
+        it->m[MET_MEAN_PROB] = metric_mean_token_prob(logp, (int)nt);
         int *hit_tf = pos_hits_tmp((int)nt);
         int h = metric_aligned_hits(am, (int)nt, tid, (int)nt, hit_tf);
-        it->m[EM_TOKEN_ACC_TF] = (double)h / nt;
+        it->m[MET_TOKEN_ACC_TF] = (double)h / nt;
         for (size_t i = 0; i < nt; i++) {
             int p = ts->numeric ? off + (int)i : (int)i;
             if (p >= 0 && p < r->n_pos) pos_hit_tf[p] += hit_tf[i];
@@ -311,8 +311,8 @@ static void score_generative(GPT *m, const Tokenizer *tok, const TaskSet *ts, Ev
     if (ts->numeric) {
         double a, t;
         if (metric_parse_number(item->target, &t) == 0 && metric_parse_number(it->answer, &a) == 0) {
-            it->m[EM_ABS_ERR] = metric_abs_error(a, t);
-            it->m[EM_REL_ERR] = metric_rel_error(a, t);
+            it->m[MET_ABS_ERR] = metric_abs_error(a, t);
+            it->m[MET_REL_ERR] = metric_rel_error(a, t);
         }
     }
     free(hit); free(aid); free(tid); free(fid); free(seq); free(logp); free(am); free(full_prefix);
@@ -337,14 +337,14 @@ static void score_choices(GPT *m, const Tokenizer *tok, const TaskSet *ts, EvalI
         free(cid); free(seq); free(logp); free(am);
     }
     int pick = metric_mc_pick(ll, item->n_choices);
-    it->m[EM_MC_GRADE] = item->choice_scores ? metric_mc_grade_scores(pick, item->choice_scores, item->n_choices)
+    it->m[MET_MC_GRADE] = item->choice_scores ? metric_mc_grade_scores(pick, item->choice_scores, item->n_choices)
                                              : metric_mc_grade(pick, item->correct);
-    it->m[EM_EXACT] = metric_mc_grade(pick, item->correct);
-    it->m[EM_BRIER] = metric_brier(ll, item->n_choices, item->correct);
+    it->m[MET_EXACT] = metric_mc_grade(pick, item->correct);
+    it->m[MET_BRIER] = metric_brier(ll, item->n_choices, item->correct);
     double mx = ll[pick], s = 0.0;
     for (int k = 0; k < item->n_choices; k++) s += exp(ll[k] - mx);
-    it->m[EM_CONFIDENCE] = 1.0 / s;
-    it->m[EM_LOGPROB] = ll[item->correct];
+    it->m[MET_CONFIDENCE] = 1.0 / s;
+    it->m[MET_LOGPROB] = ll[item->correct];
     it->response = strdup(item->choices[pick]);
     it->answer = strdup(item->choices[pick]);
     free(ll);
@@ -391,7 +391,7 @@ int eval_task(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *
     for (int i = 0; i < test->n && !rc; i++) {
         EvalItem *it = &r->items[i];
         it->item = &test->items[i];
-        for (int k = 0; k < EM_NUM; k++) it->m[k] = NAN;
+        for (int k = 0; k < MET_NUM; k++) it->m[k] = NAN;
         for (int k = 0; k < ec->shots; k++) {
             const TaskItem *s;
             int again;
@@ -433,7 +433,7 @@ int eval_task(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *
         for (int i = 0; i < test->n; i++)
             if (test->items[i].n_choices == 0) {
                 r->items[i].response = gi[j].response;
-                r->items[i].m[EM_CONFIDENCE] = gi[j++].m[EM_CONFIDENCE];
+                r->items[i].m[MET_CONFIDENCE] = gi[j++].m[MET_CONFIDENCE];
             }
         free(gi); free(gids); free(gn);
     }
@@ -445,7 +445,7 @@ int eval_task(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *
         double t = now_sec() - t0;
         if (!ec->quiet && (t - t_print > 1.0 || i == test->n - 1)) {
             double em = 0;
-            for (int k = 0; k <= i; k++) em += r->items[k].m[EM_EXACT];
+            for (int k = 0; k <= i; k++) em += r->items[k].m[MET_EXACT];
             char eta[32];
             fmt_duration(eta, sizeof eta, t / (i + 1) * (test->n - i - 1));
             fprintf(stderr, "%seval %s: scoring [%d/%d] exact match %.3f | ETA %s%s",
@@ -464,13 +464,13 @@ int eval_task(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *
 
     // aggregation
     double *x = xmalloc(test->n * sizeof(double)), *conf = xmalloc(test->n * sizeof(double));
-    for (int k = 0; k < EM_NUM; k++) {
+    for (int k = 0; k < MET_NUM; k++) {
         for (int i = 0; i < test->n; i++) x[i] = r->items[i].m[k];
         metric_summarize(x, test->n, ec->n_boot, ec->seed + k, &r->sum[k]);
     }
     for (int i = 0; i < test->n; i++) {
-        conf[i] = r->items[i].m[EM_CONFIDENCE];
-        x[i] = r->items[i].m[EM_EXACT];
+        conf[i] = r->items[i].m[MET_CONFIDENCE];
+        x[i] = r->items[i].m[MET_EXACT];
     }
     r->ece = metric_ece(conf, x, test->n, 10);
     free(x);

@@ -14,22 +14,22 @@
 
 // Per-item metrics (NaN where one does not apply to the task).
 enum {
-    EM_EXACT,          // exact match of the extracted answer (or any accepted answer)
-    EM_TOKEN_ACC,      // per-token accuracy aligned on the generated answer
-    EM_TOKEN_ACC_TF,   // per-token accuracy of the argmax under teacher forcing
-    EM_EDIT,           // token edit distance answer vs target
-    EM_EDIT_NORM,      // ... divided by the longer length
-    EM_LOGPROB,        // log p(target | prompt), nats, teacher forced
-    EM_MEAN_PROB,      // mean per-token probability of the target
-    EM_ABS_ERR,        // numeric answers: |answer - target|
-    EM_REL_ERR,        // numeric answers: |answer - target| / |target|
-    EM_MC_GRADE,       // multiple choice: the most likely choice is the right one
-    EM_BRIER,          // multiple choice: Brier score of the softmax over choices
-    EM_CONFIDENCE,     // probability of the model's own answer (for calibration)
-    EM_NUM
+    MET_EXACT,          // exact match of the extracted answer (or any accepted answer)
+    MET_TOKEN_ACC,      // per-token accuracy aligned on the generated answer
+    MET_TOKEN_ACC_TF,   // per-token accuracy of the argmax under teacher forcing
+    MET_EDIT,           // token edit distance answer vs target
+    MET_EDIT_NORM,      // ... divided by the longer length
+    MET_LOGPROB,        // log p(target | prompt), nats, teacher forced
+    MET_MEAN_PROB,      // mean per-token probability of the target
+    MET_ABS_ERR,        // numeric answers: |answer - target|
+    MET_REL_ERR,        // numeric answers: |answer - target| / |target|
+    MET_MC_GRADE,       // multiple choice: the most likely choice is the right one
+    MET_BRIER,          // multiple choice: Brier score of the softmax over choices
+    MET_CONFIDENCE,     // probability of the model's own answer (for calibration)
+    MET_NUM
 };
-extern const char *const eval_metric_names[EM_NUM];
-extern const int eval_higher_is_better[EM_NUM];
+extern const char *const eval_metric_names[MET_NUM];
+extern const int eval_higher_is_better[MET_NUM];
 
 typedef struct {
     int shots;        // exemplars in each prompt
@@ -43,7 +43,7 @@ typedef struct {
 typedef struct {
     char *prompt, *response, *answer;  // the full prompt, the raw generation, the answer in it
     const TaskItem *item;
-    double m[EM_NUM];
+    double m[MET_NUM];
 } EvalItem;
 
 #define EVAL_MAX_POS 64
@@ -51,8 +51,8 @@ typedef struct {
     const TaskSet *ts;
     int n;
     EvalItem *items;
-    MetricSummary sum[EM_NUM];
-    double ece;                     // expected calibration error (10 bins) of EM_CONFIDENCE
+    MetricSummary sum[MET_NUM];
+    double ece;                     // expected calibration error (10 bins) of MET_CONFIDENCE
     int n_pos;                      // answer positions (the longest target, in tokens)
     double pos_acc[EVAL_MAX_POS];   // accuracy per position, aligned on the generated answer
     double pos_acc_tf[EVAL_MAX_POS];// ... under teacher forcing

@@ -42,7 +42,7 @@ int eval_write_results(const char *path, const EvalResult *r, int n_tasks, const
         const char *name = e->ts->name;
         cJSON *o = cJSON_AddObjectToObject(res, name), *h = cJSON_AddObjectToObject(hib, name);
         cJSON_AddStringToObject(o, "alias", name);
-        for (int k = 0; k < EM_NUM; k++) {
+        for (int k = 0; k < MET_NUM; k++) {
             const MetricSummary *s = &e->sum[k];
             if (s->n == 0) continue;  // the metric does not apply to this task
             char key[96];
@@ -119,7 +119,7 @@ int eval_write_samples(const char *path, const EvalResult *r, int n_tasks) {
             cJSON_AddStringToObject(o, "response", it->response ? it->response : "");
             cJSON_AddStringToObject(o, "answer", it->answer ? it->answer : "");
             cJSON *mm = cJSON_AddObjectToObject(o, "metrics");
-            for (int k = 0; k < EM_NUM; k++)
+            for (int k = 0; k < MET_NUM; k++)
                 if (!isnan(it->m[k])) cJSON_AddNumberToObject(mm, eval_metric_names[k], it->m[k]);
             char *s = cJSON_PrintUnformatted(o);
             cJSON_Delete(o);

@@ -30,11 +30,11 @@ static int task_score(GPT *m, const Tokenizer *tok, const TaskSet *test, const T
     if (rc) return -1;
     int k = 0, hit = 0;
     for (int i = 0; i < r.n; i++)
-        if (isfinite(r.items[i].m[EM_TOKEN_ACC_TF])) { k++; hit += r.items[i].m[EM_TOKEN_ACC_TF] == 1.0; }
+        if (isfinite(r.items[i].m[MET_TOKEN_ACC_TF])) { k++; hit += r.items[i].m[MET_TOKEN_ACC_TF] == 1.0; }
     s->exact_tf = k ? (double)hit / k : NAN;
-    s->tok_acc_tf = r.sum[EM_TOKEN_ACC_TF].n ? r.sum[EM_TOKEN_ACC_TF].mean : NAN;
-    s->logprob = r.sum[EM_LOGPROB].n ? r.sum[EM_LOGPROB].mean : NAN;
-    s->mc = r.sum[EM_MC_GRADE].n ? r.sum[EM_MC_GRADE].mean : NAN;
+    s->tok_acc_tf = r.sum[MET_TOKEN_ACC_TF].n ? r.sum[MET_TOKEN_ACC_TF].mean : NAN;
+    s->logprob = r.sum[MET_LOGPROB].n ? r.sum[MET_LOGPROB].mean : NAN;
+    s->mc = r.sum[MET_MC_GRADE].n ? r.sum[MET_MC_GRADE].mean : NAN;
     eval_result_free(&r);
     return 0;
 }

@@ -84,9 +84,9 @@ static int point_eval(Registry *reg, const LadderSpec *s, const LadderPoint *p, 
         EvalResult r;
         int rc = eval_task(m, tok, &test, &pool, &ec, &r);
         if (!rc) {
-            MetricValue mv[EM_NUM + 3];
+            MetricValue mv[MET_NUM + 3];
             int n = 0;
-            for (int k = 0; k < EM_NUM; k++)
+            for (int k = 0; k < MET_NUM; k++)
                 if (r.sum[k].n > 0)
                     mv[n++] = (MetricValue){eval_metric_names[k], r.sum[k].mean, r.sum[k].se,
                                             r.sum[k].lo, r.sum[k].hi};
