@@ -42,7 +42,7 @@ int main(int argc, char **argv) {
         for (int k = 0; k < (threads > 1 ? 2 : 1); k++) {
             W2VConfig c;
             w2v_config_default(&c);
-            c.size = size; c.iter = 1; c.cbow = cbow; c.threads = tl[k]; c.quiet = 1; c.min_count = 1;
+            c.size = size; c.iter = 1; c.cbow = cbow; c.threads = tl[k]; c.min_count = 1;
             W2VModel m;
             W2VStats st;
             if (w2v_train_text(text, len, "bench", &c, &m, &st)) {

@@ -27,15 +27,36 @@ static int fresh_model(GPT *m, Tokenizer *tok, TaskSet *train, TaskSet *test, ui
     return 0;
 }
 
+// What the progress callback saw: calls per phase, the last done/total, the last exact match.
+typedef struct { int calls[2], done[2], total[2], monotone; double em; } Seen;
+static void record(void *ctx, const char *task, const char *phase, int done, int total, double em) {
+    Seen *s = ctx;
+    int k = !strcmp(phase, "scoring");
+    if (s->calls[k] && done < s->done[k]) s->monotone = 0;
+    s->calls[k]++;
+    s->done[k] = done;
+    s->total[k] = total;
+    if (k) s->em = em;
+}
+
 static void test_fresh_model_is_at_chance(void) {
     GPT m;
     Tokenizer tok;
     TaskSet train, test;
     CHECK(fresh_model(&m, &tok, &train, &test, 5) == 0, "%s", em_errmsg());
     CHECK(tok.vocab_size == 13, "vocab %d (digits, +, =, newline)", tok.vocab_size);
-    EvalConfig ec = {.shots = 0, .seed = 1, .n_boot = 200, .quiet = 1};
+    Seen seen = {.monotone = 1};
+    EvalConfig ec = {.shots = 0, .seed = 1, .n_boot = 200, .progress = record, .progress_ctx = &seen};
     EvalResult r;
     CHECK(eval_task(&m, &tok, &test, &train, &ec, &r) == 0, "%s", em_errmsg());
+    // progress: both phases reported, counts rising to every item, the final exact match
+    CHECK(seen.calls[0] > 0 && seen.done[0] == 300 && seen.total[0] == 300, "generating: %d calls, %d/%d",
+          seen.calls[0], seen.done[0], seen.total[0]);
+    CHECK(seen.calls[1] == 300 && seen.done[1] == 300 && seen.total[1] == 300, "scoring: %d calls, %d/%d",
+          seen.calls[1], seen.done[1], seen.total[1]);
+    CHECK(seen.monotone, "progress went backwards");
+    CHECK(fabs(seen.em - r.sum[MET_EXACT].mean) < 1e-12, "reported exact match %g, result %g", seen.em,
+          r.sum[MET_EXACT].mean);
     // chance: 1/13 per token for a uniform model; allow [0, 0.25] for an untrained argmax
     CHECK(r.sum[MET_EXACT].mean <= 0.01, "exact match %g, expected ~0", r.sum[MET_EXACT].mean);
     CHECK(r.sum[MET_TOKEN_ACC].mean < 0.25, "token accuracy %g, expected near chance", r.sum[MET_TOKEN_ACC].mean);
@@ -73,6 +94,7 @@ static void test_fresh_model_is_at_chance(void) {
 
     // few-shot: the prompt holds 3 exemplars from the train split, then the query
     ec.shots = 3;
+    ec.progress = NULL;
     TaskSet one = test;
     one.n = 2;
     CHECK(eval_task(&m, &tok, &one, &train, &ec, &r) == 0, "%s", em_errmsg());
@@ -99,7 +121,7 @@ static void test_hooked_decoding_matches_cache(void) {
     CHECK(fresh_model(&m, &tok, &train, &test, 9) == 0, "%s", em_errmsg());
     for (size_t i = 0; i < m.num_params; i++) m.params[i] *= 6.0f;  // varied answers
     test.n = 40;
-    EvalConfig ec = {.shots = 0, .seed = 1, .n_boot = 0, .quiet = 1};
+    EvalConfig ec = {.shots = 0, .seed = 1, .n_boot = 0};
     EvalResult a, b;
     CHECK(eval_task(&m, &tok, &test, &train, &ec, &a) == 0, "%s", em_errmsg());
     m.hook = noop;
@@ -144,7 +166,7 @@ static void test_prompts_that_do_not_fit(void) {
     Tokenizer tok;
     TaskSet train, test;
     CHECK(model_for("mod:97:+", 0, 4, &m, &tok, &train, &test) == 0, "%s", em_errmsg());
-    EvalConfig ec = {.shots = 0, .seed = 1, .n_boot = 0, .quiet = 1};
+    EvalConfig ec = {.shots = 0, .seed = 1, .n_boot = 0};
     EvalResult r;
     CHECK(eval_task(&m, &tok, &test, &train, &ec, &r) == EVAL_UNFIT, "a block of 4 accepted");
     CHECK(strstr(em_errmsg(), "mod:97") && strstr(em_errmsg(), "block size 4") &&

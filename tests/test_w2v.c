@@ -83,7 +83,7 @@ static W2VConfig small_config(int cbow) {
     W2VConfig c;
     w2v_config_default(&c);
     c.size = 32; c.window = 5; c.negative = 5; c.sample = 0; c.min_count = 1; c.iter = 10;
-    c.cbow = cbow; c.threads = 1; c.seed = 42; c.quiet = 1;
+    c.cbow = cbow; c.threads = 1; c.seed = 42;
     return c;
 }
 

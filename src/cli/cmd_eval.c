@@ -6,6 +6,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "core/core.h"
 #include "eval/eval.h"
 #include "model/checkpoint.h"
@@ -57,6 +58,23 @@ static void print_table(const EvalResult *r, int block_size) {
     }
 }
 
+// The library's progress as the CLI's progress line on stderr, one line per phase.
+typedef struct { CliProgress bar; char phase[16]; } EvalShow;
+static void show_progress(void *ctx, const char *task, const char *phase, int done, int total,
+                          double exact_match) {
+    EvalShow *s = ctx;
+    if (strcmp(s->phase, phase)) {
+        cli_progress_end(&s->bar);
+        cli_progress_begin(&s->bar, stderr);
+        snprintf(s->phase, sizeof s->phase, "%s", phase);
+    }
+    char label[160], extra[48];
+    snprintf(label, sizeof label, "eval %s: %s", task, phase);
+    if (!isnan(exact_match)) snprintf(extra, sizeof extra, "exact match %.3f", exact_match);
+    cli_progress(&s->bar, label, done, total, "items", isnan(exact_match) ? NULL : extra);
+    if (done == total) { cli_progress_end(&s->bar); s->phase[0] = 0; }
+}
+
 int cmd_eval(int argc, char **argv) {
     const char *model = NULL, *tasks = NULL, *format = NULL, *out = NULL, *samples = NULL;
     const char *split_name = "test";
@@ -97,8 +115,10 @@ int cmd_eval(int argc, char **argv) {
     TaskSet *test = xcalloc(cap, sizeof(TaskSet)), *pool = xcalloc(cap, sizeof(TaskSet));
     EvalResult *res = xcalloc(cap, sizeof(EvalResult));
     int nt = 0;
+    EvalShow show = {0};
     EvalConfig ec = {.shots = shots, .seed = (uint64_t)seed, .max_new = max_new, .n_boot = n_boot,
-                     .quiet = quiet, .truncate = truncate};
+                     .truncate = truncate, .progress = quiet ? NULL : show_progress,
+                     .progress_ctx = &show};
     rc = 0;
     for (char *save = NULL, *spec = strtok_r(list, ",", &save); spec; spec = strtok_r(NULL, ",", &save)) {
         int same;

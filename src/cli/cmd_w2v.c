@@ -5,15 +5,22 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "core/core.h"
 #include "w2v/w2v.h"
 
+
+static void show_progress(void *ctx, double done, double total, float alpha, double wps) {
+    char extra[64];
+    snprintf(extra, sizeof extra, "alpha %.6f, %.1fk words/s/thread", alpha, wps / 1000);
+    cli_progress(ctx, "w2v train", done, total, "words", extra);
+}
 
 static int w2v_cmd_train(int argc, char **argv) {
     W2VConfig c;
     w2v_config_default(&c);
     const char *data = NULL, *out = NULL;
-    int binary = 0;
+    int binary = 0, quiet = 0;
     int64_t seed = 1;
     ArgSpec specs[] = {
         {"--data", ARG_STR, &data, "training text: words split on spaces, a newline ends a sentence"},
@@ -29,7 +36,7 @@ static int w2v_cmd_train(int argc, char **argv) {
         {"--cbow", ARG_FLAG, &c.cbow, "CBOW (mean of the context) instead of skip-gram"},
         {"--threads", ARG_INT, &c.threads, "hogwild threads (1 is reproducible; more are not)", 1, 1024},
         {"--seed", ARG_I64, &seed, "seed of the initial vectors and every sampling", 0, 9.2e18},
-        {"--quiet", ARG_FLAG, &c.quiet, "no progress line"},
+        {"--quiet", ARG_FLAG, &quiet, "no progress line"},
         {NULL},
     };
     int rc = args_parse("w2v train", "--data FILE --out VECTORS[.bin] [flags]", specs, argc, argv, NULL, 0, NULL);
@@ -39,7 +46,12 @@ static int w2v_cmd_train(int argc, char **argv) {
     c.seed = (uint64_t)seed;
     W2VModel m;
     W2VStats st;
-    if (w2v_train_file(data, &c, &m, &st)) return 1;
+    CliProgress bar;
+    cli_progress_begin(&bar, stderr);
+    if (!quiet) { c.progress = show_progress; c.progress_ctx = &bar; }
+    rc = w2v_train_file(data, &c, &m, &st);
+    cli_progress_end(&bar);
+    if (rc) return 1;
     printf("vocabulary %d words, %lld corpus words, %s, %d threads, %.1fs, %.0f words/s/thread\n", m.V,
            (long long)st.corpus_words, c.cbow ? "cbow" : "skip-gram", st.threads, st.seconds,
            st.words_per_sec_thread);

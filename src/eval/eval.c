@@ -176,9 +176,8 @@ static void generate_all(GPT *m, const Tokenizer *tok, const TaskSet *ts, EvalIt
     kv_init_batch(&kv, m, B);
     Slot *sl = xcalloc(B, sizeof(Slot));
     int *rows = xmalloc(B * sizeof(int)), *toks = xmalloc(B * sizeof(int));
-    int next = 0, done = 0, tty = isatty(2);
+    int next = 0, done = 0, reported = 0;
     size_t slen = strlen(ts->stop);
-    double t0 = now_sec(), t_print = 0.0;
     for (int b = 0; b < B; b++) sl[b].item = -1;
     while (done < n) {
         for (int b = 0; b < B && next < n; b++) {  // refill free slots
@@ -224,17 +223,11 @@ static void generate_all(GPT *m, const Tokenizer *tok, const TaskSet *ts, EvalIt
                 done++;
             }
         }
-        double t = now_sec() - t0;
-        if (!ec->quiet && (t - t_print > 1.0 || done == n)) {
-            char eta[32];
-            fmt_duration(eta, sizeof eta, done ? t / done * (n - done) : 0.0);
-            fprintf(stderr, "%seval %s: generating [%d/%d] | %.1f items/s | ETA %s%s",
-                    tty ? "\r" : "", ts->name, done, n, done / (t > 0 ? t : 1), eta,
-                    tty ? "   " : "\n");
-            t_print = t;
+        if (ec->progress && done != reported) {
+            ec->progress(ec->progress_ctx, ts->name, "generating", done, n, NAN);
+            reported = done;
         }
     }
-    if (!ec->quiet && tty) fprintf(stderr, "\n");
     free(sl);
     free(rows);
     free(toks);
@@ -385,8 +378,8 @@ int eval_task(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *
     const TaskItem **shots = xcalloc(ec->shots > 0 ? ec->shots : 1, sizeof *shots);
     int **ids = xcalloc(test->n, sizeof(int *)), *nids = xcalloc(test->n, sizeof(int));
     int *need = xcalloc(test->n, sizeof(int));  // context after the prompt (answer_len)
-    double t0 = now_sec(), t_print = 0.0;
-    int tty = isatty(2), rc = 0, n_gen = 0;
+    double t0 = now_sec(), em_sum = 0.0;
+    int rc = 0, n_gen = 0;
     // 1. prompts: exemplars are distinct pool items, drawn and ordered by the seed
     for (int i = 0; i < test->n && !rc; i++) {
         EvalItem *it = &r->items[i];
@@ -442,19 +435,10 @@ int eval_task(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *
         EvalItem *it = &r->items[i];
         if (it->item->n_choices > 0) score_choices(m, tok, test, it, ids[i], nids[i], r);
         else score_generative(m, tok, test, it, r, pos_hit, pos_hit_tf);
-        double t = now_sec() - t0;
-        if (!ec->quiet && (t - t_print > 1.0 || i == test->n - 1)) {
-            double em = 0;
-            for (int k = 0; k <= i; k++) em += r->items[k].m[MET_EXACT];
-            char eta[32];
-            fmt_duration(eta, sizeof eta, t / (i + 1) * (test->n - i - 1));
-            fprintf(stderr, "%seval %s: scoring [%d/%d] exact match %.3f | ETA %s%s",
-                    tty ? "\r" : "", test->name, i + 1, test->n, em / (i + 1), eta,
-                    tty ? "   " : "\n");
-            t_print = t;
-        }
+        em_sum += isnan(it->m[MET_EXACT]) ? 0.0 : it->m[MET_EXACT];
+        if (ec->progress)
+            ec->progress(ec->progress_ctx, test->name, "scoring", i + 1, test->n, em_sum / (i + 1));
     }
-    if (!ec->quiet && tty) fprintf(stderr, "\n");
     for (int i = 0; i < test->n; i++) free(ids[i]);
     free(ids);
     free(nids);

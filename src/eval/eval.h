@@ -36,7 +36,11 @@ typedef struct {
     uint64_t seed;    // exemplar choice and order, bootstrap
     int max_new;      // generation limit in tokens (0: from the longest target)
     int n_boot;       // bootstrap resamples for the 95% intervals
-    int quiet;        // no progress line
+    // Called as items are generated and scored (NULL: silent): phase "generating" or
+    // "scoring", done of total, and while scoring the running mean exact match.
+    void (*progress)(void *ctx, const char *task, const char *phase, int done, int total,
+                     double exact_match);
+    void *progress_ctx;
     int truncate;     // 1: cut prompts that do not fit on the left; 0: refuse them (EVAL_UNFIT)
 } EvalConfig;
 

@@ -18,7 +18,7 @@
 // decoding would produce), per-token accuracy, target log-probability, multiple-choice grade.
 static int task_score(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *pool,
                       int shots, uint64_t seed, const Ablation *abl, int n, InspectTaskScore *s) {
-    EvalConfig ec = {.shots = shots, .seed = seed, .max_new = 1, .n_boot = 0, .quiet = 1};
+    EvalConfig ec = {.shots = shots, .seed = seed, .max_new = 1, .n_boot = 0};
     EvalResult r;
     GPTHook h0 = m->hook;
     void *c0 = m->hook_ctx;

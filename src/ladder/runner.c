@@ -80,7 +80,7 @@ static int point_eval(Registry *reg, const LadderSpec *s, const LadderPoint *p, 
             taskset_free(&test);
             return -1;
         }
-        EvalConfig ec = {.shots = s->eval_shots, .seed = s->eval_seed, .n_boot = 200, .quiet = 1};
+        EvalConfig ec = {.shots = s->eval_shots, .seed = s->eval_seed, .n_boot = 200};
         EvalResult r;
         int rc = eval_task(m, tok, &test, &pool, &ec, &r);
         if (!rc) {

@@ -25,7 +25,10 @@ typedef struct {
     int cbow;          // 1: CBOW (context mean predicts the word); 0: skip-gram
     int threads;       // hogwild threads over corpus chunks (1)
     uint64_t seed;     // (1)
-    int quiet;         // no progress line on stderr
+    // Called by one training thread about every 10,000 words (NULL: silent): the words
+    // trained so far of the total, the current learning rate, words/s per thread.
+    void (*progress)(void *ctx, double done, double total, float alpha, double words_per_sec);
+    void *progress_ctx;
 } W2VConfig;
 void w2v_config_default(W2VConfig *c);
 

@@ -15,7 +15,7 @@
 
 void w2v_config_default(W2VConfig *c) {
     *c = (W2VConfig){.size = 100, .window = 5, .negative = 5, .sample = 1e-3f, .min_count = 5,
-                     .iter = 5, .alpha = 0, .cbow = 0, .threads = 1, .seed = 1, .quiet = 0};
+                     .iter = 5, .alpha = 0, .cbow = 0, .threads = 1, .seed = 1};
 }
 
 // ---- reading words as word2vec.c's ReadWord does ---------------------------------------
@@ -174,11 +174,10 @@ static void train_thread(Trainer *T, int id, int nthreads) {
                 done = T->words_actual += add;
                 alpha = T->alpha0 * (1 - done / (float)(c->iter * T->train_words + 1));
                 if (alpha < T->alpha0 * 0.0001f) alpha = T->alpha0 * 0.0001f;
-                if (!c->quiet && id == 0) {
+                if (c->progress && id == 0) {
                     double el = now_sec() - T->t0;
-                    fprintf(stderr, "\ralpha %.6f  progress %5.1f%%  words/thread/sec %.1fk  ", alpha,
-                            100.0 * done / (double)(c->iter * T->train_words + 1),
-                            done / (el > 0 ? el : 1e-9) / nthreads / 1000);
+                    c->progress(c->progress_ctx, (double)done, (double)(c->iter * T->train_words + 1),
+                                alpha, done / (el > 0 ? el : 1e-9) / nthreads);
                 }
             }
             // one sentence: up to </s> or MAX_SENTENCE words, frequent words subsampled
@@ -267,7 +266,6 @@ int w2v_train_text(const char *text, size_t len, const char *name, const W2VConf
     int *tok = xmalloc(cap * sizeof(int));
     while (next_word(&rd, w)) {
         if (n == cap) tok = xrealloc(tok, (cap *= 2) * sizeof(int));
-        if (!tok) { fprintf(stderr, "out of memory\n"); abort(); }
         tok[n++] = counter_add(&cnt, w);
     }
     // sort by count (ties by word), </s> first; drop words under min_count
@@ -342,7 +340,6 @@ int w2v_train_text(const char *text, size_t len, const char *name, const W2VConf
 #pragma omp parallel num_threads(nt)
     train_thread(&T, omp_get_thread_num(), omp_get_num_threads());
     double sec = now_sec() - T.t0;
-    if (!cfg->quiet) fprintf(stderr, "\n");
     if (st) {
         st->corpus_words = train_words;
         st->words_done = T.words_actual;
