@@ -27,9 +27,8 @@ typedef struct { char *text; unsigned char *mask; size_t len, cap; } Buf;
 static void buf_add(Buf *b, const char *t, const unsigned char *m, size_t n, int all_ones) {
     if (b->len + n + 1 > b->cap) {
         b->cap = 2 * (b->len + n + 1);
-        b->text = realloc(b->text, b->cap);
-        b->mask = realloc(b->mask, b->cap);
-        if (!b->text || !b->mask) { fprintf(stderr, "emergent: out of memory\n"); exit(2); }
+        b->text = xrealloc(b->text, b->cap);
+        b->mask = xrealloc(b->mask, b->cap);
     }
     memcpy(b->text + b->len, t, n);
     if (all_ones) memset(b->mask + b->len, 1, n);

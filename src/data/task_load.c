@@ -215,8 +215,7 @@ int task_load_jsonl(const char *path, TaskSet *out) {
         if (s < l) {
             if (out->n == cap) {
                 cap = cap ? 2 * cap : 64;
-                out->items = realloc(out->items, (size_t)cap * sizeof *out->items);
-                if (!out->items) abort();
+                out->items = xrealloc(out->items, (size_t)cap * sizeof *out->items);
             }
             TaskItem *it = &out->items[out->n];
             memset(it, 0, sizeof *it);

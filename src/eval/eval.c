@@ -87,6 +87,13 @@ int eval_check_fit(const Tokenizer *tok, const TaskSet *ts, int block_size) {
     return EVAL_UNFIT;
 }
 
+// The index of the largest logit (the first of equals): greedy decoding's choice.
+static int argmax_row(const float *lg, int V) {
+    int best = 0;
+    for (int v = 1; v < V; v++) if (lg[v] > lg[best]) best = v;
+    return best;
+}
+
 // Log-probabilities (and argmax hits) of ids[from..n) given ids[0..from), one forward pass.
 // The sequence is cut on the left to the context; returns the tokens cut.
 static int score_tokens(GPT *m, const int *ids, int n, int from, double *logp, int *argmax) {
@@ -97,9 +104,7 @@ static int score_tokens(GPT *m, const int *ids, int n, int from, double *logp, i
     for (int j = from; j < n; j++) {
         const float *lg = m->a.logits + (size_t)(j - 1) * V;
         logp[j - from] = (double)lg[ids[j]] - m->a.lse[j - 1];
-        int best = 0;
-        for (int v = 1; v < V; v++) if (lg[v] > lg[best]) best = v;
-        argmax[j - from] = best;
+        argmax[j - from] = argmax_row(lg, V);
     }
     return cut;
 }
@@ -137,12 +142,11 @@ static void generate_hooked(GPT *m, const Tokenizer *tok, const TaskSet *ts, Eva
         for (int j = 0; j < max_new; j++) {
             gpt_forward(m, seq, NULL, 1, len);
             const float *lg = m->a.logits + (size_t)(len - 1) * V;
-            int best = 0;
-            for (int v = 1; v < V; v++) if (lg[v] > lg[best]) best = v;
+            int best = argmax_row(lg, V);
             logp += (double)lg[best] - m->a.lse[len - 1];
             char ch[8];
             int nb = tok_decode_one(tok, best, ch);
-            if (ol + nb + 1 > cap) { cap = 2 * (ol + nb + 1); out = realloc(out, cap); }
+            if (ol + nb + 1 > cap) { cap = 2 * (ol + nb + 1); out = xrealloc(out, cap); }
             memcpy(out + ol, ch, nb);
             ol += nb;
             out[ol] = 0;
@@ -202,14 +206,13 @@ static void generate_all(GPT *m, const Tokenizer *tok, const TaskSet *ts, EvalIt
             Slot *s = &sl[rows[k]];
             if (s->fed < s->np && ++s->fed < s->np) continue;  // still reading the prompt
             const float *lg = kv.logits + (size_t)k * V;
-            int best = 0;
-            for (int v = 1; v < V; v++) if (lg[v] > lg[best]) best = v;
+            int best = argmax_row(lg, V);
             double sum = 0.0;
             for (int v = 0; v < V; v++) sum += exp((double)lg[v] - lg[best]);
             s->logp -= log(sum);  // log softmax of the argmax
             char ch[8];
             int nb = tok_decode_one(tok, best, ch);
-            if (s->len + nb + 1 > s->cap) { s->cap = 2 * (s->len + nb + 1); s->out = realloc(s->out, s->cap); }
+            if (s->len + nb + 1 > s->cap) { s->cap = 2 * (s->len + nb + 1); s->out = xrealloc(s->out, s->cap); }
             memcpy(s->out + s->len, ch, nb);
             s->len += nb;
             s->out[s->len] = 0;
