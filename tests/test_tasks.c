@@ -1,7 +1,6 @@
 // Tests for src/data/tasks: determinism, train/test disjointness, the exact surface formats,
 // the scratchpad, the training mask, few-shot prompts, and the BIG-bench and JSONL loaders.
-#define TASKS_INTERNAL
-#include "data/tasks.h"
+#include "data/tasks_impl.h"
 #include "data/data.h"
 
 #include <stdio.h>

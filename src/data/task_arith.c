@@ -1,7 +1,6 @@
 // tasks: n-digit add/sub/mul in seven surface formats, and modular arithmetic with one
 // character per element (the grokking setting).
-#define TASKS_INTERNAL
-#include "data/tasks.h"
+#include "data/tasks_impl.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,6 @@
 // tasks: synthetic facts over invented names (country -> capital), stated as sentences for
 // training and asked as questions, with one entity in four held out of the questions.
-#define TASKS_INTERNAL
-#include "data/tasks.h"
+#include "data/tasks_impl.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,5 @@
 // tasks: loaders for BIG-bench task.json and JSON-lines files.
-#define TASKS_INTERNAL
-#include "data/tasks.h"
+#include "data/tasks_impl.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

@@ -2,8 +2,7 @@
 // unexpected-contents false-belief test (Kosinski 2023), and the expected-value trap
 // ("hindsight neglect", Inverse Scaling Prize). An item is a tuple of template choices packed
 // in one integer; its split and the order of its choices are keyed hashes of that tuple.
-#define TASKS_INTERNAL
-#include "data/tasks.h"
+#include "data/tasks_impl.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,6 @@
 // tasks: the spec dispatcher, the item picker shared by every generator (listed or sampled
 // spaces, content-keyed splits), training text, few-shot prompts and answer extraction.
-#define TASKS_INTERNAL
-#include "data/tasks.h"
+#include "data/tasks_impl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
