@@ -233,11 +233,12 @@ static int stray_files(const char *dir) {
     return n;
 }
 
-// A child: a new run of 8 steps into dir, stopped after stop (0: none). Exit 0: done.
+// A child: a new run of 8 steps into dir (saves at 5, 8 and at stop), stopped after stop (0: none). Exit 0: done.
 static int child_new(const char *dir, const char *corpus, int stop) {
     Run r;
     run_new(&r, corpus, 8);
-    r.tc.log_every = 1;
+    r.tc.log_every = 2;   // the first step after a resume (5) is shown, not logged
+    r.tc.save_every = 5;  // a save between two evaluations (at 3 and 6), then one at the end
     TrainRun tr = {.out_dir = dir, .data_path = corpus, .tok_json = r.tj, .quiet = 1,
                    .stop_after = stop};
     return train_run(&r.m, &r.st, &r.tc, &r.d, &tr) ? 3 : 0;
@@ -313,7 +314,7 @@ static int sh(const char *fmt, const char *a, const char *b) {
     return system(cmd);
 }
 
-// A run stopped at step 4 is resumed to step 8 (saves at 6 and 8) with the process stopped
+// A run stopped at step 4 is resumed to step 8 (saves at 5 and 8) with the process stopped
 // at every writing call in turn, then resumed again to the end: the checkpoint, the optimizer
 // state and the log equal an uninterrupted run's, byte for byte. Then the same with each call
 // failing as on a full disk: a clear error, and a resume that still ends bit-identical.
@@ -387,6 +388,83 @@ static void test_kill_and_full_disk_at_every_write(void) {
     CHECK(system(a) == 0, "cleanup");
 }
 
+// A log that ends in a line cut short (a kill while a line of step 1x was being written,
+// the checkpoint at step 4) is trimmed to its complete lines: no merged line after resume.
+static void test_log_cut_short_is_trimmed(void) {
+    char tmpl[] = "/tmp/emergent-train-XXXXXX", *dir = mkdtemp(tmpl);
+    const char *corpus = write_corpus(dir);
+    char ref[300], b[300], path[400];
+    snprintf(ref, sizeof ref, "%s/ref", dir);
+    snprintf(b, sizeof b, "%s/b", dir);
+    ChildArg ca = {.dir = ref, .corpus = corpus};
+    CHECK(in_child("new", &ca) == 0, "uninterrupted run failed");
+    ca.dir = b;
+    ca.stop = 4;
+    CHECK(in_child("new", &ca) == 0, "run stopped at 4 failed");
+    snprintf(path, sizeof path, "%s/%s", b, TRAIN_LOG_FILE);
+    FILE *f = fopen(path, "a");
+    CHECK(f && fputs("{\"step\":1", f) >= 0 && fclose(f) == 0, "cannot append to %s", path);
+    ca = (ChildArg){.dir = b};
+    CHECK(in_child("resume", &ca) == 0, "resume failed");
+    char *la = read_log_no_speed(ref), *lb = read_log_no_speed(b);
+    CHECK(la && lb && strcmp(la, lb) == 0, "logs differ:\n%s\nvs\n%s", la ? la : "", lb ? lb : "");
+    free(la);
+    free(lb);
+    snprintf(path, sizeof path, "rm -rf %s", dir);
+    CHECK(system(path) == 0, "cleanup");
+}
+
+// A pair that is not one checkpoint is refused, naming both files: a state older than its
+// model (the two files of a save renamed one after the other, killed in between, before
+// checkpoints were one unit), and a state of another model at the same step.
+static void test_open_refuses_a_mixed_pair(void) {
+    char tmpl[] = "/tmp/emergent-train-XXXXXX", *dir = mkdtemp(tmpl);
+    const char *corpus = write_corpus(dir);
+    char b[300], path[400], old[400], cmd[1000];
+    snprintf(b, sizeof b, "%s/b", dir);
+    ChildArg ca = {.dir = b, .corpus = corpus, .stop = 4};
+    CHECK(in_child("new", &ca) == 0, "run stopped at 4 failed");
+    snprintf(path, sizeof path, "%s/%s", b, TRAIN_STATE_FILE);
+    snprintf(old, sizeof old, "%s/state4", dir);
+    snprintf(cmd, sizeof cmd, "cp %s %s", path, old);
+    CHECK(system(cmd) == 0, "copy");
+    ca = (ChildArg){.dir = b};
+    CHECK(in_child("resume", &ca) == 0, "resume failed");
+    GPT m;
+    TrainState st = {0};
+    TrainConfig tc;
+    char *tj = NULL, *dp = NULL;
+    CHECK(train_open(b, &m, &tj, &st, &tc, &dp) == 1, "%s", em_errmsg());
+    CHECK(st.step == 8, "resumed at step %d", st.step);
+    free(st.m); free(st.v); free(tj); free(dp); gpt_free(&m);
+    st = (TrainState){0};
+    snprintf(cmd, sizeof cmd, "cp %s %s", old, path);
+    CHECK(system(cmd) == 0, "copy");
+    CHECK(train_open(b, &m, &tj, &st, &tc, &dp) == -1, "a model at 8 and a state at 4 accepted");
+    CHECK(strstr(em_errmsg(), "step 8") && strstr(em_errmsg(), "step 4") &&
+          strstr(em_errmsg(), TRAIN_MODEL_FILE) && strstr(em_errmsg(), TRAIN_STATE_FILE),
+          "message: %s", em_errmsg());
+    CHECK(m.params == NULL && st.m == NULL && tj == NULL, "memory left after a refusal");
+    // the model of step 4 with one weight changed: the same step, another model
+    snprintf(path, sizeof path, "%s/%s", b, TRAIN_MODEL_FILE);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", b);
+    ca = (ChildArg){.dir = b, .corpus = corpus, .stop = 4};
+    CHECK(system(cmd) == 0 && in_child("new", &ca) == 0, "run stopped at 4 failed");
+    size_t len;
+    char *bytes = read_file(path, &len);
+    CHECK(bytes && len > 100, "%s", em_errmsg());
+    if (bytes) {
+        bytes[len - 1] ^= 1;
+        CHECK(write_file_atomic(path, bytes, len) == 0, "%s", em_errmsg());
+    }
+    free(bytes);
+    CHECK(train_open(b, &m, &tj, &st, &tc, &dp) == -1, "a state of another model accepted");
+    CHECK(strstr(em_errmsg(), "model_digest") && strstr(em_errmsg(), "another model"),
+          "message: %s", em_errmsg());
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
 static void test_nan_stops_with_step(void) {
     char tmpl[] = "/tmp/emergent-train-XXXXXX", *dir = mkdtemp(tmpl);
     const char *corpus = write_corpus(dir);
@@ -409,6 +487,8 @@ int main(int argc, char **argv) {
     g_self = argv[0];
     RUN(test_schedule);
     RUN(test_kill_and_full_disk_at_every_write);
+    RUN(test_log_cut_short_is_trimmed);
+    RUN(test_open_refuses_a_mixed_pair);
     RUN(test_resume_bit_identical);
     RUN(test_nan_stops_with_step);
     return test_summary();
