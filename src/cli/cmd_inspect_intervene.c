@@ -1,6 +1,7 @@
 // emergent inspect ablate / patch: flag parsing and printing around src/inspect/intervene.h.
 // Tables on stdout, JSON on stdout with --json, heatmaps (gnuplot) with --out DIR.
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,13 @@ static void gp_quote(FILE *o, const char *s) {  // a gnuplot single-quoted strin
     fputc('\'', o);
 }
 
+// Closes a stream opened with open_memstream and writes what it holds to path atomically.
+static int commit_stream(FILE *o, char *buf, size_t len, const char *path) {
+    int rc = fclose(o) != 0 ? em_error("%s: out of memory", path) : write_file_atomic(path, buf, len);
+    free(buf);
+    return rc;
+}
+
 // A heatmap of grid (rows x cols, row 0 = layer 0 at the bottom), colours symmetric around 0.
 // Writes DIR/STEM.dat and DIR/STEM.gp and renders STEM.png/.svg; without gnuplot the figure
 // is skipped with a note (the .dat and .gp stay, for later).
@@ -50,8 +58,10 @@ static int heatmap(const char *dir, const char *stem, const char *title, const c
     if (make_dir(dir)) return -1;
     char path[1400];
     snprintf(path, sizeof path, "%s/%s.dat", dir, stem);
-    FILE *o = fopen(path, "w");
-    if (!o) return em_error("%s: cannot write", path);
+    char *buf;
+    size_t blen;
+    FILE *o = open_memstream(&buf, &blen);
+    if (!o) return em_error("%s: out of memory", path);
     double mx = 0.0;
     for (int r = 0; r < rows; r++) {
         for (int c = 0; c < cols; c++) {
@@ -61,11 +71,11 @@ static int heatmap(const char *dir, const char *stem, const char *title, const c
         }
         fputc('\n', o);
     }
-    fclose(o);
+    if (commit_stream(o, buf, blen, path)) return -1;
     if (mx == 0.0) mx = 1.0;
     snprintf(path, sizeof path, "%s/%s.gp", dir, stem);
-    o = fopen(path, "w");
-    if (!o) return em_error("%s: cannot write", path);
+    o = open_memstream(&buf, &blen);
+    if (!o) return em_error("%s: out of memory", path);
     fprintf(o, "# gnuplot %s.gp  remakes %s.png and %s.svg from %s.dat (rows: layers)\n"
                "if (!exists(\"out\")) out = '%s'\nset encoding utf8\n"
                "do for [fmt in \"png svg\"] {\n"
@@ -90,7 +100,7 @@ static int heatmap(const char *dir, const char *stem, const char *title, const c
         fputs("  set xtics 1\n", o);
     }
     fprintf(o, "  plot '%s.dat' matrix with image notitle\n  unset output\n}\n", stem);
-    fclose(o);
+    if (commit_stream(o, buf, blen, path)) return -1;
     if (!report_gnuplot_available()) {
         fprintf(stderr, "note: gnuplot not found: %s/%s.png skipped (install gnuplot-nox; "
                         "%s.gp stays)\n", dir, stem, stem);
@@ -98,7 +108,19 @@ static int heatmap(const char *dir, const char *stem, const char *title, const c
     }
     char script[300];
     snprintf(script, sizeof script, "%s.gp", stem);
-    if (report_gnuplot_run(dir, script, stem)) return -1;
+    // rendered under a temporary name, then renamed: a figure is whole or absent
+    char tmp_stem[300], from[1400];
+    snprintf(tmp_stem, sizeof tmp_stem, "%s.tmp", stem);
+    int rc = report_gnuplot_run(dir, script, tmp_stem);
+    for (int e = 0; e < 2; e++) {
+        const char *ext = e ? "svg" : "png";
+        snprintf(from, sizeof from, "%s/%s.%s", dir, tmp_stem, ext);
+        snprintf(path, sizeof path, "%s/%s.%s", dir, stem, ext);
+        if (!rc && rename(from, path) != 0)
+            rc = em_error("%s: cannot rename to %s: %s", from, path, strerror(errno));
+        remove(from);
+    }
+    if (rc) return -1;
     fprintf(stderr, "figure: %s/%s.png\n", dir, stem);
     return 0;
 }
