@@ -44,9 +44,9 @@ static void gp_quote(FILE *o, const char *s) {  // a gnuplot single-quoted strin
 }
 
 // Closes a stream opened with open_memstream and writes what it holds to path atomically.
-static int commit_stream(FILE *o, char *buf, size_t len, const char *path) {
-    int rc = fclose(o) != 0 ? em_error("%s: out of memory", path) : write_file_atomic(path, buf, len);
-    free(buf);
+static int commit_stream(FILE *o, char **buf, size_t *len, const char *path) {
+    int rc = fclose(o) != 0 ? em_error("%s: out of memory", path) : write_file_atomic(path, *buf, *len);
+    free(*buf);
     return rc;
 }
 
@@ -71,7 +71,7 @@ static int heatmap(const char *dir, const char *stem, const char *title, const c
         }
         fputc('\n', o);
     }
-    if (commit_stream(o, buf, blen, path)) return -1;
+    if (commit_stream(o, &buf, &blen, path)) return -1;
     if (mx == 0.0) mx = 1.0;
     snprintf(path, sizeof path, "%s/%s.gp", dir, stem);
     o = open_memstream(&buf, &blen);
@@ -100,7 +100,7 @@ static int heatmap(const char *dir, const char *stem, const char *title, const c
         fputs("  set xtics 1\n", o);
     }
     fprintf(o, "  plot '%s.dat' matrix with image notitle\n  unset output\n}\n", stem);
-    if (commit_stream(o, buf, blen, path)) return -1;
+    if (commit_stream(o, &buf, &blen, path)) return -1;
     if (!report_gnuplot_available()) {
         fprintf(stderr, "note: gnuplot not found: %s/%s.png skipped (install gnuplot-nox; "
                         "%s.gp stays)\n", dir, stem, stem);
