@@ -1,7 +1,6 @@
 // emergent inspect ablate / patch: flag parsing and printing around src/inspect/intervene.h.
 // Tables on stdout, JSON on stdout with --json, heatmaps (gnuplot) with --out DIR.
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,19 +107,7 @@ static int heatmap(const char *dir, const char *stem, const char *title, const c
     }
     char script[300];
     snprintf(script, sizeof script, "%s.gp", stem);
-    // rendered under a temporary name, then renamed: a figure is whole or absent
-    char tmp_stem[300], from[1400];
-    snprintf(tmp_stem, sizeof tmp_stem, "%s.tmp", stem);
-    int rc = report_gnuplot_run(dir, script, tmp_stem);
-    for (int e = 0; e < 2; e++) {
-        const char *ext = e ? "svg" : "png";
-        snprintf(from, sizeof from, "%s/%s.%s", dir, tmp_stem, ext);
-        snprintf(path, sizeof path, "%s/%s.%s", dir, stem, ext);
-        if (!rc && rename(from, path) != 0)
-            rc = em_error("%s: cannot rename to %s: %s", from, path, strerror(errno));
-        remove(from);
-    }
-    if (rc) return -1;
+    if (report_gnuplot_render(dir, script, stem)) return -1;
     fprintf(stderr, "figure: %s/%s.png\n", dir, stem);
     return 0;
 }

@@ -72,7 +72,7 @@ static int run_script(const char *dir, const char *stem, const char *script) {
     snprintf(name, sizeof name, "%s.gp", stem);
     snprintf(p, sizeof p, "%s/%s", dir, name);
     if (write_file_atomic(p, script, strlen(script))) return -1;
-    if (report_gnuplot_run(dir, name, stem)) return -1;
+    if (report_gnuplot_render(dir, name, stem)) return -1;
     fprintf(stderr, "figure: %s/%s.png (and .svg)\n", dir, stem);
     return 0;
 }

@@ -205,3 +205,20 @@ int report_gnuplot_run(const char *dir, const char *script, const char *out_stem
     return em_error("report: gnuplot failed on %s/%s (exit %d): %s", dir, script,
                     WEXITSTATUS(status), nt ? tail : "(no output)");
 }
+
+int report_gnuplot_render(const char *dir, const char *script, const char *out_stem) {
+    char tmp[300], from[PATH_MAX], to[PATH_MAX];
+    if (!out_stem || strlen(out_stem) > 200)
+        return em_error("report: gnuplot: output stem '%s' is not a plain file name", out_stem ? out_stem : "");
+    snprintf(tmp, sizeof tmp, "%s.tmp", out_stem);
+    int rc = report_gnuplot_run(dir, script, tmp);
+    for (int e = 0; e < 2; e++) {
+        const char *ext = e ? "svg" : "png";
+        snprintf(from, sizeof from, "%s/%s.%s", dir, tmp, ext);
+        snprintf(to, sizeof to, "%s/%s.%s", dir, out_stem, ext);
+        if (!rc && rename(from, to) != 0)
+            rc = em_error("report: cannot rename %s to %s: %s", from, to, strerror(errno));
+        remove(from);
+    }
+    return rc;
+}

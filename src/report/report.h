@@ -106,6 +106,9 @@ int report_gnuplot_available(void);
 // outputs out.'.png' and out.'.svg'). script and out_stem are plain file names as for NAME.
 // Returns 0, or -1 with an em_error() message that includes the end of gnuplot's output.
 int report_gnuplot_run(const char *dir, const char *script, const char *out_stem);
+// report_gnuplot_run for a script that writes out.'.png' and out.'.svg': rendered as
+// OUT_STEM.tmp.png/.svg, then renamed to OUT_STEM.png/.svg, so a figure is whole or absent.
+int report_gnuplot_render(const char *dir, const char *script, const char *out_stem);
 // 1 if s is a plain file name as NAME must be: [A-Za-z0-9_.-], 1..200 bytes, not starting
 // with '.' or '-'.
 int report_valid_stem(const char *s);
