@@ -241,7 +241,9 @@ static int child_new(const char *dir, const char *corpus, int stop) {
     r.tc.save_every = 5;  // a save between two evaluations (at 3 and 6), then one at the end
     TrainRun tr = {.out_dir = dir, .data_path = corpus, .tok_json = r.tj, .quiet = 1,
                    .stop_after = stop};
-    return train_run(&r.m, &r.st, &r.tc, &r.d, &tr) ? 3 : 0;
+    int rc = train_run(&r.m, &r.st, &r.tc, &r.d, &tr) ? 3 : 0;
+    run_free(&r);
+    return rc;
 }
 
 // A child: resumes dir (as `train --resume` does) and trains to the end. Exit 0: done,
@@ -253,13 +255,17 @@ static int child_resume(const char *dir) {
     char *tj = NULL, *dp = NULL;
     if (train_open(dir, &m, &tj, &st, &tc, &dp) != 1) return 2;
     Tokenizer tok = {0};
-    TokenData d;
-    if (tok_from_json(&tok, tj, dir) || data_load_text(dp, &tok, 0.1, 16, &d)) return 3;
+    TokenData d = {0};
+    int rc = 0;
+    if (tok_from_json(&tok, tj, dir) || data_load_text(dp, &tok, 0.1, 16, &d)) rc = 2;
     TrainRun tr = {.out_dir = dir, .data_path = dp, .tok_json = tj, .quiet = 1};
-    if (train_run(&m, &st, &tc, &d, &tr) == 0) return 0;
-    if (strstr(em_errmsg(), strerror(ENOSPC)) && strstr(em_errmsg(), dir)) return 3;
-    fprintf(stderr, "  unclear: %s\n", em_errmsg());
-    return 4;
+    if (!rc && train_run(&m, &st, &tc, &d, &tr) != 0) {
+        rc = strstr(em_errmsg(), strerror(ENOSPC)) && strstr(em_errmsg(), dir) ? 3 : 4;
+        if (rc == 4) fprintf(stderr, "  unclear: %s\n", em_errmsg());
+    }
+    free(st.m); free(st.v); free(tj); free(dp);
+    tok_free(&tok); data_free(&d); gpt_free(&m);
+    return rc;
 }
 
 // Runs a child (child_new or child_resume) in a fresh process: this binary again, with
