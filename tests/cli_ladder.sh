@@ -59,6 +59,25 @@ before=$(sqlite3 "$R" "select group_concat(updated) from runs")
 "$E" ladder run "$tmp/micro.json" --out "$tmp/a" --jobs 2 >"$tmp/a2.out" 2>&1 || bad "re-run failed"
 grep -q '0 to run' "$tmp/a2.out" && ok "a finished ladder has nothing to run" || bad "re-run: $(cat "$tmp/a2.out")"
 
+# a point is resumed only from what it recorded: a state of another model (here another seed's)
+# or a checkpoint older than the registry's results is refused, naming the file
+p1=$(sqlite3 "$R" "select point from runs where size_idx = 0 order by seed limit 1")
+p2=$(sqlite3 "$R" "select point from runs where size_idx = 0 order by seed limit 1 offset 1")
+cp -r "$tmp/a" "$tmp/x"
+sqlite3 "$tmp/x/registry.sqlite" "update runs set status = 'running' where point = '$p1'"
+cp "$tmp/x/points/$p2/state.safetensors" "$tmp/x/points/$p1/state.safetensors"
+"$E" ladder run "$tmp/micro.json" --out "$tmp/x" --jobs 1 >"$tmp/x.out" 2>&1 \
+    && bad "a point with another model's state was resumed" \
+    || { grep -q "$p1/state.safetensors" "$tmp/x.out" && ok "a point with another model's state is refused" \
+         || bad "mixed pair: $(cat "$tmp/x.out")"; }
+rm -rf "$tmp/x"; cp -r "$tmp/a" "$tmp/x"
+sqlite3 "$tmp/x/registry.sqlite" "update runs set status = 'running' where point = '$p1';
+    insert into checkpoints(point, step, path) values('$p1', $((steps + 5)), 'elsewhere')"
+"$E" ladder run "$tmp/micro.json" --out "$tmp/x" --jobs 1 >"$tmp/x.out" 2>&1 \
+    && bad "a checkpoint older than the registry's was resumed" \
+    || { grep -q "registry recorded a checkpoint at step $((steps + 5))" "$tmp/x.out" \
+         && ok "a checkpoint older than the registry's results is refused" || bad "registry check: $(cat "$tmp/x.out")"; }
+
 # killed with SIGKILL mid-run, then run again: the same rows as an uninterrupted run
 ksteps=1500; [ -n "$SANITIZE" ] && ksteps=150
 sed "s/\"steps\": $steps/\"steps\": $ksteps/" "$tmp/micro.json" >"$tmp/long.json"

@@ -37,6 +37,25 @@ else bad "resumed weights differ"; fi
 out=$("$E" train --resume "$tmp/b" 2>&1)
 echo "$out" | grep -q 'nothing to do' && ok "resume of a finished run does nothing" || bad "finished resume: $out"
 
+# killed between the two renames of a save: the new state beside the previous model, the
+# new model whole in model.safetensors.tmp; --resume finishes the save and goes on
+"$E" train $T --out "$tmp/k" --stop-after 10 >/dev/null 2>&1 && cp -r "$tmp/k" "$tmp/k10" \
+    && "$E" train --resume "$tmp/k" --stop-after 16 >/dev/null 2>&1 || bad "runs stopped at 10 and 16 failed"
+mv "$tmp/k/model.safetensors" "$tmp/k/model.safetensors.tmp"
+cp "$tmp/k10/model.safetensors" "$tmp/k/model.safetensors"
+: >"$tmp/k/state.safetensors.tmp.tmp"   # and a write cut short
+"$E" train --resume "$tmp/k" >"$tmp/k.out" 2>&1 && grep -q 'at step 16 of 24' "$tmp/k.out" \
+    && ok "a save killed between its renames is finished on resume" || bad "resume after a kill: $(cat "$tmp/k.out")"
+cmp -s "$tmp/a/model.safetensors" "$tmp/k/model.safetensors" && ok "and the run ends bit-identical" \
+    || bad "weights differ after a kill between renames"
+ls "$tmp"/k/*.tmp >/dev/null 2>&1 && bad "temporary files left after resume: $(ls "$tmp/k")" \
+    || ok "no temporary files left after resume"
+sed 's/,"tok_per_s":[0-9.]*//' "$tmp/k/log.jsonl" >"$tmp/lk"
+cmp -s "$tmp/la" "$tmp/lk" && ok "the same log.jsonl" || bad "log after a kill: $(diff "$tmp/la" "$tmp/lk" | head -5)"
+cp "$tmp/k10/state.safetensors" "$tmp/k/state.safetensors"
+expect_error "a model and a state of different steps are refused" "step 24.*step 10\|step 10.*step 24" \
+    "$E" train --resume "$tmp/k"
+
 # a mixture of a generator and a text file, stopped and resumed: the same as uninterrupted
 M="--task add:2@0.5,file:$tmp/corpus.txt@0.5 --n-layer 1 --n-head 2 --n-embd 16 --block-size 16
    --batch-size 4 --steps 12 --warmup 2 --eval-every 6 --eval-iters 2 --log-every 1 --seed 3"

@@ -73,22 +73,17 @@ int cmd_train(int argc, char **argv) {
     if (resume) {
         // the model and its tokenizer, then the state; flags given now override the recipe
         out = resume;
-        snprintf(path, sizeof path, "%s/%s", resume, TRAIN_MODEL_FILE);
-        if (ckpt_load(path, &m, &tok, &tok_json, 0)) return 1;
         TrainConfig stored;
-        st.m = xcalloc_big(m.num_params, sizeof(float));
-        st.v = xcalloc_big(m.num_params, sizeof(float));
-        snprintf(path, sizeof path, "%s/%s", resume, TRAIN_STATE_FILE);
-        if (train_state_load(path, &m, &st, &stored, &data_stored)) { rc = 1; goto out; }
-        StFile f;
+        int found = train_open(resume, &m, &tok_json, &st, &stored, &data_stored);
+        if (found <= 0) {
+            if (found == 0)
+                em_error("%s/%s: no checkpoint to resume (expected %s and %s)", resume,
+                         TRAIN_MODEL_FILE, TRAIN_MODEL_FILE, TRAIN_STATE_FILE);
+            return 1;
+        }
         snprintf(path, sizeof path, "%s/%s", resume, TRAIN_MODEL_FILE);
-        if (st_open(&f, path)) { rc = 1; goto out; }
-        const char *ms = st_meta(&f, "step");
-        int model_step = ms ? atoi(ms) : -1;
-        st_close(&f);
-        if (model_step != st.step) {
-            em_error("%s: model is at step %d but %s/%s is at step %d (interrupted while "
-                     "saving?)", path, model_step, resume, TRAIN_STATE_FILE, st.step);
+        if (!tok_json || tok_from_json(&tok, tok_json, path)) {
+            if (!tok_json) em_error("%s: __metadata__.tokenizer: missing", path);
             rc = 1;
             goto out;
         }
@@ -126,9 +121,7 @@ int cmd_train(int argc, char **argv) {
         if (gpt_create(&m, &mc)) { data_free(&d); tok_free(&tok); return 1; }
         gpt_init_weights(&m, tc.seed);
         tc.seq_len = mc.block_size;
-        st.m = xcalloc_big(m.num_params, sizeof(float));
-        st.v = xcalloc_big(m.num_params, sizeof(float));
-        rng_seed(&st.rng, tc.seed + 1);
+        train_state_new(&st, &m, tc.seed);
         tok_json = tok_to_json(&tok);
     }
     printf("data: %s, %zu tokens (%zu train, %zu val), vocab %d\n", data, d.n, d.split,

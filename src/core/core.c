@@ -115,7 +115,7 @@ int atomic_commit(AtomicFile *af) {
         int e = errno; fclose(f); remove(af->tmp);
         return em_error("%s: write failed: %s", af->tmp, strerror(e));
     }
-    if (fclose(f) != 0) { remove(af->tmp); return em_error("%s: close failed", af->tmp); }
+    if (fclose(f) != 0) { int e = errno; remove(af->tmp); return em_error("%s: close failed: %s", af->tmp, strerror(e)); }
     if (rename(af->tmp, af->path) != 0) {
         int e = errno; remove(af->tmp);
         return em_error("%s: cannot rename to %s: %s", af->tmp, af->path, strerror(e));

@@ -39,17 +39,14 @@ static int point_setup(const LadderSpec *s, const LadderPoint *p, const char *di
     tc->eval_every = 0;
     tc->eval_iters = 10;
     tc->seed = (uint64_t)p->seed;
-    snprintf(path, sizeof path, "%s/%s", dir, TRAIN_MODEL_FILE);
     char *src = NULL;
-    if (file_exists(path)) {  // resume
-        if (ckpt_load(path, m, tok, tok_json, 0)) return -1;
-        st->m = xcalloc_big(m->num_params, sizeof(float));
-        st->v = xcalloc_big(m->num_params, sizeof(float));
-        TrainConfig stored;
-        char *dp = NULL;
-        snprintf(path, sizeof path, "%s/%s", dir, TRAIN_STATE_FILE);
-        if (train_state_load(path, m, st, &stored, &dp)) return -1;
-        free(dp);
+    TrainConfig stored;
+    int resumed = train_open(dir, m, tok_json, st, &stored, NULL);
+    if (resumed < 0) return -1;
+    if (resumed) {
+        snprintf(path, sizeof path, "%s/%s", dir, TRAIN_MODEL_FILE);
+        if (!*tok_json || tok_from_json(tok, *tok_json, path)) return em_error("%s: no tokenizer", path);
+        if (train_check_resume(dir, m, st, &stored, &p->cfg, tc)) return -1;
     } else {
         memset(tok, 0, sizeof *tok);
     }
@@ -62,9 +59,7 @@ static int point_setup(const LadderSpec *s, const LadderPoint *p, const char *di
         c.vocab_size = tok->vocab_size;
         if (gpt_create(m, &c)) return -1;
         gpt_init_weights(m, (uint64_t)p->seed);
-        st->m = xcalloc_big(m->num_params, sizeof(float));
-        st->v = xcalloc_big(m->num_params, sizeof(float));
-        rng_seed(&st->rng, (uint64_t)p->seed + 1);
+        train_state_new(st, m, (uint64_t)p->seed);
         *tok_json = tok_to_json(tok);
     }
     return 0;
@@ -133,6 +128,12 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
     char *tok_json = NULL;
     double t0 = now_sec();
     int rc = point_setup(s, p, dir, &m, &tok, &tok_json, &st, &tc, &d);
+    // the registry's results came from checkpoints of this directory: never from a later one
+    int reg_step;
+    char reg_ck[1300];
+    if (!rc && (rc = reg_last_checkpoint(reg, p->key, &reg_step, reg_ck, sizeof reg_ck)) == 1)
+        rc = reg_step > st.step ? em_error("%s: at step %d, but the registry recorded a checkpoint "
+                                           "at step %d (%s)", dir, st.step, reg_step, reg_ck) : 0;
     int steps[64], ns = rc ? 0 : ladder_eval_steps(p->steps, s->eval_points, steps);
     if (!rc) { prog->step = st.step; prog->base = st.step; }
     for (int i = 0; i < ns && !rc; i++) {

@@ -1,9 +1,11 @@
 // The training loop.
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kernels/kernels.h"
 #include "model/checkpoint.h"
@@ -48,34 +50,35 @@ double train_optimizer_step(GPT *m, TrainState *st, const TrainConfig *tc, float
     return norm;
 }
 
+// The log first (fsync'd, so it holds every record up to the checkpoint's step), then the
+// checkpoint (train_save).
 static int save_all(const GPT *m, const TrainState *st, const TrainConfig *tc,
-                    const TrainRun *run) {
-    char path[1200], step[32];
-    snprintf(step, sizeof step, "%d", st->step);
-    const char *k[] = {"step"}, *v[] = {step};
-    snprintf(path, sizeof path, "%s/%s", run->out_dir, TRAIN_MODEL_FILE);
-    if (ckpt_save_model(path, m, run->tok_json, k, v, 1)) return -1;
-    snprintf(path, sizeof path, "%s/%s", run->out_dir, TRAIN_STATE_FILE);
-    return train_state_save(path, m, st, tc, run->data_path);
+                    const TrainRun *run, FILE *log, const char *log_path) {
+    if (fflush(log) != 0 || fsync(fileno(log)) != 0)
+        return em_error("%s: write failed: %s", log_path, strerror(errno));
+    return train_save(run->out_dir, m, run->tok_json, st, tc, run->data_path);
 }
 
-// On resume, drop log lines past the resumed step so the log reads as one run.
-static void trim_log(const char *path, int step) {
+// On resume, keep the log's complete lines up to the resumed step: a line past it, or one
+// cut short by a kill, is dropped, so the log reads as one uninterrupted run.
+static int trim_log(const char *path, int step) {
     size_t len;
     char *text = read_file(path, &len);
-    if (!text) { em_clear_error(); return; }
+    if (!text) { em_clear_error(); return 0; }  // no log yet
     char *out = xmalloc(len + 1);
     size_t m = 0;
     for (char *line = text; *line;) {
         char *nl = strchr(line, '\n');
-        size_t n = nl ? (size_t)(nl - line + 1) : strlen(line);
+        if (!nl) break;  // the unterminated end of a write cut short
+        size_t n = (size_t)(nl - line + 1);
         int s = -1;
         if (sscanf(line, "{\"step\":%d", &s) == 1 && s <= step) { memcpy(out + m, line, n); m += n; }
         line += n;
     }
-    write_file_atomic(path, out, m);
+    int rc = write_file_atomic(path, out, m);
     free(out);
     free(text);
+    return rc;
 }
 
 static int auto_log_every(int steps) {
@@ -94,10 +97,9 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
     if (make_dir(run->out_dir)) return -1;
     char log_path[1200];
     snprintf(log_path, sizeof log_path, "%s/%s", run->out_dir, TRAIN_LOG_FILE);
-    if (st->step > 0) trim_log(log_path, st->step);
-    else remove(log_path);
+    if (st->step > 0 ? trim_log(log_path, st->step) : (remove(log_path), 0)) return -1;
     FILE *log = fopen(log_path, "a");
-    if (!log) return em_error("%s: cannot open for writing", log_path);
+    if (!log) return em_error("%s: cannot open for writing: %s", log_path, strerror(errno));
 
     int *inp = xmalloc((size_t)B * T * sizeof(int)), *tgt = xmalloc((size_t)B * T * sizeof(int));
     int log_every = tc->log_every > 0 ? tc->log_every : auto_log_every(tc->steps);
@@ -138,7 +140,10 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
         if (run->on_step) run->on_step(run->ctx, st->step, tc->steps);
 
         int last = st->step == tc->steps;
-        if (st->step % log_every == 0 || last || st->step == start + 1) {
+        // the log holds the same records whether or not the run was resumed; the first
+        // step after a resume is only shown
+        int logged = st->step % log_every == 0 || last || st->step == 1;
+        if (logged || st->step == start + 1) {
             double t = now_sec(), dt = t - t_log;
             double per_step = (t - t0 - t_eval_total) / (st->step - start);
             char eta[32], el[32];
@@ -149,8 +154,14 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
                 printf("step %*d/%d | loss %.4f | lr %.2e | norm %.2f | %.0f tok/s | %s | ETA %s\n",
                        (int)snprintf(NULL, 0, "%d", tc->steps), st->step, tc->steps, loss, lr,
                        norm, tps, el, eta);
-            fprintf(log, "{\"step\":%d,\"loss\":%.6f,\"lr\":%.6g,\"grad_norm\":%.6g,\"tok_per_s\":%.1f}\n",
-                    st->step, loss, lr, norm, tps);
+            if (logged) {
+                fprintf(log, "{\"step\":%d,\"loss\":%.6f,\"lr\":%.6g,\"grad_norm\":%.6g,\"tok_per_s\":%.1f}\n",
+                        st->step, loss, lr, norm, tps);
+                if (fflush(log) != 0) {  // one line at a time: a kill cuts at most the last
+                    rc = em_error("%s: write failed: %s", log_path, strerror(errno));
+                    goto done;
+                }
+            }
             fflush(stdout);
             t_log = now_sec();
             tok_since = 0;
@@ -165,7 +176,10 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
                        vl < best_val ? " (best)" : "");
             if (vl < best_val) best_val = vl;
             fprintf(log, "{\"step\":%d,\"train_loss\":%.6f,\"val_loss\":%.6f}\n", st->step, tl, vl);
-            fflush(log);
+            if (fflush(log) != 0) {
+                rc = em_error("%s: write failed: %s", log_path, strerror(errno));
+                goto done;
+            }
             t_eval_total += now_sec() - te;
         }
         int stop = run->stop_after > 0 && st->step == run->stop_after;
@@ -173,7 +187,7 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
                       (tc->save_every > 0 ? st->step % tc->save_every == 0 : do_eval);
         if (do_save) {
             double ts = now_sec();
-            if (save_all(m, st, tc, run)) { rc = -1; goto done; }
+            if (save_all(m, st, tc, run, log, log_path)) { rc = -1; goto done; }
             t_eval_total += now_sec() - ts;
         }
         if (stop) break;

@@ -42,13 +42,42 @@ typedef struct {
 #define TRAIN_STATE_FILE "state.safetensors"
 #define TRAIN_LOG_FILE "log.jsonl"
 
-// Saves the optimizer state (moments, step, RNG, the train config and data path).
+// Saves the optimizer state (moments, step, RNG, the train config and data path) and
+// the digest of m's parameters, which names the model the state belongs to.
 int train_state_save(const char *path, const GPT *m, const TrainState *st,
                      const TrainConfig *tc, const char *data_path);
 // Loads it; checks the moments match the model's parameter count. The stored
 // config and data path are returned (data_path malloc'd).
 int train_state_load(const char *path, const GPT *m, TrainState *st, TrainConfig *tc,
                      char **data_path);
+// The step and model digest recorded in a state file, without reading its moments.
+// *has_digest is 0 for a state written before digests were recorded.
+int train_state_peek(const char *path, int *step, uint64_t *digest, int *has_digest);
+// A 64-bit digest of the parameter bytes (not cryptographic: it tells pairs apart).
+uint64_t train_model_digest(const GPT *m);
+// Moments zeroed and the batch RNG seeded from seed, for a run that starts at step 0.
+void train_state_new(TrainState *st, const GPT *m, uint64_t seed);
+
+// ---- a run directory: DIR/model.safetensors + DIR/state.safetensors (+ DIR/log.jsonl) ----
+// The model and the state are one checkpoint (see train_save in rundir.c for how a save
+// survives a kill or a full disk at any instant).
+//
+// Saves m (with tok_json and its step) and st as the checkpoint of dir.
+int train_save(const char *dir, const GPT *m, const char *tok_json, const TrainState *st,
+               const TrainConfig *tc, const char *data_path);
+// Opens dir's checkpoint for resuming: finishes a save interrupted between its renames,
+// removes the temporaries of an unfinished one, then loads the model (m created,
+// *tok_json malloc'd or NULL), the state (st's moments allocated, step, RNG), the stored
+// recipe (*tc) and data path (*data_path malloc'd), and checks they are one checkpoint:
+// the state's step and model digest equal the model's. Returns 1 when resumed, 0 when
+// dir holds no checkpoint (nothing loaded or allocated), -1 with an error naming the file.
+int train_open(const char *dir, GPT *m, char **tok_json, TrainState *st, TrainConfig *tc,
+               char **data_path);
+// Checks that a run opened by train_open is the one asked for: its stored recipe equals
+// want in every field that shapes the weights (batch, sequence, steps, schedule, optimizer,
+// seed), its model has cfg's layers, heads and width, and its step is within want->steps.
+int train_check_resume(const char *dir, const GPT *m, const TrainState *st,
+                       const TrainConfig *stored, const GPTConfig *cfg, const TrainConfig *want);
 
 // One optimizer step on m->grads: the global norm, clipping to tc->grad_clip (folded
 // into the update), AdamW with weight decay on 2-D weights only, t = st->step + 1.
