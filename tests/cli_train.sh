@@ -95,6 +95,22 @@ head -c 3000 "$tmp/a/model.safetensors" >"$tmp/trunc.safetensors"
 expect_error "truncated checkpoint is refused" "trunc.safetensors" "$E" generate --model "$tmp/trunc.safetensors"
 expect_error "resume from an empty directory" "model.safetensors" "$E" train --resume "$tmp/nothing"
 ls "$tmp"/a/*.tmp "$tmp"/b/*.tmp >/dev/null 2>&1 && bad "temporary files left behind" || ok "no temporary files left"
+# Ctrl-C: the run saves at the end of its step, says where, exits 130, and resumes
+"$E" train --data "$tmp/corpus.txt" --n-layer 2 --n-head 2 --n-embd 32 --block-size 16 \
+    --batch-size 8 --steps 1000000 --out "$tmp/int" >"$tmp/int.out" 2>"$tmp/int.err" &
+pid=$!
+i=0; while [ ! -s "$tmp/int.out" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.3
+kill -INT $pid; wait $pid; rc=$?
+if [ $rc = 130 ] && grep -q 'interrupted at step [0-9]*; checkpoint saved in .*--resume' "$tmp/int.err" \
+    && [ -s "$tmp/int/model.safetensors" ] && [ -s "$tmp/int/state.safetensors" ]; then
+    ok "Ctrl-C saves, says how to resume, exits 130"
+else bad "Ctrl-C (exit $rc): $(cat "$tmp/int.err")"; fi
+at=$(sed -n 's/^interrupted at step \([0-9]*\);.*/\1/p' "$tmp/int.err")
+"$E" train --resume "$tmp/int" --steps $((at + 2)) >"$tmp/int2.out" 2>&1 \
+    && grep -q "resuming .* at step $at of" "$tmp/int2.out" && ok "... and resumes at step $at" \
+    || bad "resume after Ctrl-C: $(cat "$tmp/int2.out")"
+
 "$E" train --help | grep -q -- '--grad-accum' && ok "train --help lists flags" || bad "train --help"
 "$E" --version | grep -q threads && ok "--version" || bad "--version"
 

@@ -146,7 +146,7 @@ static void test_resume_bit_identical(void) {
     Run r1;
     run_new(&r1, corpus, 8);
     r1.tc.log_every = 1;
-    TrainRun tr = {.out_dir = a, .data_path = corpus, .tok_json = r1.tj, .quiet = 1};
+    TrainRun tr = {.out_dir = a, .data_path = corpus, .tok_json = r1.tj};
     CHECK(train_run(&r1.m, &r1.st, &r1.tc, &r1.d, &tr) == 0, "%s", em_errmsg());
     // interrupted: 4 steps, then everything reloaded from the files and on to 8
     Run r2;
@@ -239,7 +239,7 @@ static int child_new(const char *dir, const char *corpus, int stop) {
     run_new(&r, corpus, 8);
     r.tc.log_every = 2;   // the first step after a resume (5) is shown, not logged
     r.tc.save_every = 5;  // a save between two evaluations (at 3 and 6), then one at the end
-    TrainRun tr = {.out_dir = dir, .data_path = corpus, .tok_json = r.tj, .quiet = 1,
+    TrainRun tr = {.out_dir = dir, .data_path = corpus, .tok_json = r.tj,
                    .stop_after = stop};
     int rc = train_run(&r.m, &r.st, &r.tc, &r.d, &tr) ? 3 : 0;
     run_free(&r);
@@ -258,7 +258,7 @@ static int child_resume(const char *dir) {
     TokenData d = {0};
     int rc = 0;
     if (tok_from_json(&tok, tj, dir) || data_load_text(dp, &tok, 0.1, 16, &d)) rc = 2;
-    TrainRun tr = {.out_dir = dir, .data_path = dp, .tok_json = tj, .quiet = 1};
+    TrainRun tr = {.out_dir = dir, .data_path = dp, .tok_json = tj};
     if (!rc && train_run(&m, &st, &tc, &d, &tr) != 0) {
         rc = strstr(em_errmsg(), strerror(ENOSPC)) && strstr(em_errmsg(), dir) ? 3 : 4;
         if (rc == 4) fprintf(stderr, "  unclear: %s\n", em_errmsg());
@@ -479,7 +479,7 @@ static void test_nan_stops_with_step(void) {
     r.m.p.lnfw[0] = NAN;  // poisons every logit
     char out[300];
     snprintf(out, sizeof out, "%s/out", dir);
-    TrainRun tr = {.out_dir = out, .data_path = corpus, .tok_json = r.tj, .quiet = 1};
+    TrainRun tr = {.out_dir = out, .data_path = corpus, .tok_json = r.tj};
     CHECK(train_run(&r.m, &r.st, &r.tc, &r.d, &tr) != 0, "NaN loss not detected");
     CHECK(strstr(em_errmsg(), "step 1") && strstr(em_errmsg(), "NaN"), "message: %s", em_errmsg());
     run_free(&r);

@@ -1,20 +1,33 @@
 // emergent train: flags -> config, then the data, model and training modules.
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "core/core.h"
 #include "model/checkpoint.h"
 #include "train/train.h"
 
-// A stored source "task=SPEC;n=N;val=M" (else a text file path).
-static int parse_source(const char *s, char *spec, size_t cap, int *n, int *val_n) {
-    const char *semi = strstr(s, ";n=");
-    if (strncmp(s, "task=", 5) || !semi || (size_t)(semi - s - 5) >= cap) return 0;
-    memcpy(spec, s + 5, semi - s - 5);
-    spec[semi - s - 5] = 0;
-    return sscanf(semi, ";n=%d;val=%d", n, val_n) == 2;
+// Ctrl-C asks the run to save and stop at the end of its step.
+static volatile sig_atomic_t g_stop;
+static void on_sigint(int sig) { (void)sig; g_stop = 1; }
+
+// The run's progress lines and evaluations, as the library reports them.
+static void show(void *ctx, const TrainReport *r) {
+    if (r->kind == TRAIN_REPORT_EVAL) {
+        printf("step %d: train loss %.4f, val loss %.4f%s\n", r->step, r->train_loss, r->val_loss,
+               r->best ? " (best)" : "");
+    } else {
+        char el[32], eta[32];
+        fmt_duration(el, sizeof el, r->elapsed);
+        fmt_duration(eta, sizeof eta, r->eta);
+        printf("step %*d/%d | loss %.4f | lr %.2e | norm %.2f | %.0f tok/s | %s | ETA %s\n",
+               (int)snprintf(NULL, 0, "%d", r->steps), r->step, r->steps, r->loss, r->lr,
+               r->grad_norm, r->tok_per_s, el, eta);
+    }
+    fflush(stdout);
 }
 
 int cmd_train(int argc, char **argv) {
@@ -95,15 +108,8 @@ int cmd_train(int argc, char **argv) {
         KEEP("--decay-steps", decay_steps); KEEP("--min-lr", min_lr);
 #undef KEEP
         if (!data) data = data_stored;
-        char spec[1024];
-        int sn, svn;
-        if (parse_source(data, spec, sizeof spec, &sn, &svn)) {
-            if (data_load_mixture(spec, sn, svn, tc.seed, &tok, tc.seq_len, &d, &source)) { rc = 1; goto out; }
-            data = source;
-        } else if (data_load_text(data, &tok, val_frac, tc.seq_len, &d)) {
-            rc = 1;
-            goto out;
-        }
+        if (data_load_source(data, tc.seed, val_frac, &tok, tc.seq_len, &d, &source)) { rc = 1; goto out; }
+        data = source;
         printf("resuming %s at step %d of %d\n", resume, st.step, tc.steps);
     } else {
         if (!data && !task) { em_error("--data FILE or --task SPEC is required (or --resume DIR)"); return 1; }
@@ -130,11 +136,20 @@ int cmd_train(int argc, char **argv) {
            m.cfg.n_head, m.cfg.n_embd, m.cfg.block_size, m.num_params / 1e6);
     printf("train: %d steps x %d x %d tokens, lr %g -> %g (warmup %d), %d threads\n", tc.steps,
            tc.batch_size * tc.grad_accum, tc.seq_len, tc.lr, tc.min_lr, tc.warmup, em_threads());
-    TrainRun run = {.out_dir = out, .data_path = data, .tok_json = tok_json, .quiet = quiet,
-                   .stop_after = stop_after};
+    if (resume && st.step >= tc.steps)
+        printf("already at step %d of %d: nothing to do\n", st.step, tc.steps);
+    g_stop = 0;
+    void (*old_handler)(int) = signal(SIGINT, on_sigint);
+    TrainRun run = {.out_dir = out, .data_path = data, .tok_json = tok_json,
+                    .stop_after = stop_after, .stop = &g_stop, .on_report = quiet ? NULL : show};
     double t0 = now_sec();
     rc = train_run(&m, &st, &tc, &d, &run);
-    if (rc == 0) {
+    signal(SIGINT, old_handler);
+    if (rc == TRAIN_STOPPED) {
+        fprintf(stderr, "interrupted at step %d; checkpoint saved in %s (continue with "
+                        "--resume %s)\n", st.step, out, out);
+        rc = 130;
+    } else if (rc == 0) {
         char el[32];
         fmt_duration(el, sizeof el, now_sec() - t0);
         if (st.step < tc.steps)
@@ -142,7 +157,7 @@ int cmd_train(int argc, char **argv) {
                    tc.steps, el, out);
         else
             printf("done in %s: %s/%s\n", el, out, TRAIN_MODEL_FILE);
-    } else if (rc != 130) {
+    } else {
         rc = 1;
     }
     data_free(&d);

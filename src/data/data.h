@@ -39,6 +39,11 @@ int data_from_texts(const char *train_text, const unsigned char *train_mask, siz
 // item (prompt, answer and stop must fit in T + 1 tokens), naming the task.
 int data_load_mixture(const char *mixture, int n, int val_n, uint64_t seed, Tokenizer *tok,
                       int T, TokenData *d, char **source);
+// The data a run was trained on, again, from the source it recorded: a mixture's *source
+// (see data_load_mixture: generated again from the seed) or a text file's path (split by
+// val_frac). *source_out (may be NULL) receives a malloc'd copy of what was loaded.
+int data_load_source(const char *source, uint64_t seed, float val_frac, Tokenizer *tok, int T,
+                     TokenData *d, char **source_out);
 
 // B random windows of T+1 tokens from part 0 (train) or 1 (validation): inp (B,T), and
 // tgt (B,T) shifted by one, -1 where the mask says the token is not trained on.

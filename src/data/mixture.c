@@ -181,3 +181,25 @@ int data_load_mixture(const char *mixture, int n, int val_n, uint64_t seed, Toke
     free(list);
     return rc;
 }
+
+// ---- a recorded source, loaded again ---------------------------------------------------
+// The source string data_load_mixture writes: "task=SPEC;n=N;val=M".
+static int parse_source(const char *s, char *spec, size_t cap, int *n, int *val_n) {
+    const char *semi = strstr(s, ";n=");
+    if (strncmp(s, "task=", 5) || !semi || (size_t)(semi - s - 5) >= cap) return 0;
+    memcpy(spec, s + 5, (size_t)(semi - s - 5));
+    spec[semi - s - 5] = 0;
+    return sscanf(semi, ";n=%d;val=%d", n, val_n) == 2;
+}
+
+int data_load_source(const char *source, uint64_t seed, float val_frac, Tokenizer *tok, int T,
+                     TokenData *d, char **source_out) {
+    char spec[1024];
+    int n, val_n;
+    if (source_out) *source_out = NULL;
+    if (parse_source(source, spec, sizeof spec, &n, &val_n))
+        return data_load_mixture(spec, n, val_n, seed, tok, T, d, source_out);
+    if (data_load_text(source, tok, val_frac, T, d)) return -1;
+    if (source_out) *source_out = xstrdup(source);
+    return 0;
+}

@@ -138,7 +138,7 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
     if (!rc) { prog->step = st.step; prog->base = st.step; }
     for (int i = 0; i < ns && !rc; i++) {
         if (steps[i] < st.step) continue;  // done before an interruption (the step reached is redone: idempotent)
-        TrainRun run = {.out_dir = dir, .data_path = p->task, .tok_json = tok_json, .quiet = 1,
+        TrainRun run = {.out_dir = dir, .data_path = p->task, .tok_json = tok_json,
                         .stop_after = steps[i] < p->steps ? steps[i] : 0,
                         .on_step = point_on_step, .ctx = prog};
         // a checkpoint exactly at this step (killed before its evaluation): evaluate only

@@ -11,8 +11,6 @@
 #include "model/checkpoint.h"
 #include "train.h"
 
-static volatile sig_atomic_t g_interrupted;
-static void on_sigint(int sig) { (void)sig; g_interrupted = 1; }
 
 float train_eval_loss(GPT *m, const TrainConfig *tc, const TokenData *d, int part,
                       uint64_t seed) {
@@ -104,8 +102,6 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
     int *inp = xmalloc((size_t)B * T * sizeof(int)), *tgt = xmalloc((size_t)B * T * sizeof(int));
     int log_every = tc->log_every > 0 ? tc->log_every : auto_log_every(tc->steps);
     uint64_t eval_seed = tc->seed ^ 0x5eedf00dULL;
-    g_interrupted = 0;
-    void (*old_handler)(int) = signal(SIGINT, on_sigint);
     int rc = 0, start = st->step;
     double t0 = now_sec(), t_log = t0, t_eval_total = 0.0;
     long tok_since = 0;
@@ -121,7 +117,7 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
             if (m->n_valid == 0) continue;  // no answer token in this micro-batch
             if (!isfinite(m->loss)) {
                 rc = em_error("step %d: the training loss is %s (micro-batch %d); stopping. The "
-                              "last good checkpoint is in %s; try a lower --lr", step + 1,
+                              "last good checkpoint is in %s; try a lower learning rate", step + 1,
                               isnan(m->loss) ? "NaN" : "infinite", a, run->out_dir);
                 goto done;
             }
@@ -146,14 +142,13 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
         if (logged || st->step == start + 1) {
             double t = now_sec(), dt = t - t_log;
             double per_step = (t - t0 - t_eval_total) / (st->step - start);
-            char eta[32], el[32];
-            fmt_duration(eta, sizeof eta, per_step * (tc->steps - st->step));
-            fmt_duration(el, sizeof el, t - t0);
             double tps = dt > 0 ? tok_since / dt : 0;
-            if (!run->quiet)
-                printf("step %*d/%d | loss %.4f | lr %.2e | norm %.2f | %.0f tok/s | %s | ETA %s\n",
-                       (int)snprintf(NULL, 0, "%d", tc->steps), st->step, tc->steps, loss, lr,
-                       norm, tps, el, eta);
+            if (run->on_report) {
+                TrainReport r = {.kind = TRAIN_REPORT_STEP, .step = st->step, .steps = tc->steps,
+                                 .loss = loss, .lr = lr, .grad_norm = norm, .tok_per_s = tps,
+                                 .elapsed = t - t0, .eta = per_step * (tc->steps - st->step)};
+                run->on_report(run->ctx, &r);
+            }
             if (logged) {
                 fprintf(log, "{\"step\":%d,\"loss\":%.6f,\"lr\":%.6g,\"grad_norm\":%.6g,\"tok_per_s\":%.1f}\n",
                         st->step, loss, lr, norm, tps);
@@ -162,7 +157,6 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
                     goto done;
                 }
             }
-            fflush(stdout);
             t_log = now_sec();
             tok_since = 0;
         }
@@ -171,9 +165,12 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
             double te = now_sec();
             float tl = train_eval_loss(m, tc, d, 0, eval_seed);
             float vl = d->n > d->split ? train_eval_loss(m, tc, d, 1, eval_seed) : NAN;
-            if (!run->quiet)
-                printf("step %d: train loss %.4f, val loss %.4f%s\n", st->step, tl, vl,
-                       vl < best_val ? " (best)" : "");
+            if (run->on_report) {
+                TrainReport r = {.kind = TRAIN_REPORT_EVAL, .step = st->step, .steps = tc->steps,
+                                 .train_loss = tl, .val_loss = vl, .best = vl < best_val,
+                                 .elapsed = now_sec() - t0};
+                run->on_report(run->ctx, &r);
+            }
             if (vl < best_val) best_val = vl;
             fprintf(log, "{\"step\":%d,\"train_loss\":%.6f,\"val_loss\":%.6f}\n", st->step, tl, vl);
             if (fflush(log) != 0) {
@@ -183,7 +180,8 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
             t_eval_total += now_sec() - te;
         }
         int stop = run->stop_after > 0 && st->step == run->stop_after;
-        int do_save = last || g_interrupted || stop ||
+        int stop_asked = run->stop && *run->stop;
+        int do_save = last || stop_asked || stop ||
                       (tc->save_every > 0 ? st->step % tc->save_every == 0 : do_eval);
         if (do_save) {
             double ts = now_sec();
@@ -191,17 +189,12 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
             t_eval_total += now_sec() - ts;
         }
         if (stop) break;
-        if (g_interrupted) {
-            fprintf(stderr, "interrupted at step %d; checkpoint saved in %s (continue with "
-                            "--resume %s)\n", st->step, run->out_dir, run->out_dir);
-            rc = 130;
+        if (stop_asked) {
+            rc = TRAIN_STOPPED;
             goto done;
         }
     }
-    if (st->step == start && start > 0 && !run->quiet)
-        printf("already at step %d of %d: nothing to do\n", start, tc->steps);
 done:
-    signal(SIGINT, old_handler);
     fclose(log);
     free(inp);
     free(tgt);

@@ -3,6 +3,7 @@
 #ifndef EMERGENT_TRAIN_H
 #define EMERGENT_TRAIN_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "core/core.h"
@@ -84,19 +85,36 @@ int train_check_resume(const char *dir, const GPT *m, const TrainState *st,
 // Returns the norm before clipping (not finite: nothing was updated).
 double train_optimizer_step(GPT *m, TrainState *st, const TrainConfig *tc, float lr);
 
+// What train_run reports at each progress line (kind TRAIN_REPORT_STEP) and at each
+// evaluation (TRAIN_REPORT_EVAL); the caller prints it as it likes.
+enum { TRAIN_REPORT_STEP, TRAIN_REPORT_EVAL };
+typedef struct {
+    int kind, step, steps;
+    double loss, lr, grad_norm, tok_per_s;  // TRAIN_REPORT_STEP
+    double elapsed, eta;                    // seconds; eta from the steps done in this call
+    double train_loss, val_loss;            // TRAIN_REPORT_EVAL (val NaN without a split)
+    int best;                               // the lowest validation loss so far
+} TrainReport;
+
 typedef struct {
     const char *out_dir;     // where checkpoints and the log go (created)
     const char *data_path;   // recorded in the state for --resume
     const char *tok_json;    // the tokenizer, stored with the model
-    int quiet;               // no progress lines
     int stop_after;          // > 0: save and return once this step is reached
-    // Called after every optimizer step (NULL: none): a caller's progress display.
+    // Set (from a signal handler, say) to stop: the run saves and returns TRAIN_STOPPED.
+    volatile sig_atomic_t *stop;
+    // Called after every optimizer step (NULL: none), e.g. for a caller's ETA.
     void (*on_step)(void *ctx, int step, int steps);
+    // Called at each progress line and each evaluation (NULL: silent).
+    void (*on_report)(void *ctx, const TrainReport *r);
     void *ctx;
 } TrainRun;
+#define TRAIN_STOPPED 1
 
-// Trains m (weights initialised or loaded, st initialised) on d until tc->steps.
-// Returns -1 with a message (e.g. a NaN loss naming the step).
+// Trains m (weights initialised or loaded, st initialised) on d until tc->steps, or
+// until stop_after or *stop. Returns 0 (the end or stop_after reached), TRAIN_STOPPED
+// (stopped on request, the checkpoint saved at st->step), or -1 with a message (e.g. a
+// NaN loss naming the step).
 int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
               const TrainRun *run);
 // Mean loss over eval_iters batches of part 0 (train) or 1 (validation) of d, drawn
