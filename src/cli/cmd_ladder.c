@@ -3,12 +3,53 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/core.h"
 #include "ladder/ladder.h"
 #include "report/report.h"
+
+// The ladder's progress: a header line, one status line redrawn in place on a terminal
+// (every 2 s, and the last), failed points as they fail (even with --quiet), the registry.
+typedef struct { int quiet, tty, open; double t_print; } LadderShow;
+static void show(void *ctx, const LadderProgress *p) {
+    LadderShow *s = ctx;
+    switch (p->stage) {
+    case LADDER_START:
+        if (s->quiet) return;
+        printf("ladder %s: %d points (%d sizes x %d seeds%s), %d to run, %d at a time, "
+               "%d thread%s each; %.2e training FLOPs to go\n", p->name, p->points, p->sizes,
+               p->seeds, p->swept ? " x sweep" : "", p->to_run, p->jobs, p->threads,
+               p->threads > 1 ? "s" : "", p->flops_todo);
+        break;
+    case LADDER_PROGRESS: {
+        int last = p->done + p->failed == p->to_run;
+        if (s->quiet || (!last && p->elapsed - s->t_print < 2.0)) return;
+        char eta[32] = "?", el[32];
+        if (p->eta >= 0) fmt_duration(eta, sizeof eta, p->eta);
+        fmt_duration(el, sizeof el, p->elapsed);
+        printf("%sladder: %d/%d points done, %d running, %d queued%s | %s | ETA %s%s",
+               s->tty ? "\r" : "", p->done, p->to_run, p->running, p->queued,
+               p->failed ? " (some failed)" : "", el, eta, s->tty ? "   " : "\n");
+        s->open = s->tty;
+        s->t_print = p->elapsed;
+        break;
+    }
+    case LADDER_POINT_FAILED:
+        fprintf(stderr, "%sladder: point %s: %s\n", s->open ? "\n" : "", p->point, p->message);
+        break;
+    case LADDER_END:
+        if (s->open) printf("\n");
+        s->open = 0;
+        if (!s->quiet)
+            printf("ladder: registry %s (also runs.csv, evaluations.csv, registry.json)\n",
+                   p->registry);
+        break;
+    }
+    fflush(stdout);
+}
 
 static int ladder_cmd_run(int argc, char **argv) {
     const char *out = NULL;
@@ -25,7 +66,10 @@ static int ladder_cmd_run(int argc, char **argv) {
     if (rc) return rc > 0 ? 0 : 1;
     if (np != 1) { em_error("ladder run: give one SPEC.json (e.g. ladders/addition-3.json)"); return 1; }
     if (!out) { em_error("ladder run: --out DIR is required"); return 1; }
-    return ladder_run(pos[0], out, jobs, quiet) ? 1 : 0;
+    LadderShow sh = {.quiet = quiet, .tty = isatty(1), .t_print = 0.0};
+    rc = ladder_run(pos[0], out, jobs, show, &sh);
+    if (sh.open) printf("\n");
+    return rc ? 1 : 0;
 }
 
 // analyze DIR / report DIR: one positional directory.

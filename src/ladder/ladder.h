@@ -9,7 +9,23 @@
 // Runs every unfinished point of the spec into out_dir (out_dir/points/KEY: checkpoints,
 // out_dir/registry.sqlite: every result). Killed and run again, it continues each
 // unfinished point from its last checkpoint and never redoes a finished one.
-int ladder_run(const char *spec_path, const char *out_dir, int jobs, int quiet);
+// What ladder_run reports (report may be NULL): LADDER_START once, LADDER_PROGRESS about
+// five times a second and once at the end, LADDER_POINT_FAILED from the worker of a point
+// that failed, LADDER_END once the registry is exported.
+enum { LADDER_START, LADDER_PROGRESS, LADDER_POINT_FAILED, LADDER_END };
+typedef struct {
+    int stage;
+    const char *name;                 // the spec's name
+    int points, sizes, seeds, swept;  // START: the ladder
+    int to_run, jobs, threads;        // START: what this run does, how
+    double flops_todo;                // START: training FLOPs to go
+    int done, running, queued, failed;  // PROGRESS
+    double elapsed, eta;              // PROGRESS: seconds; eta < 0 while unknown
+    const char *point, *message;      // POINT_FAILED
+    const char *registry;             // END: the registry's path
+} LadderProgress;
+int ladder_run(const char *spec_path, const char *out_dir, int jobs,
+               void (*report)(void *ctx, const LadderProgress *p), void *ctx);
 
 // ---- the ladder's metrics ----------------------------------------------------------
 // The one table of the metrics a ladder reads back, in the order of the LG_* indices. name

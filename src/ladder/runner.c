@@ -108,7 +108,8 @@ static void point_on_step(void *ctx, int step, int steps) {
 
 // One point, start to finish (or from its last checkpoint), in a worker process.
 static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_dir,
-                     const char *reg_path, PointProgress *prog) {
+                     const char *reg_path, PointProgress *prog,
+                     void (*report)(void *ctx, const LadderProgress *lp), void *ctx) {
     char dir[1200];
     snprintf(dir, sizeof dir, "%s/points/%s", out_dir, p->key);
     if (make_dir(dir)) return -1;
@@ -154,7 +155,11 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
         if (!rc && st.step == p->steps) rc = reg_finish_run(reg, p->key, tl, vl, now_sec() - t0);
     }
     if (rc) {
-        fprintf(stderr, "ladder: point %s: %s\n", p->key, em_errmsg());
+        if (report) {
+            LadderProgress lp = {.stage = LADDER_POINT_FAILED, .name = s->name, .point = p->key,
+                                 .message = em_errmsg()};
+            report(ctx, &lp);
+        }
         reg_set_status(reg, p->key, "failed");
     }
     reg_close(reg);
@@ -167,7 +172,8 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
     return rc;
 }
 
-int ladder_run(const char *spec_path, const char *out_dir, int jobs, int quiet) {
+int ladder_run(const char *spec_path, const char *out_dir, int jobs,
+               void (*report)(void *ctx, const LadderProgress *p), void *ctx) {
     LadderSpec s;
     if (ladder_spec_load(spec_path, &s) || ladder_check_tasks(&s)) return -1;
     char path[1200];
@@ -231,12 +237,15 @@ int ladder_run(const char *spec_path, const char *out_dir, int jobs, int quiet) 
     if (jobs < 1) jobs = cores;
     if (jobs > nt) jobs = nt > 0 ? nt : 1;
     int threads = cores / jobs > 0 ? cores / jobs : 1;
-    if (!quiet)
-        printf("ladder %s: %d points (%d sizes x %d seeds%s), %d to run, %d at a time, "
-               "%d thread%s each; %.2e training FLOPs to go\n", s.name, np, s.n_sizes,
-               s.n_seeds, s.n_sweep ? " x sweep" : "", nt, jobs, threads,
-               threads > 1 ? "s" : "", flops_todo);
+    if (report) {
+        LadderProgress lp = {.stage = LADDER_START, .name = s.name, .points = np,
+                             .sizes = s.n_sizes, .seeds = s.n_seeds, .swept = s.n_sweep > 0,
+                             .to_run = nt, .jobs = jobs, .threads = threads,
+                             .flops_todo = flops_todo};
+        report(ctx, &lp);
+    }
     fflush(stdout);
+    fflush(stderr);
     // The ETA: the FLOPs of every point are known before it starts; the rate is measured
     // from the steps the workers report, so an estimate stands after the first second.
     PointProgress *prog = mmap(NULL, (size_t)np * sizeof *prog, PROT_READ | PROT_WRITE,
@@ -246,8 +255,7 @@ int ladder_run(const char *spec_path, const char *out_dir, int jobs, int quiet) 
     pid_t *pid = xcalloc(jobs, sizeof(pid_t));
     int *slot_pt = xcalloc(jobs, sizeof(int));
     int next = 0, running = 0, done = 0, failed = 0;
-    double t0 = now_sec(), t_print = 0.0;
-    int tty = isatty(1);
+    double t0 = now_sec();
     while (done + failed < nt) {
         while (running < jobs && next < nt) {
             int j = 0;
@@ -264,7 +272,10 @@ int ladder_run(const char *spec_path, const char *out_dir, int jobs, int quiet) 
                 prctl(PR_SET_PDEATHSIG, SIGKILL);  // a killed runner takes its workers along
                 if (getppid() == 1) _exit(1);
                 omp_set_num_threads(threads);
-                _exit(run_point(&s, p, out_dir, reg_path, &prog[todo[next]]) ? 1 : 0);
+                int prc = run_point(&s, p, out_dir, reg_path, &prog[todo[next]], report, ctx);
+                fflush(stdout);
+                fflush(stderr);
+                _exit(prc ? 1 : 0);
             }
             pid[j] = c;
             slot_pt[j] = todo[next++];
@@ -287,7 +298,7 @@ int ladder_run(const char *spec_path, const char *out_dir, int jobs, int quiet) 
             usleep(200000);
         }
         double t = now_sec() - t0;
-        if (!quiet && (t - t_print >= 2.0 || done + failed == nt)) {
+        if (report) {
             double work = 0.0, left = 0.0;  // FLOPs trained in this run, and still to train
             for (int k = 0; k < nt; k++) {
                 const LadderPoint *p = &pts[todo[k]];
@@ -296,17 +307,13 @@ int ladder_run(const char *spec_path, const char *out_dir, int jobs, int quiet) 
                 if (pp->base >= 0) work += per_step * (pp->step - pp->base);
                 left += per_step * (p->steps - (pp->base >= 0 ? pp->step : 0));
             }
-            char eta[32] = "?", el[32];
-            if (t >= 1.0 && work > 0) fmt_duration(eta, sizeof eta, t / work * left);
-            fmt_duration(el, sizeof el, t);
-            printf("%sladder: %d/%d points done, %d running, %d queued%s | %s | ETA %s%s",
-                   tty ? "\r" : "", done, nt, running, nt - next,
-                   failed ? " (some failed)" : "", el, eta, tty ? "   " : "\n");
-            fflush(stdout);
-            t_print = t;
+            LadderProgress lp = {.stage = LADDER_PROGRESS, .name = s.name, .to_run = nt,
+                                 .done = done, .running = running, .queued = nt - next,
+                                 .failed = failed, .elapsed = t,
+                                 .eta = t >= 1.0 && work > 0 ? t / work * left : -1.0};
+            report(ctx, &lp);
         }
     }
-    if (!quiet && tty) printf("\n");
     munmap(prog, (size_t)np * sizeof *prog);
     free(pid);
     free(slot_pt);
@@ -318,7 +325,10 @@ int ladder_run(const char *spec_path, const char *out_dir, int jobs, int quiet) 
     if (!erc) erc = reg_export_json(reg, path);
     reg_close(reg);
     if (erc) return -1;
-    if (!quiet) printf("ladder: registry %s (also runs.csv, evaluations.csv, registry.json)\n", reg_path);
+    if (report) {
+        LadderProgress lp = {.stage = LADDER_END, .name = s.name, .registry = reg_path};
+        report(ctx, &lp);
+    }
     if (failed) return em_error("%d of %d points failed (see the messages above); run again to retry them", failed, nt);
     (void)flops_all;
     return 0;
