@@ -307,7 +307,7 @@ int ladder_points(const LadderSpec *s, LadderPoint *pts, int cap) {
                 else if (!strcmp(s->sweep_name, "lr"))
                     snprintf(p->key, sizeof p->key, "s%02d-lr%g-seed%d", i, p->lr, p->seed);
                 else snprintf(p->key, sizeof p->key, "s%02d-task%d-seed%d", i, w, p->seed);
-                double per_tok = 6.0 * p->params + 12.0 * p->cfg.n_layer * p->cfg.n_embd * s->block_size;
+                double per_tok = gpt_train_flops_per_token(&p->cfg, s->block_size, NULL, NULL);
                 p->flops = per_tok * tok_per_step * p->steps;
             }
     return n;

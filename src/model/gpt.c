@@ -44,6 +44,11 @@ size_t gpt_num_params(const GPTConfig *c) {
     return n;
 }
 
+int gpt_kind_decays(int kind) {
+    return kind == P_WTE || kind == P_WPE || kind == P_QKVW || kind == P_ATTPROJW ||
+           kind == P_FCW || kind == P_FCPROJW;
+}
+
 double gpt_train_flops_per_token(const GPTConfig *c, int T, double *weights, double *attention) {
     double w = 6.0 * (double)gpt_num_params(c);
     double at = 12.0 * (double)c->n_layer * (double)c->n_embd * (double)T;
@@ -89,7 +94,7 @@ int gpt_param_table(const GPTConfig *c, ParamInfo *out) {
             pi->offset = (OFF); pi->kind = (KIND); pi->layer = (LAYER);            \
             pi->shape[0] = (D0); pi->shape[1] = (D1); pi->ndim = (D1) ? 2 : 1;     \
             pi->numel = (size_t)(D0) * ((D1) ? (size_t)(D1) : 1);                  \
-            pi->decay = pi->ndim == 2;                                             \
+            pi->decay = gpt_kind_decays(KIND);                                     \
         }                                                                          \
         n++;                                                                       \
     } while (0)

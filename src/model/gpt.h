@@ -54,6 +54,9 @@ size_t gpt_num_params(const GPTConfig *c);
 // (forward 2N, backward 4N; the tied wte counts once, as the head), plus 12·L·C·T for
 // QK^T and att·V (forward 4·L·C·T, no causal halving). *weights and *attention (may be
 // NULL) receive the two parts.
+// 1 when AdamW's weight decay applies to parameters of this kind (the 2-D weights:
+// embeddings and matmul weights; not biases or LayerNorm gains), as nanoGPT does.
+int gpt_kind_decays(int kind);
 double gpt_train_flops_per_token(const GPTConfig *c, int T, double *weights, double *attention);
 // Points each field of `p` into the flat buffer `base` laid out by the config.
 void gpt_param_ptrs(const GPTConfig *c, float *base, ParamPtrs *p);

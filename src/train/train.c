@@ -38,8 +38,7 @@ double train_optimizer_step(GPT *m, TrainState *st, const TrainConfig *tc, float
     size_t sizes[NUM_PARAM_KINDS], off = 0;
     gpt_param_sizes(&m->cfg, sizes);
     for (int k = 0; k < NUM_PARAM_KINDS; k++) {
-        int decay = k == P_WTE || k == P_WPE || k == P_QKVW || k == P_ATTPROJW || k == P_FCW ||
-                    k == P_FCPROJW;
+        int decay = gpt_kind_decays(k);
         adamw_update(m->params + off, m->grads + off, st->m + off, st->v + off, sizes[k], lr,
                      tc->beta1, tc->beta2, tc->eps, decay ? tc->weight_decay : 0.0f,
                      st->step + 1, scale);
