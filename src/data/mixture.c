@@ -94,7 +94,7 @@ int data_load_mixture(const char *mixture, int n, int val_n, uint64_t seed, Toke
     double w[MAXC], wsum = 0.0;
     int nc = 0, rc = 0, given = 0;
     for (char *save = NULL, *c = strtok_r(list, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
-        if (nc == MAXC) { rc = em_error("--task %s: at most %d components", mixture, MAXC); break; }
+        if (nc == MAXC) { rc = em_error("mixture %s: at most %d components", mixture, MAXC); break; }
         char *at = strrchr(c, '@');
         w[nc] = 1.0;
         if (at) {
@@ -110,7 +110,7 @@ int data_load_mixture(const char *mixture, int n, int val_n, uint64_t seed, Toke
         }
         spec[nc++] = c;
     }
-    if (!rc && nc == 0) rc = em_error("--task: empty");
+    if (!rc && nc == 0) rc = em_error("mixture: empty");
     for (int i = 0; i < nc; i++) wsum += w[i];
     // the scale: the text files' train bytes, else n items in all
     Buf tr = {0}, va = {0};
@@ -141,7 +141,7 @@ int data_load_mixture(const char *mixture, int n, int val_n, uint64_t seed, Toke
                 if (bpi <= 0) { rc = -1; break; }
                 dn = file_bytes * (w[i] / file_w) / bpi + 0.5;
             } else {
-                if (n <= 0) { rc = em_error("--task %s: a mixture of generators needs --task-n (items in all)", mixture); break; }
+                if (n <= 0) { rc = em_error("mixture %s: a mixture of generators needs a number of training items in all (n > 0)", mixture); break; }
                 dn = n * share + 0.5;
             }
             if (!(dn <= MIX_MAX_ITEMS)) {

@@ -58,7 +58,7 @@ static int open_registry(const char *dir, Registry **reg) {
     char path[1200];
     snprintf(path, sizeof path, "%s/registry.sqlite", dir);
     if (!file_exists(path))
-        return em_error("%s: no registry (run `emergent ladder run SPEC --out %s` first)", path, dir);
+        return em_error("%s: no registry (run the ladder into %s first)", path, dir);
     return reg_open(reg, path);
 }
 
