@@ -82,6 +82,10 @@ static void test_fresh_model_is_at_chance(void) {
     CHECK(j && strstr(j, "\"exact_match,none\"") && strstr(j, "\"exact_match_stderr,none\"") &&
           strstr(j, "\"n-shot\"") && strstr(j, "\"higher_is_better\"") && strstr(j, "\"add:2:plain\""),
           "results JSON lacks keys: %s", j ? j : "(none)");
+    // the machine it ran on: CPU, ISA, BLAS and its kernel, threads
+    CHECK(j && strstr(j, "\"machine\"") && strstr(j, "\"cpu\"") && strstr(j, "\"cpu_isa\"") &&
+          strstr(j, "\"blas_kernel\"") && strstr(j, "\"threads\"") && strstr(j, "own loops"),
+          "results JSON lacks the machine: %s", j ? j : "(none)");
     int lines = 0;
     for (char *c = s; c && *c; c++) lines += *c == '\n';
     CHECK(lines == 300, "samples: %d lines", lines);
