@@ -21,6 +21,7 @@
 #include "model/checkpoint.h"
 #include "train/train.h"
 
+// ---- one point, in a worker process -------------------------------------------------
 // Loads or creates the point's model, tokenizer and optimizer state.
 static int point_setup(const LadderSpec *s, const LadderPoint *p, const char *dir, GPT *m,
                        Tokenizer *tok, char **tok_json, TrainState *st, TrainConfig *tc,
@@ -172,67 +173,179 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
     return rc;
 }
 
-int ladder_run(const char *spec_path, const char *out_dir, int jobs,
-               void (*report)(void *ctx, const LadderProgress *p), void *ctx) {
-    LadderSpec s;
-    if (ladder_spec_load(spec_path, &s) || ladder_check_tasks(&s)) return -1;
+// ---- the run: directories, registry rows, a pool of worker processes ----------------
+// out_dir/points, out_dir/spec.json (the spec travels with its results), and the
+// vocabulary from the training data of the first task.
+static int prepare(LadderSpec *s, const char *spec_path, const char *out_dir) {
     char path[1200];
     if (make_dir(out_dir)) return -1;
     snprintf(path, sizeof path, "%s/points", out_dir);
     if (make_dir(path)) return -1;
-    // the spec travels with the results
     size_t len;
     char *text = read_file(spec_path, &len);
     snprintf(path, sizeof path, "%s/spec.json", out_dir);
     if (!text || write_file_atomic(path, text, len)) { free(text); return -1; }
     free(text);
-    // the vocabulary, from the training data of the first task
-    {
-        Tokenizer tok = {0};
-        TokenData d;
-        char *src = NULL;
-        if (data_load_mixture(s.n_sweep && !strcmp(s.sweep_name, "task") ? s.sweep_tasks[0] : s.task,
-                              s.task_n > 0 ? s.task_n : 0, s.task_val_n, 1, &tok, s.block_size, &d, &src))
-            return -1;
-        s.vocab_size = tok.vocab_size;
-        free(src);
-        data_free(&d);
-        tok_free(&tok);
-    }
-    static LadderPoint pts[LADDER_MAX * LADDER_MAX];
-    int np = ladder_points(&s, pts, LADDER_MAX * LADDER_MAX);
-    if (np < 0) return -1;
-    char reg_path[1200];
-    snprintf(reg_path, sizeof reg_path, "%s/registry.sqlite", out_dir);
+    Tokenizer tok = {0};
+    TokenData d;
+    char *src = NULL;
+    if (data_load_mixture(s->n_sweep && !strcmp(s->sweep_name, "task") ? s->sweep_tasks[0] : s->task,
+                          s->task_n > 0 ? s->task_n : 0, s->task_val_n, 1, &tok, s->block_size, &d, &src))
+        return -1;
+    s->vocab_size = tok.vocab_size;
+    free(src);
+    data_free(&d);
+    tok_free(&tok);
+    return 0;
+}
+
+// Every point into the registry (queued, or kept as it is); the unfinished ones into
+// todo[*nt], the largest first (longest-processing-time order: the pool finishes sooner).
+static int register_points(const LadderSpec *s, const LadderPoint *pts, int np,
+                           const char *reg_path, int *todo, int *nt, double *flops_todo) {
     Registry *reg;
     if (reg_open(&reg, reg_path)) return -1;
-    int *todo = xmalloc(np * sizeof(int)), nt = 0;
-    double flops_all = 0.0, flops_todo = 0.0;
+    *nt = 0;
+    *flops_todo = 0.0;
     for (int i = 0; i < np; i++) {
         const LadderPoint *p = &pts[i];
         RunInfo ri = {.point = p->key, .size_idx = p->size_idx, .n_layer = p->cfg.n_layer,
                       .n_head = p->cfg.n_head, .n_embd = p->cfg.n_embd,
                       .params = (long long)p->params, .seed = p->seed,
-                      .sweep_name = s.sweep_name,
-                      .sweep_value = p->sweep_idx >= 0 ? s.sweep_values[p->sweep_idx] : NAN,
+                      .sweep_name = s->sweep_name,
+                      .sweep_value = p->sweep_idx >= 0 ? s->sweep_values[p->sweep_idx] : NAN,
                       .lr = p->lr, .steps = p->steps,
-                      .tokens = (long long)p->steps * s.batch_size * s.block_size,
+                      .tokens = (long long)p->steps * s->batch_size * s->block_size,
                       .flops = p->flops};
         char status[32] = "";
         if (reg_upsert_run(reg, &ri) || reg_get_status(reg, p->key, status, sizeof status) < 0) {
             reg_close(reg);
-            free(todo);
             return -1;
         }
-        flops_all += p->flops;
-        if (strcmp(status, "done")) { todo[nt++] = i; flops_todo += p->flops; }
+        if (strcmp(status, "done")) { todo[(*nt)++] = i; *flops_todo += p->flops; }
     }
     reg_close(reg);  // workers open their own connections; none crosses a fork
-    // the largest points first: the pool finishes sooner (longest-processing-time order)
-    for (int a = 1; a < nt; a++)
+    for (int a = 1; a < *nt; a++)
         for (int b = a; b > 0 && pts[todo[b]].flops > pts[todo[b - 1]].flops; b--) {
             int t = todo[b]; todo[b] = todo[b - 1]; todo[b - 1] = t;
         }
+    return 0;
+}
+
+// Seconds to go, from the FLOPs trained in this run so far (t seconds) and those left;
+// -1 while unknown (the first second, or nothing trained yet).
+static double eta_seconds(const LadderPoint *pts, const int *todo, int nt,
+                          const PointProgress *prog, double t) {
+    double work = 0.0, left = 0.0;
+    for (int k = 0; k < nt; k++) {
+        const LadderPoint *p = &pts[todo[k]];
+        const PointProgress *pp = &prog[todo[k]];
+        double per_step = p->flops / (p->steps > 0 ? p->steps : 1);
+        if (pp->base >= 0) work += per_step * (pp->step - pp->base);
+        left += per_step * (p->steps - (pp->base >= 0 ? pp->step : 0));
+    }
+    return t >= 1.0 && work > 0 ? t / work * left : -1.0;
+}
+
+// The pool: jobs worker processes, each training and evaluating one point with threads
+// OpenMP threads. Returns the number of points that failed, or -1 if a fork failed.
+typedef struct {
+    const LadderSpec *s;
+    const LadderPoint *pts;
+    const int *todo;
+    int nt, jobs, threads;
+    const char *out_dir, *reg_path;
+    void (*report)(void *ctx, const LadderProgress *p);
+    void *ctx;
+} Pool;
+
+static int run_pool(const Pool *P, PointProgress *prog) {
+    pid_t *pid = xcalloc(P->jobs, sizeof(pid_t));
+    int *slot_pt = xcalloc(P->jobs, sizeof(int));
+    int next = 0, running = 0, done = 0, failed = 0, rc = 0;
+    double t0 = now_sec();
+    while (done + failed < P->nt) {
+        while (running < P->jobs && next < P->nt) {
+            int j = 0;
+            while (pid[j]) j++;
+            int i = P->todo[next];
+            fflush(stdout);
+            fflush(stderr);
+            pid_t c = fork();
+            if (c < 0) { rc = em_error("fork: %s", strerror(errno)); goto out; }
+            if (c == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);  // a killed runner takes its workers along
+                if (getppid() == 1) _exit(1);
+                omp_set_num_threads(P->threads);
+                int prc = run_point(P->s, &P->pts[i], P->out_dir, P->reg_path, &prog[i],
+                                    P->report, P->ctx);
+                fflush(stdout);
+                fflush(stderr);
+                _exit(prc ? 1 : 0);
+            }
+            pid[j] = c;
+            slot_pt[j] = i;
+            next++;
+            running++;
+        }
+        int st;
+        pid_t w = waitpid(-1, &st, WNOHANG);
+        if (w > 0) {
+            for (int j = 0; j < P->jobs; j++)
+                if (pid[j] == w) {
+                    pid[j] = 0;
+                    running--;
+                    PointProgress *pp = &prog[slot_pt[j]];
+                    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) done++;
+                    else failed++;
+                    if (pp->base < 0) pp->base = 0;
+                    pp->step = P->pts[slot_pt[j]].steps;  // nothing left to do for it either way
+                }
+        } else {
+            usleep(200000);
+        }
+        if (P->report) {
+            double t = now_sec() - t0;
+            LadderProgress lp = {.stage = LADDER_PROGRESS, .name = P->s->name, .to_run = P->nt,
+                                 .done = done, .running = running, .queued = P->nt - next,
+                                 .failed = failed, .elapsed = t,
+                                 .eta = eta_seconds(P->pts, P->todo, P->nt, prog, t)};
+            P->report(P->ctx, &lp);
+        }
+    }
+    rc = failed;
+out:
+    free(pid);
+    free(slot_pt);
+    return rc;
+}
+
+// Every result also as CSV and JSON beside the registry.
+static int export_registry(const char *out_dir, const char *reg_path) {
+    Registry *reg;
+    char path[1200];
+    if (reg_open(&reg, reg_path)) return -1;
+    int rc = reg_export_csv(reg, out_dir);
+    snprintf(path, sizeof path, "%s/registry.json", out_dir);
+    if (!rc) rc = reg_export_json(reg, path);
+    reg_close(reg);
+    return rc;
+}
+
+int ladder_run(const char *spec_path, const char *out_dir, int jobs,
+               void (*report)(void *ctx, const LadderProgress *p), void *ctx) {
+    LadderSpec s;
+    if (ladder_spec_load(spec_path, &s) || ladder_check_tasks(&s) ||
+        prepare(&s, spec_path, out_dir))
+        return -1;
+    static LadderPoint pts[LADDER_MAX * LADDER_MAX];
+    int np = ladder_points(&s, pts, LADDER_MAX * LADDER_MAX);
+    if (np < 0) return -1;
+    char reg_path[1200];
+    snprintf(reg_path, sizeof reg_path, "%s/registry.sqlite", out_dir);
+    int *todo = xmalloc((size_t)(np > 0 ? np : 1) * sizeof(int)), nt = 0;
+    double flops_todo = 0.0;
+    if (register_points(&s, pts, np, reg_path, todo, &nt, &flops_todo)) { free(todo); return -1; }
     int cores = omp_get_num_procs();
     if (jobs < 1) jobs = cores;
     if (jobs > nt) jobs = nt > 0 ? nt : 1;
@@ -244,92 +357,24 @@ int ladder_run(const char *spec_path, const char *out_dir, int jobs,
                              .flops_todo = flops_todo};
         report(ctx, &lp);
     }
-    fflush(stdout);
-    fflush(stderr);
     // The ETA: the FLOPs of every point are known before it starts; the rate is measured
-    // from the steps the workers report, so an estimate stands after the first second.
-    PointProgress *prog = mmap(NULL, (size_t)np * sizeof *prog, PROT_READ | PROT_WRITE,
+    // from the steps the workers report here, so an estimate stands after the first second.
+    PointProgress *prog = mmap(NULL, (size_t)np * sizeof *prog + 1, PROT_READ | PROT_WRITE,
                                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (prog == MAP_FAILED) { free(todo); return em_error("mmap: %s", strerror(errno)); }
     for (int i = 0; i < np; i++) prog[i] = (PointProgress){-1, 0};
-    pid_t *pid = xcalloc(jobs, sizeof(pid_t));
-    int *slot_pt = xcalloc(jobs, sizeof(int));
-    int next = 0, running = 0, done = 0, failed = 0;
-    double t0 = now_sec();
-    while (done + failed < nt) {
-        while (running < jobs && next < nt) {
-            int j = 0;
-            while (pid[j]) j++;
-            const LadderPoint *p = &pts[todo[next]];
-            fflush(stdout);
-            fflush(stderr);
-            pid_t c = fork();
-            if (c < 0) {
-                free(pid); free(slot_pt); free(todo); munmap(prog, (size_t)np * sizeof *prog);
-                return em_error("fork: %s", strerror(errno));
-            }
-            if (c == 0) {
-                prctl(PR_SET_PDEATHSIG, SIGKILL);  // a killed runner takes its workers along
-                if (getppid() == 1) _exit(1);
-                omp_set_num_threads(threads);
-                int prc = run_point(&s, p, out_dir, reg_path, &prog[todo[next]], report, ctx);
-                fflush(stdout);
-                fflush(stderr);
-                _exit(prc ? 1 : 0);
-            }
-            pid[j] = c;
-            slot_pt[j] = todo[next++];
-            running++;
-        }
-        int st;
-        pid_t w = waitpid(-1, &st, WNOHANG);
-        if (w > 0) {
-            for (int j = 0; j < jobs; j++)
-                if (pid[j] == w) {
-                    pid[j] = 0;
-                    running--;
-                    PointProgress *pp = &prog[slot_pt[j]];
-                    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) done++;
-                    else failed++;
-                    if (pp->base < 0) pp->base = 0;
-                    pp->step = pts[slot_pt[j]].steps;  // nothing left to do for it either way
-                }
-        } else {
-            usleep(200000);
-        }
-        double t = now_sec() - t0;
-        if (report) {
-            double work = 0.0, left = 0.0;  // FLOPs trained in this run, and still to train
-            for (int k = 0; k < nt; k++) {
-                const LadderPoint *p = &pts[todo[k]];
-                const PointProgress *pp = &prog[todo[k]];
-                double per_step = p->flops / (p->steps > 0 ? p->steps : 1);
-                if (pp->base >= 0) work += per_step * (pp->step - pp->base);
-                left += per_step * (p->steps - (pp->base >= 0 ? pp->step : 0));
-            }
-            LadderProgress lp = {.stage = LADDER_PROGRESS, .name = s.name, .to_run = nt,
-                                 .done = done, .running = running, .queued = nt - next,
-                                 .failed = failed, .elapsed = t,
-                                 .eta = t >= 1.0 && work > 0 ? t / work * left : -1.0};
-            report(ctx, &lp);
-        }
-    }
-    munmap(prog, (size_t)np * sizeof *prog);
-    free(pid);
-    free(slot_pt);
+    Pool pool = {.s = &s, .pts = pts, .todo = todo, .nt = nt, .jobs = jobs, .threads = threads,
+                 .out_dir = out_dir, .reg_path = reg_path, .report = report, .ctx = ctx};
+    int failed = run_pool(&pool, prog);
+    munmap(prog, (size_t)np * sizeof *prog + 1);
     free(todo);
-    // every result also as CSV and JSON beside the registry
-    if (reg_open(&reg, reg_path)) return -1;
-    int erc = reg_export_csv(reg, out_dir);
-    snprintf(path, sizeof path, "%s/registry.json", out_dir);
-    if (!erc) erc = reg_export_json(reg, path);
-    reg_close(reg);
-    if (erc) return -1;
+    if (failed < 0 || export_registry(out_dir, reg_path)) return -1;
     if (report) {
         LadderProgress lp = {.stage = LADDER_END, .name = s.name, .registry = reg_path};
         report(ctx, &lp);
     }
-    if (failed) return em_error("%d of %d points failed (see the messages above); run again to retry them", failed, nt);
-    (void)flops_all;
+    if (failed)
+        return em_error("%d of %d points failed (see the messages above); run again to retry them",
+                        failed, nt);
     return 0;
 }
