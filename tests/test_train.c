@@ -95,7 +95,7 @@ static void test_schedule(void) {
     for (int s = 101; s < 2000; s++) mono &= train_lr(&tc, s) <= train_lr(&tc, s - 1);
     CHECK(mono, "cosine decay is not monotone");
     float g[5] = {3, 4, 0, 0, 0};
-    CHECK(fabs(grad_norm(g, 5) - 5.0) < 1e-12, "norm %g", grad_norm(g, 5));
+    CHECK(fabs(train_grad_norm(g, 5) - 5.0) < 1e-12, "norm %g", train_grad_norm(g, 5));
 }
 
 // A small corpus on disk for the trainer.

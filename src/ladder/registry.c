@@ -12,7 +12,7 @@
 
 #include "core/core.h"
 
-struct Registry { sqlite3 *db; char path[1024]; };
+#include "ladder/registry_impl.h"
 
 static const char *SCHEMA =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -39,31 +39,30 @@ static const char *SCHEMA =
     "CREATE INDEX IF NOT EXISTS evaluations_task ON evaluations(task, point, step);";
 
 #define APP_NAME "emergent registry"
-#define RUN_ORDER "r.params, r.sweep_value, r.seed, r.point"
 
 // ---- small helpers -------------------------------------------------------
-static int fail(Registry *r, const char *what) {
+int reg_fail(Registry *r, const char *what) {
     int code = sqlite3_errcode(r->db);
     if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
         return em_error("%s: not a usable registry (%s): the file is corrupt or not an SQLite "
                         "database", r->path, sqlite3_errmsg(r->db));
     return em_error("%s: %s: %s", r->path, what, sqlite3_errmsg(r->db));
 }
-static int exec(Registry *r, const char *sql, const char *what) {
-    return sqlite3_exec(r->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : fail(r, what);
+int reg_exec(Registry *r, const char *sql, const char *what) {
+    return sqlite3_exec(r->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : reg_fail(r, what);
 }
-static sqlite3_stmt *prep(Registry *r, const char *sql) {
+sqlite3_stmt *reg_prep(Registry *r, const char *sql) {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        fail(r, "prepare statement");
+        reg_fail(r, "prepare statement");
         return NULL;
     }
     return st;
 }
-static int begin(Registry *r) { return exec(r, "BEGIN IMMEDIATE", "begin transaction"); }
+static int begin(Registry *r) { return reg_exec(r, "BEGIN IMMEDIATE", "begin transaction"); }
 static void rollback(Registry *r) { sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL); }
 static int commit(Registry *r) {
-    if (exec(r, "COMMIT", "commit")) { rollback(r); return -1; }
+    if (reg_exec(r, "COMMIT", "commit")) { rollback(r); return -1; }
     return 0;
 }
 // Steps a write statement to completion; a missing run gets a message naming the point.
@@ -74,7 +73,7 @@ static int step_done(Registry *r, sqlite3_stmt *st, const char *what, const char
         rc = em_error("%s: %s: no run '%s' (add it with reg_upsert_run first)", r->path, what,
                       point);
     else
-        rc = fail(r, what);
+        rc = reg_fail(r, what);
     sqlite3_reset(st);
     return rc;
 }
@@ -129,7 +128,7 @@ static int query_rows(Registry *r, sqlite3_stmt *st, size_t sz,
         cnt++;
     }
     if (rc != SQLITE_DONE) {
-        fail(r, "query");
+        reg_fail(r, "query");
         sqlite3_finalize(st);
         free(buf);
         return -1;
@@ -146,7 +145,7 @@ static int query_rows(Registry *r, sqlite3_stmt *st, size_t sz,
 static int set_wal(Registry *r) {
     double t0 = now_sec();
     for (;;) {
-        sqlite3_stmt *st = prep(r, "PRAGMA journal_mode=WAL");
+        sqlite3_stmt *st = reg_prep(r, "PRAGMA journal_mode=WAL");
         int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
         if (rc == SQLITE_ROW) {
             char mode[16];
@@ -158,7 +157,7 @@ static int set_wal(Registry *r) {
             return 0;
         }
         int c = sqlite3_errcode(r->db);
-        if (st) fail(r, "set WAL mode");
+        if (st) reg_fail(r, "set WAL mode");
         sqlite3_finalize(st);
         if ((c != SQLITE_BUSY && c != SQLITE_LOCKED) || now_sec() - t0 > REG_BUSY_MS / 1e3)
             return -1;
@@ -168,28 +167,28 @@ static int set_wal(Registry *r) {
 
 // One integer from a one-row query (-1 with em_error on failure).
 static int query_int(Registry *r, const char *sql, long long *out) {
-    sqlite3_stmt *st = prep(r, sql);
+    sqlite3_stmt *st = reg_prep(r, sql);
     if (!st) return -1;
     int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) { fail(r, "read schema"); sqlite3_finalize(st); return -1; }
+    if (rc != SQLITE_ROW) { reg_fail(r, "read schema"); sqlite3_finalize(st); return -1; }
     *out = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return 0;
 }
 
 static int meta_get(Registry *r, const char *key, char *val, size_t cap) {
-    sqlite3_stmt *st = prep(r, "SELECT value FROM meta WHERE key = ?1");
+    sqlite3_stmt *st = reg_prep(r, "SELECT value FROM meta WHERE key = ?1");
     if (!st) return -1;
     bind_text(st, 1, key);
     int rc = sqlite3_step(st), found = 0;
     if (rc == SQLITE_ROW) { col_text(st, 0, val, cap); found = 1; }
-    else if (rc != SQLITE_DONE) { fail(r, "read meta"); sqlite3_finalize(st); return -1; }
+    else if (rc != SQLITE_DONE) { reg_fail(r, "read meta"); sqlite3_finalize(st); return -1; }
     sqlite3_finalize(st);
     return found;
 }
 
 static int meta_set(Registry *r, const char *key, const char *val) {
-    sqlite3_stmt *st = prep(r, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
+    sqlite3_stmt *st = reg_prep(r, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
     if (!st) return -1;
     bind_text(st, 1, key);
     bind_text(st, 2, val);
@@ -211,7 +210,7 @@ static int schema_locked(Registry *r) {
             return em_error("%s: an SQLite database but not a registry (no meta table)", r->path);
         char ver[16];
         snprintf(ver, sizeof ver, "%d", REG_SCHEMA_VERSION);
-        if (exec(r, SCHEMA, "create schema") || meta_set(r, "application", APP_NAME) ||
+        if (reg_exec(r, SCHEMA, "create schema") || meta_set(r, "application", APP_NAME) ||
             meta_set(r, "schema_version", ver) || meta_set(r, "emergent_version", EMERGENT_VERSION))
             return -1;
         return 0;
@@ -230,9 +229,9 @@ static int schema_locked(Registry *r) {
     if (ver > REG_SCHEMA_VERSION)
         return em_error("%s: schema_version %ld is newer than this build supports (%d); use a "
                         "newer emergent", r->path, ver, REG_SCHEMA_VERSION);
-    if (exec(r, SCHEMA, "check schema")) return -1;
+    if (reg_exec(r, SCHEMA, "check schema")) return -1;
     if (ver < 2) {  // version 2 records the machine of each run
-        if (exec(r, "ALTER TABLE runs ADD COLUMN machine TEXT", "add runs.machine")) return -1;
+        if (reg_exec(r, "ALTER TABLE runs ADD COLUMN machine TEXT", "add runs.machine")) return -1;
         snprintf(v, sizeof v, "%d", REG_SCHEMA_VERSION);
         if (meta_set(r, "schema_version", v)) return -1;
     }
@@ -253,8 +252,8 @@ int reg_open(Registry **out, const char *path) {
         return -1;
     }
     sqlite3_busy_timeout(r->db, REG_BUSY_MS);
-    if (set_wal(r) || exec(r, "PRAGMA foreign_keys = ON", "enable foreign keys") ||
-        exec(r, "PRAGMA synchronous = NORMAL", "set synchronous") || begin(r)) {
+    if (set_wal(r) || reg_exec(r, "PRAGMA foreign_keys = ON", "enable foreign keys") ||
+        reg_exec(r, "PRAGMA synchronous = NORMAL", "set synchronous") || begin(r)) {
         reg_close(r);
         return -1;
     }
@@ -277,7 +276,7 @@ int reg_upsert_run(Registry *r, const RunInfo *ri) {
     if (check_name(r, "run point", ri->point)) return -1;
     const char *sw = ri->sweep_name && *ri->sweep_name ? ri->sweep_name : NULL;
     if (sw && check_name(r, "run sweep_name", sw)) return -1;
-    sqlite3_stmt *st = prep(r,
+    sqlite3_stmt *st = reg_prep(r,
         "INSERT INTO runs(point, size_idx, n_layer, n_head, n_embd, params, seed, sweep_name,"
         " sweep_value, lr, steps, tokens, flops, status, updated)"
         " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'queued', datetime('now'))"
@@ -322,7 +321,7 @@ int reg_set_status(Registry *r, const char *point, const char *status) {
     if (!valid)
         return em_error("%s: run '%s': status '%s': expected queued, running, done or failed",
                         r->path, point, status ? status : "(null)");
-    sqlite3_stmt *st = prep(r, "UPDATE runs SET status = ?2, updated = datetime('now')"
+    sqlite3_stmt *st = reg_prep(r, "UPDATE runs SET status = ?2, updated = datetime('now')"
                                " WHERE point = ?1");
     if (!st) return -1;
     bind_text(st, 1, point);
@@ -331,7 +330,7 @@ int reg_set_status(Registry *r, const char *point, const char *status) {
 }
 
 int reg_set_machine(Registry *r, const char *point, const char *machine) {
-    sqlite3_stmt *st = prep(r, "UPDATE runs SET machine = ?2 WHERE point = ?1");
+    sqlite3_stmt *st = reg_prep(r, "UPDATE runs SET machine = ?2 WHERE point = ?1");
     if (!st) return -1;
     bind_text(st, 1, point);
     bind_text(st, 2, machine);
@@ -340,7 +339,7 @@ int reg_set_machine(Registry *r, const char *point, const char *machine) {
 
 int reg_list_machines(Registry *r, char ***machines, int **counts, int *n) {
     *machines = NULL; *counts = NULL; *n = 0;
-    sqlite3_stmt *st = prep(r, "SELECT machine, count(*) FROM runs WHERE machine IS NOT NULL"
+    sqlite3_stmt *st = reg_prep(r, "SELECT machine, count(*) FROM runs WHERE machine IS NOT NULL"
                                " GROUP BY machine ORDER BY count(*) DESC, machine");
     if (!st) return -1;
     int rc, cap = 0;
@@ -360,7 +359,7 @@ int reg_list_machines(Registry *r, char ***machines, int **counts, int *n) {
         reg_free_strings(*machines, *n);
         free(*counts);
         *machines = NULL; *counts = NULL; *n = 0;
-        return fail(r, "list machines");
+        return reg_fail(r, "list machines");
     }
     return 0;
 }
@@ -373,7 +372,7 @@ void reg_free_strings(char **s, int n) {
 int reg_finish_run(Registry *r, const char *point, double train_loss, double val_loss,
                    double wall_s) {
     if (check_name(r, "run point", point)) return -1;
-    sqlite3_stmt *st = prep(r, "UPDATE runs SET status = 'done', train_loss = ?2, val_loss = ?3,"
+    sqlite3_stmt *st = reg_prep(r, "UPDATE runs SET status = 'done', train_loss = ?2, val_loss = ?3,"
                                " wall_s = ?4, updated = datetime('now') WHERE point = ?1");
     if (!st) return -1;
     bind_text(st, 1, point);
@@ -410,13 +409,13 @@ static void fill_run(sqlite3_stmt *st, void *p) {
 
 int reg_query_runs(Registry *r, RegRun **rows, int *n) {
     *rows = NULL; *n = 0;
-    sqlite3_stmt *st = prep(r, "SELECT " RUN_COLS " FROM runs r ORDER BY " RUN_ORDER);
+    sqlite3_stmt *st = reg_prep(r, "SELECT " RUN_COLS " FROM runs r ORDER BY " RUN_ORDER);
     return st ? query_rows(r, st, sizeof **rows, fill_run, (void **)rows, n) : -1;
 }
 
 int reg_get_run(Registry *r, const char *point, RegRun *out) {
     if (check_name(r, "run point", point)) return -1;
-    sqlite3_stmt *st = prep(r, "SELECT " RUN_COLS " FROM runs r WHERE r.point = ?1");
+    sqlite3_stmt *st = reg_prep(r, "SELECT " RUN_COLS " FROM runs r WHERE r.point = ?1");
     if (!st) return -1;
     bind_text(st, 1, point);
     RegRun *rows;
@@ -439,7 +438,7 @@ int reg_get_status(Registry *r, const char *point, char *status, size_t cap) {
 int reg_add_checkpoint(Registry *r, const char *point, int step, const char *path) {
     if (check_name(r, "checkpoint point", point) || check_step(r, point, step)) return -1;
     if (!path || !*path) return em_error("%s: run '%s': checkpoint path is empty", r->path, point);
-    sqlite3_stmt *st = prep(r, "INSERT INTO checkpoints(point, step, path) VALUES(?1, ?2, ?3)"
+    sqlite3_stmt *st = reg_prep(r, "INSERT INTO checkpoints(point, step, path) VALUES(?1, ?2, ?3)"
                                " ON CONFLICT(point, step) DO UPDATE SET path = excluded.path");
     if (!st) return -1;
     bind_text(st, 1, point);
@@ -452,7 +451,7 @@ int reg_add_checkpoint(Registry *r, const char *point, int step, const char *pat
 
 int reg_last_checkpoint(Registry *r, const char *point, int *step, char *path, size_t cap) {
     if (check_name(r, "checkpoint point", point)) return -1;
-    sqlite3_stmt *st = prep(r, "SELECT step, path FROM checkpoints WHERE point = ?1"
+    sqlite3_stmt *st = reg_prep(r, "SELECT step, path FROM checkpoints WHERE point = ?1"
                                " ORDER BY step DESC LIMIT 1");
     if (!st) return -1;
     bind_text(st, 1, point);
@@ -468,7 +467,7 @@ int reg_last_checkpoint(Registry *r, const char *point, int *step, char *path, s
             found = 1;
         }
     } else if (rc != SQLITE_DONE) {
-        found = fail(r, "read checkpoint");
+        found = reg_fail(r, "read checkpoint");
     }
     sqlite3_finalize(st);
     return found;
@@ -481,7 +480,7 @@ int reg_add_losses(Registry *r, const char *point, int n, const int *steps,
         return em_error("%s: run '%s': %d losses without steps", r->path, point, n);
     for (int i = 0; i < n; i++)
         if (check_step(r, point, steps[i])) return -1;
-    sqlite3_stmt *st = prep(r, "INSERT INTO losses(point, step, train_loss, val_loss)"
+    sqlite3_stmt *st = reg_prep(r, "INSERT INTO losses(point, step, train_loss, val_loss)"
                                " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(point, step) DO UPDATE SET"
                                " train_loss = excluded.train_loss, val_loss = excluded.val_loss");
     if (!st) return -1;
@@ -505,7 +504,7 @@ int reg_add_loss(Registry *r, const char *point, int step, double train_loss, do
 
 int reg_trim_losses(Registry *r, const char *point, int after_step) {
     if (check_name(r, "loss point", point)) return -1;
-    sqlite3_stmt *st = prep(r, "DELETE FROM losses WHERE point = ?1 AND step > ?2");
+    sqlite3_stmt *st = reg_prep(r, "DELETE FROM losses WHERE point = ?1 AND step > ?2");
     if (!st) return -1;
     bind_text(st, 1, point);
     sqlite3_bind_int(st, 2, after_step);
@@ -518,7 +517,7 @@ int reg_trim_losses(Registry *r, const char *point, int after_step) {
 static int eval_rows(Registry *r, const char *point, int step, const char *task, int n_items,
                      const MetricValue *m, int n_metrics, const double *pa, const double *pt,
                      int n_pos) {
-    sqlite3_stmt *st = prep(r, "DELETE FROM evaluations WHERE point = ?1 AND step = ?2"
+    sqlite3_stmt *st = reg_prep(r, "DELETE FROM evaluations WHERE point = ?1 AND step = ?2"
                                " AND task = ?3");
     if (!st) return -1;
     bind_text(st, 1, point);
@@ -526,7 +525,7 @@ static int eval_rows(Registry *r, const char *point, int step, const char *task,
     bind_text(st, 3, task);
     int rc = step_done(r, st, "replace evaluation", point);
     sqlite3_finalize(st);
-    if (rc || !(st = prep(r, "INSERT INTO evaluations(point, step, task, n_items)"
+    if (rc || !(st = reg_prep(r, "INSERT INTO evaluations(point, step, task, n_items)"
                              " VALUES(?1, ?2, ?3, ?4)")))
         return -1;
     bind_text(st, 1, point);
@@ -538,7 +537,7 @@ static int eval_rows(Registry *r, const char *point, int step, const char *task,
     if (rc) return -1;
     sqlite3_int64 id = sqlite3_last_insert_rowid(r->db);
 
-    if (!(st = prep(r, "INSERT INTO metric_values(eval_id, metric, value, stderr, lo, hi)"
+    if (!(st = reg_prep(r, "INSERT INTO metric_values(eval_id, metric, value, stderr, lo, hi)"
                        " VALUES(?1, ?2, ?3, ?4, ?5, ?6)")))
         return -1;
     for (int i = 0; i < n_metrics && !rc; i++) {
@@ -554,7 +553,7 @@ static int eval_rows(Registry *r, const char *point, int step, const char *task,
         rc = step_done(r, st, what, point);
     }
     sqlite3_finalize(st);
-    if (rc || !(st = prep(r, "INSERT INTO positions(eval_id, pos, acc, acc_tf)"
+    if (rc || !(st = reg_prep(r, "INSERT INTO positions(eval_id, pos, acc, acc_tf)"
                              " VALUES(?1, ?2, ?3, ?4)")))
         return -1;
     for (int i = 0; i < n_pos && !rc; i++) {
@@ -616,7 +615,7 @@ int reg_query_metric(Registry *r, const char *task, const char *metric, int step
     if (check_name(r, "query task", task) || check_name(r, "query metric", metric) ||
         check_query_step(r, step))
         return -1;
-    sqlite3_stmt *st = prep(r,
+    sqlite3_stmt *st = reg_prep(r,
         "SELECT r.point, r.size_idx, r.params, r.flops, r.seed, r.sweep_value, r.steps, e.step,"
         " e.n_items, m.value, m.stderr, m.lo, m.hi FROM evaluations e"
         " JOIN runs r ON r.point = e.point JOIN metric_values m ON m.eval_id = e.id"
@@ -643,7 +642,7 @@ static void fill_pos(sqlite3_stmt *st, void *p) {
 int reg_query_positions(Registry *r, const char *task, int step, RegPosRow **rows, int *n) {
     *rows = NULL; *n = 0;
     if (check_name(r, "query task", task) || check_query_step(r, step)) return -1;
-    sqlite3_stmt *st = prep(r,
+    sqlite3_stmt *st = reg_prep(r,
         "SELECT r.point, r.params, r.seed, r.sweep_value, e.step, p.pos, p.acc, p.acc_tf"
         " FROM evaluations e JOIN runs r ON r.point = e.point JOIN positions p"
         " ON p.eval_id = e.id WHERE " STEP_FILTER " ORDER BY " RUN_ORDER ", e.step, p.pos");
@@ -663,7 +662,7 @@ static void fill_loss(sqlite3_stmt *st, void *p) {
 
 int reg_query_losses(Registry *r, const char *point, RegLoss **rows, int *n) {
     *rows = NULL; *n = 0;
-    sqlite3_stmt *st = prep(r,
+    sqlite3_stmt *st = reg_prep(r,
         "SELECT l.point, l.step, l.train_loss, l.val_loss FROM losses l JOIN runs r"
         " ON r.point = l.point WHERE ?1 IS NULL OR l.point = ?1 ORDER BY " RUN_ORDER ", l.step");
     if (!st) return -1;
@@ -678,200 +677,16 @@ static void fill_name(sqlite3_stmt *st, void *p) {
 
 int reg_list_tasks(Registry *r, RegName **names, int *n) {
     *names = NULL; *n = 0;
-    sqlite3_stmt *st = prep(r, "SELECT DISTINCT task FROM evaluations ORDER BY task");
+    sqlite3_stmt *st = reg_prep(r, "SELECT DISTINCT task FROM evaluations ORDER BY task");
     return st ? query_rows(r, st, sizeof **names, fill_name, (void **)names, n) : -1;
 }
 
 int reg_list_metrics(Registry *r, const char *task, RegName **names, int *n) {
     *names = NULL; *n = 0;
     if (check_name(r, "query task", task)) return -1;
-    sqlite3_stmt *st = prep(r, "SELECT DISTINCT m.metric FROM metric_values m JOIN evaluations e"
+    sqlite3_stmt *st = reg_prep(r, "SELECT DISTINCT m.metric FROM metric_values m JOIN evaluations e"
                                " ON e.id = m.eval_id WHERE e.task = ?1 ORDER BY m.metric");
     if (!st) return -1;
     bind_text(st, 1, task);
     return query_rows(r, st, sizeof **names, fill_name, (void **)names, n);
-}
-
-// ---- exports ----------------------------------------------------------------------
-// Shortest of %.15g and %.17g that reads back as v; non-finite as JSON null, CSV inf.
-static void put_real(StrBuf *b, double v, int json) {
-    char s[40];
-    if (!isfinite(v)) {
-        sb_puts(b, json ? "null" : isnan(v) ? "" : v > 0 ? "inf" : "-inf");
-        return;
-    }
-    snprintf(s, sizeof s, "%.15g", v);
-    if (strtod(s, NULL) != v) snprintf(s, sizeof s, "%.17g", v);
-    sb_puts(b, s);
-}
-static void put_csv_text(StrBuf *b, const char *s) {
-    if (!strpbrk(s, ",\"\r\n")) { sb_puts(b, s); return; }
-    sb_put(b, "\"", 1);
-    for (const char *c = s; *c; c++) {
-        sb_put(b, c, 1);
-        if (*c == '"') sb_put(b, "\"", 1);  // a quote is doubled
-    }
-    sb_put(b, "\"", 1);
-}
-static void put_cell(StrBuf *b, sqlite3_stmt *st, int i, int json) {
-    switch (sqlite3_column_type(st, i)) {
-    case SQLITE_NULL: sb_puts(b, json ? "null" : ""); break;
-    case SQLITE_INTEGER: {
-        char s[32];
-        snprintf(s, sizeof s, "%lld", (long long)sqlite3_column_int64(st, i));
-        sb_puts(b, s);
-        break;
-    }
-    case SQLITE_FLOAT: put_real(b, sqlite3_column_double(st, i), json); break;
-    default: {
-        const char *t = (const char *)sqlite3_column_text(st, i);
-        if (json) sb_json_string(b, t ? t : ""); else put_csv_text(b, t ? t : "");
-    }
-    }
-}
-
-// Appends every row of sql as CSV (json = 0) or as a JSON array of objects (json = 1).
-static int put_table(Registry *r, StrBuf *b, const char *sql, int json) {
-    sqlite3_stmt *st = prep(r, sql);
-    if (!st) return -1;
-    int nc = sqlite3_column_count(st), rc, rows = 0;
-    if (!json) {
-        for (int i = 0; i < nc; i++) {
-            if (i) sb_put(b, ",", 1);
-            put_csv_text(b, sqlite3_column_name(st, i));
-        }
-        sb_put(b, "\n", 1);
-    } else {
-        sb_put(b, "[", 1);
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (json) sb_puts(b, rows ? ",\n    {" : "\n    {");
-        for (int i = 0; i < nc; i++) {
-            if (i) sb_put(b, ",", 1);
-            if (json) { sb_json_string(b, sqlite3_column_name(st, i)); sb_put(b, ":", 1); }
-            put_cell(b, st, i, json);
-        }
-        sb_puts(b, json ? "}" : "\n");
-        rows++;
-    }
-    if (json) sb_puts(b, rows ? "\n  ]" : "]");
-    if (rc != SQLITE_DONE) { fail(r, "export"); sqlite3_finalize(st); return -1; }
-    sqlite3_finalize(st);
-    return 0;
-}
-
-static const char *SQL_RUNS =
-    "SELECT r.point AS point, r.size_idx AS size_idx, r.n_layer AS n_layer, r.n_head AS n_head,"
-    " r.n_embd AS n_embd, r.params AS params, r.seed AS seed, r.sweep_name AS sweep_name,"
-    " r.sweep_value AS sweep_value, r.lr AS lr, r.steps AS steps, r.tokens AS tokens,"
-    " r.flops AS flops, r.status AS status, r.train_loss AS train_loss, r.val_loss AS val_loss,"
-    " r.wall_s AS wall_s, r.updated AS updated, r.machine AS machine FROM runs r ORDER BY "
-    RUN_ORDER;
-static const char *SQL_CKPT =
-    "SELECT c.point AS point, c.step AS step, c.path AS path FROM checkpoints c"
-    " JOIN runs r ON r.point = c.point ORDER BY " RUN_ORDER ", c.step";
-static const char *SQL_LOSS =
-    "SELECT l.point AS point, l.step AS step, l.train_loss AS train_loss, l.val_loss AS val_loss"
-    " FROM losses l JOIN runs r ON r.point = l.point ORDER BY " RUN_ORDER ", l.step";
-static const char *SQL_EVAL =
-    "SELECT e.point AS point, r.params AS params, r.flops AS flops, r.seed AS seed,"
-    " r.sweep_value AS sweep_value, e.step AS step, e.task AS task, e.n_items AS n_items,"
-    " m.metric AS metric, m.value AS value, m.stderr AS stderr, m.lo AS lo, m.hi AS hi"
-    " FROM evaluations e JOIN runs r ON r.point = e.point JOIN metric_values m"
-    " ON m.eval_id = e.id ORDER BY " RUN_ORDER ", e.step, e.task, m.metric";
-static const char *SQL_POS =
-    "SELECT e.point AS point, e.step AS step, e.task AS task, p.pos AS pos, p.acc AS acc,"
-    " p.acc_tf AS acc_tf FROM evaluations e JOIN runs r ON r.point = e.point JOIN positions p"
-    " ON p.eval_id = e.id ORDER BY " RUN_ORDER ", e.step, e.task, p.pos";
-
-int reg_export_csv(Registry *r, const char *dir) {
-    static const char *names[] = {"runs.csv", "checkpoints.csv", "losses.csv",
-                                  "evaluations.csv", "positions.csv"};
-    const char *sqls[] = {SQL_RUNS, SQL_CKPT, SQL_LOSS, SQL_EVAL, SQL_POS};
-    if (make_dir(dir)) return -1;
-    StrBuf b[5] = {{0}};
-    int rc = exec(r, "BEGIN", "begin read");  // one snapshot for every file
-    for (int i = 0; i < 5 && !rc; i++) rc = put_table(r, &b[i], sqls[i], 0);
-    sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
-    for (int i = 0; i < 5 && !rc; i++) {
-        char path[1200];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        rc = write_file_atomic(path, b[i].p, b[i].n);
-    }
-    for (int i = 0; i < 5; i++) free(b[i].p);
-    return rc;
-}
-
-// Each evaluation with its metrics keyed by name and its per-position accuracies.
-static int put_evals(Registry *r, StrBuf *b) {
-    sqlite3_stmt *ev = prep(r, "SELECT e.id, e.point, e.step, e.task, e.n_items FROM evaluations e"
-                               " JOIN runs r ON r.point = e.point ORDER BY " RUN_ORDER
-                               ", e.step, e.task");
-    sqlite3_stmt *mv = ev ? prep(r, "SELECT metric, value, stderr, lo, hi FROM metric_values"
-                                    " WHERE eval_id = ?1 ORDER BY metric") : NULL;
-    sqlite3_stmt *ps = mv ? prep(r, "SELECT acc, acc_tf FROM positions WHERE eval_id = ?1"
-                                    " ORDER BY pos") : NULL;
-    int rc = ps ? 0 : -1, erc = SQLITE_DONE, rows = 0;
-    sb_puts(b, "[");
-    while (!rc && (erc = sqlite3_step(ev)) == SQLITE_ROW) {
-        sb_puts(b, rows++ ? ",\n    {\"point\":" : "\n    {\"point\":");
-        put_cell(b, ev, 1, 1);
-        sb_puts(b, ",\"step\":");
-        put_cell(b, ev, 2, 1);
-        sb_puts(b, ",\"task\":");
-        put_cell(b, ev, 3, 1);
-        sb_puts(b, ",\"n_items\":");
-        put_cell(b, ev, 4, 1);
-        sb_puts(b, ",\"metrics\":{");
-        sqlite3_bind_int64(mv, 1, sqlite3_column_int64(ev, 0));
-        int k = 0, src;
-        while ((src = sqlite3_step(mv)) == SQLITE_ROW) {
-            if (k++) sb_put(b, ",", 1);
-            put_cell(b, mv, 0, 1);
-            static const char *keys[] = {":{\"value\":", ",\"stderr\":", ",\"lo\":", ",\"hi\":"};
-            for (int j = 0; j < 4; j++) { sb_puts(b, keys[j]); put_cell(b, mv, j + 1, 1); }
-            sb_put(b, "}", 1);
-        }
-        sqlite3_reset(mv);
-        if (src != SQLITE_DONE) { rc = fail(r, "export metric values"); break; }
-        StrBuf acc = {0}, tf = {0};
-        sqlite3_bind_int64(ps, 1, sqlite3_column_int64(ev, 0));
-        for (k = 0; (src = sqlite3_step(ps)) == SQLITE_ROW; k++) {
-            if (k) { sb_put(&acc, ",", 1); sb_put(&tf, ",", 1); }
-            put_cell(&acc, ps, 0, 1);
-            put_cell(&tf, ps, 1, 1);
-        }
-        sqlite3_reset(ps);
-        sb_puts(b, "},\"pos_acc\":[");
-        if (acc.n) sb_put(b, acc.p, acc.n);
-        sb_puts(b, "],\"pos_acc_tf\":[");
-        if (tf.n) sb_put(b, tf.p, tf.n);
-        sb_puts(b, "]}");
-        free(acc.p);
-        free(tf.p);
-        if (src != SQLITE_DONE) rc = fail(r, "export positions");
-    }
-    if (!rc && erc != SQLITE_DONE) rc = fail(r, "export evaluations");
-    sb_puts(b, rows ? "\n  ]" : "]");
-    sqlite3_finalize(ev);
-    sqlite3_finalize(mv);
-    sqlite3_finalize(ps);
-    return rc;
-}
-
-int reg_export_json(Registry *r, const char *path) {
-    StrBuf b = {0};
-    char head[64];
-    snprintf(head, sizeof head, "{\n  \"schema_version\": %d,\n  \"runs\": ", REG_SCHEMA_VERSION);
-    sb_puts(&b, head);
-    int rc = exec(r, "BEGIN", "begin read");
-    if (!rc) rc = put_table(r, &b, SQL_RUNS, 1);
-    if (!rc) { sb_puts(&b, ",\n  \"checkpoints\": "); rc = put_table(r, &b, SQL_CKPT, 1); }
-    if (!rc) { sb_puts(&b, ",\n  \"losses\": "); rc = put_table(r, &b, SQL_LOSS, 1); }
-    if (!rc) { sb_puts(&b, ",\n  \"evaluations\": "); rc = put_evals(r, &b); }
-    sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
-    sb_puts(&b, "\n}\n");
-    if (!rc) rc = write_file_atomic(path, b.p, b.n);
-    free(b.p);
-    return rc;
 }

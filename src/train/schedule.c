@@ -24,7 +24,7 @@ float train_lr(const TrainConfig *tc, int step) {
     return (float)(tc->min_lr + coeff * (tc->lr - tc->min_lr));
 }
 
-double grad_norm(const float *g, size_t n) {
+double train_grad_norm(const float *g, size_t n) {
     double s = 0.0;
     // blocks in parallel, then the partial sums in a fixed order: deterministic
     enum { BLK = 1 << 16 };

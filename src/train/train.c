@@ -32,7 +32,7 @@ float train_eval_loss(GPT *m, const TrainConfig *tc, const TokenData *d, int par
 }
 
 double train_optimizer_step(GPT *m, TrainState *st, const TrainConfig *tc, float lr) {
-    double norm = grad_norm(m->grads, m->num_params);
+    double norm = train_grad_norm(m->grads, m->num_params);
     if (!isfinite(norm)) return norm;
     float scale = tc->grad_clip > 0 && norm > tc->grad_clip ? (float)(tc->grad_clip / norm) : 1.0f;
     size_t sizes[NUM_PARAM_KINDS], off = 0;

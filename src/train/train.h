@@ -29,7 +29,7 @@ void train_config_default(TrainConfig *tc);
 // Learning rate at step (0-based): warmup, cosine decay, then the floor.
 float train_lr(const TrainConfig *tc, int step);
 // Global L2 norm of a gradient buffer (deterministic order, in double).
-double grad_norm(const float *g, size_t n);
+double train_grad_norm(const float *g, size_t n);
 
 // The optimizer's state: AdamW moments, the step reached, the batch RNG.
 typedef struct {
