@@ -3,6 +3,7 @@
 // Schaeffer's p^L and product, the half-maximum threshold of a logistic, its bootstrap
 // interval over seeds, the extrapolation check, and the error paths; then the analysis of a
 // ladder's grid (ladder_analyze_grid), which records what it could not compute.
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,6 +359,7 @@ static LadderGrid *grid(int S, int K) {
         for (int k = 0; k < K; k++) {
             g->val_loss[i][k] = pow(g->params[i] / 1e2, -0.3);
             for (int m = 0; m < LG_NUM; m++) g->metric[m][i][k] = NAN;
+            g->em_lo[i][k] = g->em_hi[i][k] = NAN;
         }
     }
     return g;
@@ -421,6 +423,186 @@ static void test_analyze_grid(void) {
           "metric table");
 }
 
+// Sets metric m of every seed k at size i to v[i] + jit * k (k = 0..K-1).
+static void set_metric(LadderGrid *g, int m, const double *v, double jit) {
+    for (int i = 0; i < g->n_sizes; i++)
+        for (int k = 0; k < g->n_seeds; k++) g->metric[m][i][k] = v[i] + jit * k;
+}
+
+// The mirage figure's sentence is computed: each branch on a synthetic ladder of 6 sizes.
+static void test_finding(void) {
+    LadderPart *p = xcalloc(1, sizeof *p);
+    LadderGrid *g = grid(6, 3);
+    // A sharp exact match with a smooth per-token accuracy, edit distance and log-probability.
+    const double em[6] = {0, 0, 0, 0, 0.9, 1}, tok[6] = {0.5, 0.6, 0.7, 0.8, 0.95, 1};
+    double ed[6], lp[6];
+    for (int i = 0; i < 6; i++) { ed[i] = 1 - tok[i]; lp[i] = -5 * (1 - tok[i]); }
+    set_metric(g, LG_EM, em, 0.001);
+    set_metric(g, LG_TOK, tok, 0.001);
+    set_metric(g, LG_EDIT, ed, 0.001);
+    set_metric(g, LG_LOGP, lp, 0.001);
+    ladder_analyze_grid(g, p);
+    CHECK(p->finding == LF_CONT_FIRST && p->first_move[LG_TOK] == 1 &&
+          p->first_move[LG_EM] == 4 && p->first_move[LG_EDIT] == 1, "mirage: %d %d %d '%s'",
+          p->finding, p->first_move[LG_TOK], p->first_move[LG_EM], p->finding_text);
+    CHECK(strstr(p->finding_text, "moved first, at 1e+04") && strstr(p->finding_text, "mirage"),
+          "'%s'", p->finding_text);
+    // Edit distance falls as the others rise: oriented, its breakthroughness is positive.
+    CHECK(p->trend[LG_EDIT].breakthroughness > 0 && p->trend[LG_TOK].breakthroughness > 0,
+          "edit %g tok %g", p->trend[LG_EDIT].breakthroughness, p->trend[LG_TOK].breakthroughness);
+    // All jump together at the same size: no metric is called gradual, no mirage claimed.
+    const double step[6] = {0, 0, 0, 0.9, 1, 1};
+    for (int i = 0; i < 6; i++) { ed[i] = 1 - step[i]; lp[i] = -5 * (1 - step[i]); }
+    double tk[6];
+    for (int i = 0; i < 6; i++) tk[i] = 0.3 + 0.7 * step[i];
+    set_metric(g, LG_EM, step, 0.001);
+    set_metric(g, LG_TOK, tk, 0.001);
+    set_metric(g, LG_EDIT, ed, 0.001);
+    set_metric(g, LG_LOGP, lp, 0.001);
+    ladder_analyze_grid(g, p);
+    CHECK(p->finding == LF_TOGETHER && strstr(p->finding_text, "moved together") &&
+          !strstr(p->finding_text, "gradual") && !strstr(p->finding_text, "mirage"),
+          "together: %d '%s'", p->finding, p->finding_text);
+    // Nothing moves beyond the seed spread (the curve of the text, plus seed noise).
+    const double flat[6] = {0, .001, 0, .002, .001, .003}, ft[6] = {.3, .3, .31, .3, .3, .31};
+    for (int i = 0; i < 6; i++) { ed[i] = .7; lp[i] = -5; }
+    set_metric(g, LG_EM, flat, 0.002);
+    set_metric(g, LG_TOK, ft, 0.01);
+    set_metric(g, LG_EDIT, ed, 0.01);
+    set_metric(g, LG_LOGP, lp, 0.01);
+    ladder_analyze_grid(g, p);
+    CHECK(p->finding == LF_NOTHING && strstr(p->finding_text, "nothing emerged") &&
+          !strstr(p->finding_text, "gradual"), "nothing: %d '%s'", p->finding, p->finding_text);
+    // One-token answers: exact match is per-token accuracy, every metric jumps together.
+    set_metric(g, LG_EM, step, 0.001);
+    set_metric(g, LG_TOK, step, 0.001);
+    for (int i = 0; i < 6; i++) { ed[i] = 1 - step[i]; lp[i] = -5 * (1 - step[i]); }
+    set_metric(g, LG_EDIT, ed, 0.001);
+    set_metric(g, LG_LOGP, lp, 0.001);
+    ladder_analyze_grid(g, p);
+    CHECK(p->one_token && p->finding == LF_ONE_TOKEN && strstr(p->finding_text, "one-token") &&
+          !strstr(p->finding_text, "gradual") && !strstr(p->finding_text, "mirage"),
+          "one token: %d '%s'", p->finding, p->finding_text);
+    free(g);
+    free(p);
+}
+
+// The emergence verdict: did not emerge, emerged with both thresholds, non-monotone, one seed.
+static void test_verdict(void) {
+    LadderPart *p = xcalloc(1, sizeof *p);
+    char t[1536];
+    // The flat curve of the text: half its maximum would be crossed, but nothing emerged.
+    LadderGrid *g = grid(6, 3);
+    const double flat[6] = {0, .001, 0, .002, .001, .003};
+    set_metric(g, LG_EM, flat, 0.0005);
+    ladder_analyze_grid(g, p);
+    ladder_threshold_text(p, t, sizeof t);
+    CHECK(p->verdict == LT_NOT_EMERGED && strstr(t, "did not emerge") && !strstr(t, "crosses"),
+          "flat: %d '%s'", p->verdict, t);
+    char *js = ladder_part_json(p);
+    cJSON *o = cJSON_Parse(js), *th = cJSON_GetObjectItem(o, "threshold");
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(th, "params")) &&
+          !strcmp(cJSON_GetObjectItem(th, "verdict")->valuestring, "did not emerge"),
+          "flat json %s", js);
+    cJSON_Delete(o);
+    free(js);
+    // Item intervals that overlap keep it from emerging even with a rise of 0.1.
+    const double rise[6] = {0.1, 0.1, 0.12, 0.15, 0.18, 0.2};
+    set_metric(g, LG_EM, rise, 0.0);
+    for (int i = 0; i < 6; i++)
+        for (int k = 0; k < 3; k++) { g->em_lo[i][k] = rise[i] - 0.06; g->em_hi[i][k] = rise[i] + 0.06; }
+    ladder_analyze_grid(g, p);
+    CHECK(p->verdict == LT_NOT_EMERGED, "overlapping item intervals: %d", p->verdict);
+    for (int i = 0; i < 6; i++)
+        for (int k = 0; k < 3; k++) { g->em_lo[i][k] = rise[i] - 0.04; g->em_hi[i][k] = rise[i] + 0.04; }
+    ladder_analyze_grid(g, p);
+    CHECK(p->verdict == LT_EMERGED, "separate item intervals: %d", p->verdict);
+    // A clear rise, 3 seeds: both thresholds, their intervals, the seed count and a warning.
+    const double em[6] = {0, 0.05, 0.2, 0.4, 0.7, 0.9};
+    for (int i = 0; i < 6; i++)
+        for (int k = 0; k < 3; k++) g->em_lo[i][k] = g->em_hi[i][k] = NAN;
+    set_metric(g, LG_EM, em, 0.02);
+    ladder_analyze_grid(g, p);
+    ladder_threshold_text(p, t, sizeof t);
+    CHECK(p->verdict == LT_EMERGED && p->threshold_seeds == 3 && isfinite(p->threshold.point) &&
+          isfinite(p->threshold_abs.point) && p->threshold_abs.point > p->threshold.point,
+          "rise: %d %d %g %g", p->verdict, p->threshold_seeds, p->threshold.point,
+          p->threshold_abs.point);
+    CHECK(strstr(t, "half its maximum") && strstr(t, "crosses 0.5") && strstr(t, "over 3 seeds") &&
+          strstr(t, "fewer than 5 seeds"), "'%s'", t);
+    free(g);
+    // One seed: no interval, and the words say so (not "[x, x]").
+    g = grid(6, 1);
+    set_metric(g, LG_EM, em, 0);
+    ladder_analyze_grid(g, p);
+    ladder_threshold_text(p, t, sizeof t);
+    CHECK(p->verdict == LT_EMERGED && isnan(p->threshold.lo) && isnan(p->threshold.hi) &&
+          strstr(t, "one seed: no interval") && !strstr(t, " to "), "one seed: '%s'", t);
+    js = ladder_part_json(p);
+    CHECK(strstr(js, "one seed gives no interval"), "%s", js);
+    free(js);
+    free(g);
+    // Falls again after rising (the lr 3e-2 curve of the text): non-monotone, no threshold.
+    g = grid(5, 1);
+    const double nm[5] = {0.07, 0.96, 0.08, 0.02, 0.99};
+    set_metric(g, LG_EM, nm, 0);
+    ladder_analyze_grid(g, p);
+    ladder_threshold_text(p, t, sizeof t);
+    CHECK(p->verdict == LT_NON_MONOTONE && NEAR(p->fall, 0.94, 1e-12) &&
+          strstr(t, "non-monotone") && !strstr(t, "crosses"), "non-monotone: %d '%s'",
+          p->verdict, t);
+    free(g);
+    free(p);
+    // the pure functions
+    double x[5] = {1e3, 1e4, 1e5, 1e6, 1e7}, f, thr;
+    int non;
+    CHECK(ladder_curve_falls(x, nm, 5, &f, &non) == 0 && non && NEAR(f, 0.94, 1e-12), "%g", f);
+    const double demo[6] = {0.007, 0.007, 0.21, 0.15, 0.999, 1};
+    double x6[6] = {1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+    CHECK(ladder_curve_falls(x6, demo, 6, &f, &non) == 0 && !non && NEAR(f, 0.06, 1e-12),
+          "a small dip is not non-monotone: %g", f);
+    const double lo[3] = {0, 0.2, 0.4};
+    CHECK(ladder_threshold_at(x, lo, 3, 0.5, &thr) == 0 && isnan(thr), "never reaches 0.5: %g",
+          thr);
+    CHECK(ladder_threshold_at(x, lo, 3, 0.3, &thr) == 0 && NEAR(log10(thr), 4.5, 1e-12),
+          "crosses 0.3 at 10^%g", log10(thr));
+}
+
+// An infinite breakthroughness (a step) is kept: a string in JSON, "inf (a step)" in words.
+static void test_step_inf(void) {
+    LadderPart *p = xcalloc(1, sizeof *p);
+    LadderGrid *g = grid(6, 2);
+    const double step[6] = {0, 0, 0, 0, 1, 1};
+    double ed[6];
+    for (int i = 0; i < 6; i++) ed[i] = 1 - step[i];
+    set_metric(g, LG_EM, step, 0);
+    set_metric(g, LG_EDIT, ed, 0);
+    ladder_analyze_grid(g, p);
+    CHECK(isinf(p->trend[LG_EM].breakthroughness) && p->trend[LG_EM].breakthroughness > 0,
+          "em %g", p->trend[LG_EM].breakthroughness);
+    // edit distance falls in a step: oriented, it is +inf too, not -inf
+    CHECK(isinf(p->trend[LG_EDIT].breakthroughness) && p->trend[LG_EDIT].breakthroughness > 0,
+          "edit %g", p->trend[LG_EDIT].breakthroughness);
+    char b[32];
+    ladder_fmt_breakthrough(p->trend[LG_EM].breakthroughness, b, sizeof b);
+    CHECK(!strcmp(b, "inf (a step)"), "'%s'", b);
+    ladder_fmt_breakthrough(-INFINITY, b, sizeof b);
+    CHECK(!strcmp(b, "-inf (a step)"), "'%s'", b);
+    CHECK(strstr(p->finding_text, "inf (a step)") && !strstr(p->finding_text, "nan"), "'%s'",
+          p->finding_text);
+    char *js = ladder_part_json(p);
+    cJSON *o = cJSON_Parse(js), *ms = cJSON_GetObjectItem(o, "metrics");
+    cJSON *be = cJSON_GetObjectItem(cJSON_GetObjectItem(ms, "exact_match"), "breakthroughness");
+    cJSON *bd = cJSON_GetObjectItem(cJSON_GetObjectItem(ms, "edit_distance_norm"),
+                                    "breakthroughness");
+    CHECK(cJSON_IsString(be) && !strcmp(be->valuestring, "inf") && cJSON_IsString(bd) &&
+          !strcmp(bd->valuestring, "inf"), "%s", js);
+    cJSON_Delete(o);
+    free(js);
+    free(g);
+    free(p);
+}
+
 int main(void) {
     RUN(test_power_pure);
     RUN(test_power_noisy);
@@ -433,5 +615,8 @@ int main(void) {
     RUN(test_bootstrap);
     RUN(test_extrapolation);
     RUN(test_analyze_grid);
+    RUN(test_finding);
+    RUN(test_verdict);
+    RUN(test_step_inf);
     return test_summary();
 }

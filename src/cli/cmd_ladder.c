@@ -129,13 +129,22 @@ static void print_part(const char *dir, const LadderPart *p) {
         if (p->trend_st[m].state == LA_FAILED)
             printf("BIG-bench trend of %s: not computed (%s)\n", ladder_metrics[m].name,
                    p->trend_st[m].error);
-    if (p->threshold_st.state == LA_FAILED)
-        printf("emergence threshold (exact match at half its maximum): not computed (%s)\n\n",
-               p->threshold_st.error);
-    else
-        printf("emergence threshold (exact match at half its maximum): %.3g parameters, 95%% "
-               "interval [%.3g, %.3g] over seeds\n\n", p->threshold.point, p->threshold.lo,
-               p->threshold.hi);
+    printf("\n%-32s %-16s %10s %14s\n", "metric", "breakthrough", "linearity",
+           "first moves at");
+    for (int m = 0; m < LG_NUM; m++) {
+        char b[32] = "-", l[32] = "-", f[32] = "never";
+        if (p->trend_st[m].state == LA_OK) {
+            ladder_fmt_breakthrough(p->trend[m].breakthroughness, b, sizeof b);
+            snprintf(l, sizeof l, "%.2f", p->trend[m].linearity_norm);
+        }
+        if (p->first_move[m] >= 0) snprintf(f, sizeof f, "%.3g", p->params[p->first_move[m]]);
+        printf("%-32s %-16s %10s %14s\n", ladder_metrics[m].name, b, l, f);
+    }
+    char t[1536];
+    printf("(breakthroughness and linearity oriented so that improving is positive)\n%s\n",
+           p->finding_text);
+    ladder_threshold_text(p, t, sizeof t);
+    printf("emergence threshold (exact match): %s\n\n", t);
 }
 
 static int analyze(const char *dir) {
@@ -145,8 +154,16 @@ static int analyze(const char *dir) {
     if (!rc && a->sweep_name[0]) {
         printf("emergence threshold against %s:\n", a->sweep_name);
         for (int i = 0; i < a->n_parts; i++)
-            printf("  %s = %-10g threshold %.3g parameters\n", a->sweep_name, a->part[i].sweep,
-                   a->part[i].threshold.point);
+        {
+            const LadderPart *q = &a->part[i];
+            printf("  %s = %-10g ", a->sweep_name, q->sweep);
+            if (q->verdict == LT_EMERGED && isfinite(q->threshold.point))
+                printf("threshold %.3g parameters\n", q->threshold.point);
+            else if (q->verdict == LT_EMERGED)
+                printf("emerged, no crossing inside the ladder\n");
+            else
+                printf("%s\n", q->verdict == LT_NON_MONOTONE ? "non-monotone" : "did not emerge");
+        }
     }
     if (!rc) printf("analysis: %s\n", a->path);
     free(a);

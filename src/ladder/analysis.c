@@ -116,34 +116,73 @@ int ladder_schaeffer_predict(const double *p_mean, const double *const *p_pos,
 
 // ---- the emergence threshold -------------------------------------------------------------
 
-// The half-maximum crossing of y along sorted sizes lx (ln x ascending); NaN if not inside.
-static double crossing(const double *lx, const double *y, int n) {
+// The crossing of `level` (level <= 0: half the maximum) by y along sorted sizes lx (ln x
+// ascending); NaN if not inside.
+static double crossing_at(const double *lx, const double *y, int n, double level) {
     double ymax = y[0];
     for (int i = 1; i < n; i++)
         if (y[i] > ymax) ymax = y[i];
-    double h = ymax / 2;
-    if (!(ymax > 0) || y[0] >= h) return NAN;
+    double h = level > 0 ? level : ymax / 2;
+    if (!(ymax > 0) || ymax < h || y[0] >= h) return NAN;
     int k = 1;
     while (y[k] < h) k++;  // exists: y at the argmax is ymax >= h
     double t = (h - y[k - 1]) / (y[k] - y[k - 1]);
     return exp(lx[k - 1] + t * (lx[k] - lx[k - 1]));
 }
 
-int ladder_emergence_threshold(const double *x, const double *y, int n, double *thr) {
-    if (n < 2) return em_error("ladder_emergence_threshold: n must be >= 2 sizes, got %d", n);
-    if (check_finite("ladder_emergence_threshold", "y", y, n)) return -1;
+static int threshold_level(const char *fn, const double *x, const double *y, int n,
+                           double level, double *thr) {
+    if (n < 2) return em_error("%s: n must be >= 2 sizes, got %d", fn, n);
+    if (check_finite(fn, "y", y, n)) return -1;
     int *idx = xmalloc((size_t)n * sizeof(int));
-    if (order_by_x("ladder_emergence_threshold", x, n, 1, idx)) { free(idx); return -1; }
+    if (order_by_x(fn, x, n, 1, idx)) { free(idx); return -1; }
     double *lx = xmalloc((size_t)n * 2 * sizeof(double)), *ys = lx + n;  // sorted ln x, y
     for (int i = 0; i < n; i++) { lx[i] = log(x[idx[i]]); ys[i] = y[idx[i]]; }
-    *thr = crossing(lx, ys, n);
+    *thr = crossing_at(lx, ys, n, level);
     free(lx);
+    free(idx);
+    return 0;
+}
+
+int ladder_emergence_threshold(const double *x, const double *y, int n, double *thr) {
+    return threshold_level("ladder_emergence_threshold", x, y, n, 0.0, thr);
+}
+
+int ladder_threshold_at(const double *x, const double *y, int n, double level, double *thr) {
+    if (!(level > 0))
+        return em_error("ladder_threshold_at: level = %g, expected a level > 0", level);
+    return threshold_level("ladder_threshold_at", x, y, n, level, thr);
+}
+
+int ladder_curve_falls(const double *x, const double *y, int n, double *fall,
+                       int *non_monotone) {
+    const char *fn = "ladder_curve_falls";
+    if (n < 2) return em_error("%s: n must be >= 2 sizes, got %d", fn, n);
+    if (check_finite(fn, "y", y, n)) return -1;
+    int *idx = xmalloc((size_t)n * sizeof(int));
+    if (order_by_x(fn, x, n, 0, idx)) { free(idx); return -1; }
+    double peak = y[idx[0]], lo = peak, hi = peak, f = 0;
+    for (int i = 1; i < n; i++) {
+        double v = y[idx[i]];
+        if (peak - v > f) f = peak - v;
+        if (v > peak) peak = v;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+    }
+    *fall = f;
+    *non_monotone = f > LADDER_FALL_SHARE * (hi - lo) && f > 0;
     free(idx);
     return 0;
 }
 
 int ladder_threshold_bootstrap(const double *x, const double *const *y_seed, int n_sizes,
                                int n_seeds, int n_boot, uint64_t seed, ThresholdCI *out) {
+    return ladder_threshold_bootstrap_at(x, y_seed, n_sizes, n_seeds, n_boot, seed, 0.0, out);
+}
+
+int ladder_threshold_bootstrap_at(const double *x, const double *const *y_seed, int n_sizes,
+                                  int n_seeds, int n_boot, uint64_t seed, double level,
+                                  ThresholdCI *out) {
     const char *fn = "ladder_threshold_bootstrap";
     if (n_sizes < 2) return em_error("%s: n_sizes must be >= 2, got %d", fn, n_sizes);
     if (n_seeds < 1) return em_error("%s: n_seeds must be >= 1, got %d", fn, n_seeds);
@@ -177,7 +216,7 @@ int ladder_threshold_bootstrap(const double *x, const double *const *y_seed, int
             for (int k = 0; k < m[i]; k++) s += v[i * n_seeds + k];
             yc[i] = s / m[i];
         }
-        out->point = crossing(lx, yc, n_sizes);
+        out->point = crossing_at(lx, yc, n_sizes, level);
         Rng r;
         rng_seed(&r, seed);
         int nv = 0;
@@ -187,7 +226,7 @@ int ladder_threshold_bootstrap(const double *x, const double *const *y_seed, int
                 for (int k = 0; k < m[i]; k++) s += v[i * n_seeds + rng_below(&r, (uint32_t)m[i])];
                 yc[i] = s / m[i];
             }
-            double t = crossing(lx, yc, n_sizes);
+            double t = crossing_at(lx, yc, n_sizes, level);
             if (!isnan(t)) th[nv++] = log(t);
         }
         out->n_valid = nv;

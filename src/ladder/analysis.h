@@ -12,7 +12,9 @@
 //   ladder_bigbench_trend       BIG-bench's linearity and breakthroughness of a metric over size
 //   ladder_schaeffer_predict    exact match predicted from per-token accuracy: pbar^L and prod p_i
 //   ladder_emergence_threshold  where a curve first crosses half its maximum (log-x interpolation)
+//   ladder_threshold_at         where a curve first crosses a fixed level (e.g. 0.5)
 //   ladder_threshold_bootstrap  that threshold with a 95% percentile interval over seeds
+//   ladder_curve_falls          whether a curve falls again after rising (non-monotone)
 //   ladder_extrapolation_check  fit the smaller half of the sizes, predict the largest
 #ifndef EMERGENT_LADDER_ANALYSIS_H
 #define EMERGENT_LADDER_ANALYSIS_H
@@ -108,6 +110,17 @@ int ladder_schaeffer_predict(const double *p_mean, const double *const *p_pos,
 // never rises) or y_1 >= h already at the smallest size (the threshold lies below it).
 // x > 0 distinct (any order), y finite, n >= 2.
 int ladder_emergence_threshold(const double *x, const double *y, int n, double *thr);
+// The same at a fixed level instead of half the maximum: the first crossing of `level`
+// (NaN when max(y) < level or y_1 >= level already). level > 0.
+int ladder_threshold_at(const double *x, const double *y, int n, double level, double *thr);
+
+// Whether a curve falls again after rising: with the curve sorted by size, fall =
+// max_{i<j} (y_i - y_j), the largest drop from an earlier size to a later one (0 for a
+// non-decreasing curve). *non_monotone = 1 when fall > LADDER_FALL_SHARE * (max y - min y):
+// such a curve is not summarised by its first crossing. x distinct, y finite, n >= 2.
+#define LADDER_FALL_SHARE 0.25
+int ladder_curve_falls(const double *x, const double *y, int n, double *fall,
+                       int *non_monotone);
 
 // The threshold with an interval over seeds. y_seed[i][s] is seed s's value at size x[i]
 // (n_sizes rows of n_seeds; NaN marks a missing run and is skipped; every size needs one
@@ -124,6 +137,10 @@ typedef struct {
 } ThresholdCI;
 int ladder_threshold_bootstrap(const double *x, const double *const *y_seed, int n_sizes,
                                int n_seeds, int n_boot, uint64_t seed, ThresholdCI *out);
+// The same with the threshold at a fixed level (level > 0; level <= 0: half the maximum).
+int ladder_threshold_bootstrap_at(const double *x, const double *const *y_seed, int n_sizes,
+                                  int n_seeds, int n_boot, uint64_t seed, double level,
+                                  ThresholdCI *out);
 
 // ---- extrapolation ----------------------------------------------------------------
 // Sorts the n sizes (x distinct, one value each, e.g. seed means), fits the power law on the

@@ -3,6 +3,7 @@
 // threshold; the whole is returned as a LadderAnalysis and written to DIR/analysis.json.
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,235 @@ static void analyze_schaeffer(const LadderGrid *g, LadderPart *p) {
     p->max_abs_prod = max_prod;
 }
 
+// The first size where metric m moved beyond its seed spread (see ladder.h), or -1.
+static int first_move(const LadderPart *p, int m) {
+    const LadderSpread *sp = &p->metric[m];
+    double sign = ladder_metrics[m].higher_is_better ? 1 : -1;
+    double floor = ladder_metrics[m].kind == LM_LOGPROB ? LADDER_MOVE_FLOOR_LOGP
+                                                        : LADDER_MOVE_FLOOR;
+    if (p->n_sizes < 2 || !isfinite(sp->mean[0])) return -1;
+    double s0 = sp->max[0] - sp->min[0];
+    for (int i = 1; i < p->n_sizes; i++) {
+        if (!isfinite(sp->mean[i])) continue;
+        if (sign * (sp->mean[i] - sp->mean[0]) > s0 + (sp->max[i] - sp->min[i]) + floor)
+            return i;
+    }
+    return -1;
+}
+
+static const int mirage_metrics[4] = {LG_EM, LG_TOK, LG_EDIT, LG_LOGP};
+
+// Appends printf-style text to buf (of n bytes), truncating.
+static void cat(char *buf, size_t n, const char *f, ...) __attribute__((format(printf, 3, 4)));
+static void cat(char *buf, size_t n, const char *f, ...) {
+    size_t l = strlen(buf);
+    if (l + 1 >= n) return;
+    va_list ap;
+    va_start(ap, f);
+    vsnprintf(buf + l, n - l, f, ap);
+    va_end(ap);
+}
+
+// The metrics of the mirage figure compared: p->one_token, p->finding, p->finding_text.
+static void finding(LadderPart *p) {
+    char *t = p->finding_text;
+    size_t n = sizeof p->finding_text;
+    const int *fm = p->first_move;
+    t[0] = 0;
+    int same = p->n_sizes > 0;
+    for (int i = 0; i < p->n_sizes; i++) {
+        double a = p->metric[LG_EM].mean[i], b = p->metric[LG_TOK].mean[i];
+        if (!(isfinite(a) && isfinite(b) && fabs(a - b) <= 1e-9)) same = 0;
+    }
+    p->one_token = same;
+    int cfirst = -1;  // the first size where a continuous metric moved
+    for (int j = 1; j < 4; j++)
+        if (fm[mirage_metrics[j]] >= 0 && (cfirst < 0 || fm[mirage_metrics[j]] < cfirst))
+            cfirst = fm[mirage_metrics[j]];
+    int em = fm[LG_EM];
+    if (same)
+        p->finding = LF_ONE_TOKEN;
+    else if (em < 0 && cfirst < 0)
+        p->finding = LF_NOTHING;
+    else if (em < 0)
+        p->finding = LF_EM_NEVER;
+    else if (cfirst < 0 || em < cfirst)
+        p->finding = LF_EM_FIRST;
+    else if (em == cfirst)
+        p->finding = LF_TOGETHER;
+    else
+        p->finding = LF_CONT_FIRST;
+    // the continuous metrics that moved first, as a list of labels
+    char first[256] = "";
+    int nf = 0;
+    for (int j = 1; j < 4; j++)
+        if (cfirst >= 0 && fm[mirage_metrics[j]] == cfirst)
+            cat(first, sizeof first, "%s%s", nf++ ? " and " : "",
+                ladder_metrics[mirage_metrics[j]].label);
+    switch (p->finding) {
+    case LF_ONE_TOKEN:
+        cat(t, n, "Exact match and per-token accuracy are the same number at every size "
+                  "(one-token answers), so the choice between them cannot shape this curve");
+        if (em >= 0)
+            cat(t, n, "; it first moves beyond its seed spread at %.3g parameters",
+                p->params[em]);
+        else
+            cat(t, n, "; it never moves beyond its seed spread");
+        cat(t, n, ".");
+        break;
+    case LF_NOTHING:
+        cat(t, n, "No metric (exact match, per-token accuracy, edit distance, log-probability) "
+                  "moved beyond its seed spread between the smallest and any larger size: "
+                  "nothing emerged on this ladder.");
+        break;
+    case LF_EM_NEVER:
+        cat(t, n, "Exact match never moved beyond its seed spread, while %s did (from %.3g "
+                  "parameters): the models improve in a way exact match does not show.",
+            first, p->params[cfirst]);
+        break;
+    case LF_EM_FIRST:
+        cat(t, n, "Exact match moved beyond its seed spread first, at %.3g parameters", 
+            p->params[em]);
+        if (cfirst >= 0)
+            cat(t, n, ", before %s (at %.3g)", first, p->params[cfirst]);
+        else
+            cat(t, n, "; no continuous metric did");
+        cat(t, n, ": the continuous metrics do not show the change earlier.");
+        break;
+    case LF_TOGETHER:
+        cat(t, n, "Exact match and %s moved together: each first moves beyond its seed spread "
+                  "at %.3g parameters, so the metric does not make this jump.", first,
+            p->params[em]);
+        break;
+    case LF_CONT_FIRST:
+        cat(t, n, "%s moved first, at %.3g parameters; exact match only at %.3g: the continuous "
+                  "metrics show the change earlier and more gradually, and the metric shapes "
+                  "the curve (Schaeffer et al.'s \"mirage\").", first, p->params[cfirst],
+            p->params[em]);
+        if (first[0] >= 'a' && first[0] <= 'z') t[0] = (char)(first[0] - 'a' + 'A');
+        break;
+    }
+    // every metric's numbers
+    cat(t, n, " Breakthroughness (oriented so that improving is positive) and normalised "
+              "linearity:");
+    for (int j = 0; j < 4; j++) {
+        int m = mirage_metrics[j];
+        char b[32];
+        if (p->trend_st[m].state != LA_OK) {
+            cat(t, n, "%s %s not computed", j ? ";" : "", ladder_metrics[m].label);
+            continue;
+        }
+        ladder_fmt_breakthrough(p->trend[m].breakthroughness, b, sizeof b);
+        cat(t, n, "%s %s %s and %.2f", j ? ";" : "", ladder_metrics[m].label, b,
+            p->trend[m].linearity_norm);
+    }
+    cat(t, n, ".");
+}
+
+// The emergence verdict and thresholds of exact match (see ladder.h).
+static void analyze_threshold(const LadderGrid *g, LadderPart *p) {
+    int S = g->n_sizes, K = g->n_seeds;
+    const double *ys[LADDER_MAX];  // ys[size][seed]
+    for (int i = 0; i < S; i++) ys[i] = g->metric[LG_EM][i];
+    ThresholdCI th = {.point = NAN, .lo = NAN, .hi = NAN}, ta = th;
+    p->verdict = LT_NOT_EMERGED;
+    p->fall = NAN;
+    p->emerge_lo[0] = p->emerge_lo[1] = p->emerge_hi[0] = p->emerge_hi[1] = NAN;
+    p->threshold_seeds = S ? K : 0;
+    for (int i = 0; i < S; i++) {
+        int c = 0;
+        for (int k = 0; k < K; k++) c += isfinite(g->metric[LG_EM][i][k]);
+        if (c < p->threshold_seeds) p->threshold_seeds = c;
+    }
+    int rc = S >= 2 ? ladder_threshold_bootstrap(g->params, ys, S, K, 1000, 1, &th) : 0;
+    if (!rc && S >= 2)
+        rc = ladder_threshold_bootstrap_at(g->params, ys, S, K, 1000, 1, LADDER_ABS_LEVEL, &ta);
+    record(&p->threshold_st, S, 2, rc);
+    if (p->threshold_seeds < 2) th.lo = th.hi = ta.lo = ta.hi = NAN;  // one seed: no interval
+    p->threshold = th;
+    p->threshold_abs = ta;
+    if (S < 2 || p->threshold_st.state != LA_OK) return;
+    // the intervals of the smallest and the largest size: item intervals and seed values
+    for (int e = 0; e < 2; e++) {
+        int i = e ? S - 1 : 0;
+        double lo = INFINITY, hi = -INFINITY;
+        for (int k = 0; k < K; k++) {
+            double v = g->metric[LG_EM][i][k], a = g->em_lo[i][k], b = g->em_hi[i][k];
+            if (!isfinite(v)) continue;
+            if (isfinite(a) && isfinite(b) && a <= v && v <= b) {
+                if (a < lo) lo = a;
+                if (b > hi) hi = b;
+            }
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
+        }
+        p->emerge_lo[e] = lo;
+        p->emerge_hi[e] = hi;
+    }
+    const LadderSpread *em = &p->metric[LG_EM];
+    if (!(p->emerge_lo[1] > p->emerge_hi[0] && em->mean[S - 1] - em->mean[0] >= LADDER_MIN_RISE))
+        return;
+    p->verdict = LT_EMERGED;
+    int nm = 0;
+    if (ladder_curve_falls(p->params, em->mean, S, &p->fall, &nm) == 0 && nm)
+        p->verdict = LT_NON_MONOTONE;
+    em_clear_error();
+}
+
+void ladder_threshold_text(const LadderPart *p, char *t, size_t n) {
+    t[0] = 0;
+    if (p->threshold_st.state == LA_FAILED) {
+        cat(t, n, "The emergence threshold could not be computed: %s.", p->threshold_st.error);
+        return;
+    }
+    if (p->threshold_st.state != LA_OK) {
+        cat(t, n, "The ladder has too few sizes for an emergence threshold.");
+        return;
+    }
+    if (p->verdict == LT_NOT_EMERGED) {
+        cat(t, n, "Exact match did not emerge: at the largest size its interval [%.3f, %.3f] "
+                  "is not clearly above the smallest size's [%.3f, %.3f] (item and seed "
+                  "intervals overlap, or it rose by less than %.2f), so no threshold is given.",
+            p->emerge_lo[1], p->emerge_hi[1], p->emerge_lo[0], p->emerge_hi[0],
+            LADDER_MIN_RISE);
+        return;
+    }
+    if (p->verdict == LT_NON_MONOTONE) {
+        cat(t, n, "Exact match is non-monotone in size: it falls by %.3f after rising (more than "
+                  "%.0f%% of its range), so no single threshold summarises it.", p->fall,
+            100 * LADDER_FALL_SHARE);
+        return;
+    }
+    const ThresholdCI *c[2] = {&p->threshold, &p->threshold_abs};
+    const char *what[2] = {"half its maximum", "0.5"};
+    cat(t, n, "Exact match emerged: at the largest size its interval [%.3f, %.3f] lies above "
+              "the smallest size's [%.3f, %.3f].", p->emerge_lo[1], p->emerge_hi[1],
+        p->emerge_lo[0], p->emerge_hi[0]);
+    for (int j = 0; j < 2; j++) {
+        if (isnan(c[j]->point)) {
+            cat(t, n, " It does not cross %s inside the ladder%s.", what[j],
+                j ? "" : " (already above it at the smallest size)");
+            continue;
+        }
+        cat(t, n, " It crosses %s at about %.3g parameters", what[j], c[j]->point);
+        if (p->threshold_seeds < 2)
+            cat(t, n, " (one seed: no interval)");
+        else if (isfinite(c[j]->lo))
+            cat(t, n, " (95%% bootstrap interval over %d seeds: %.3g to %.3g)",
+                p->threshold_seeds, c[j]->lo, c[j]->hi);
+        cat(t, n, ".");
+    }
+    if (p->threshold_seeds >= 2 && p->threshold_seeds < LADDER_FEW_SEEDS)
+        cat(t, n, " With fewer than %d seeds the interval is too narrow: treat it as a rough "
+                  "guide.", LADDER_FEW_SEEDS);
+}
+
+void ladder_fmt_breakthrough(double b, char *buf, size_t n) {
+    if (isinf(b)) snprintf(buf, n, "%sinf (a step)", b < 0 ? "-" : "");
+    else if (isnan(b)) snprintf(buf, n, "-");
+    else snprintf(buf, n, "%.2f", b);
+}
+
 void ladder_analyze_grid(const LadderGrid *g, LadderPart *p) {
     int S = g->n_sizes, K = g->n_seeds;
     memset(p, 0, sizeof *p);
@@ -93,28 +323,23 @@ void ladder_analyze_grid(const LadderGrid *g, LadderPart *p) {
     spread(g->val_loss, S, K, &p->val_loss);
     analyze_loss(g, p);
 
-    // per metric: the seed means over size, BIG-bench's trend measures
+    // per metric: the seed means over size, BIG-bench's trend measures (better is up)
     for (int m = 0; m < LG_NUM; m++) {
         spread(g->metric[m], S, K, &p->metric[m]);
-        double px[LADDER_MAX], py[LADDER_MAX];
+        double px[LADDER_MAX], py[LADDER_MAX], sign = ladder_metrics[m].higher_is_better ? 1 : -1;
         int c = 0;
         for (int i = 0; i < S; i++)
             if (isfinite(p->metric[m].mean[i])) {
                 px[c] = g->params[i];
-                py[c++] = p->metric[m].mean[i];
+                py[c++] = sign * p->metric[m].mean[i];
             }
         record(&p->trend_st[m], c, 3,
                c >= 3 ? ladder_bigbench_trend(px, py, c, &p->trend[m]) : 0);
+        p->first_move[m] = first_move(p, m);
     }
     analyze_schaeffer(g, p);
-
-    // the emergence threshold of exact match, with a bootstrap over seeds
-    const double *ys[LADDER_MAX];  // ys[size][seed]
-    for (int i = 0; i < S; i++) ys[i] = g->metric[LG_EM][i];
-    ThresholdCI th = {.point = NAN, .lo = NAN, .hi = NAN};
-    record(&p->threshold_st, S, 2,
-           S >= 2 ? ladder_threshold_bootstrap(g->params, ys, S, K, 1000, 1, &th) : 0);
-    p->threshold = th;
+    finding(p);
+    analyze_threshold(g, p);
 }
 
 // ---- analysis.json --------------------------------------------------------------------
@@ -185,13 +410,24 @@ static cJSON *part_json(const LadderPart *p) {
         cJSON_AddItemToObject(o, "min", array(p->metric[m].min, S));
         cJSON_AddItemToObject(o, "max", array(p->metric[m].max, S));
         if (p->trend_st[m].state == LA_OK) {
-            cJSON_AddItemToObject(o, "breakthroughness", num(p->trend[m].breakthroughness));
+            double b = p->trend[m].breakthroughness;
+            if (isinf(b))  // JSON has no infinity: a step says so in words
+                cJSON_AddStringToObject(o, "breakthroughness", b > 0 ? "inf" : "-inf");
+            else
+                cJSON_AddItemToObject(o, "breakthroughness", num(b));
             cJSON_AddItemToObject(o, "linearity", num(p->trend[m].linearity));
             cJSON_AddItemToObject(o, "linearity_norm", num(p->trend[m].linearity_norm));
+            cJSON_AddStringToObject(o, "trend_of", ladder_metrics[m].higher_is_better
+                                                       ? "the metric (higher is better)"
+                                                       : "minus the metric (lower is better)");
         } else if (p->trend_st[m].state == LA_FAILED) {
             cJSON_AddStringToObject(o, "trend_error", p->trend_st[m].error);
         }
+        cJSON_AddItemToObject(o, "first_moves_at_params",
+                              num(p->first_move[m] >= 0 ? p->params[p->first_move[m]] : NAN));
     }
+    cJSON_AddBoolToObject(root, "one_token_answers", p->one_token);
+    cJSON_AddStringToObject(root, "finding", p->finding_text);
     cJSON_AddItemToObject(root, "params", array(p->params, S));
 
     int ns = p->schaeffer_runs;
@@ -202,15 +438,41 @@ static cJSON *part_json(const LadderPart *p) {
     cJSON_AddItemToObject(sc, "mean_abs_error_prod", num(p->mean_abs_prod));
     cJSON_AddItemToObject(sc, "max_abs_error_prod", num(ns ? p->max_abs_prod : NAN));
 
-    const ThresholdCI *th = &p->threshold;
+    const ThresholdCI *th = &p->threshold, *ta = &p->threshold_abs;
     cJSON *t = cJSON_AddObjectToObject(root, "threshold");
-    cJSON_AddItemToObject(t, "params", num(th->point));
-    cJSON_AddItemToObject(t, "ci95_lo", num(th->lo));
-    cJSON_AddItemToObject(t, "ci95_hi", num(th->hi));
+    static const char *verdicts[] = {"did not emerge", "emerged", "non-monotone"};
+    int rep = p->verdict == LT_EMERGED;  // a number only for a curve that emerged and stayed
+    cJSON_AddStringToObject(t, "verdict", verdicts[p->verdict]);
+    cJSON_AddItemToObject(t, "smallest_size_interval", array((double[]){p->emerge_lo[0],
+                                                                        p->emerge_hi[0]}, 2));
+    cJSON_AddItemToObject(t, "largest_size_interval", array((double[]){p->emerge_lo[1],
+                                                                       p->emerge_hi[1]}, 2));
+    cJSON_AddItemToObject(t, "largest_fall", num(p->fall));
+    cJSON_AddNumberToObject(t, "seeds", p->threshold_seeds);
+    if (p->threshold_seeds < 2)
+        cJSON_AddStringToObject(t, "interval", "none: one seed gives no interval");
+    else if (p->threshold_seeds < LADDER_FEW_SEEDS)
+        cJSON_AddStringToObject(t, "warning", "fewer than 5 seeds: the interval is too narrow");
+    cJSON_AddItemToObject(t, "params", num(rep ? th->point : NAN));
+    cJSON_AddItemToObject(t, "ci95_lo", num(rep ? th->lo : NAN));
+    cJSON_AddItemToObject(t, "ci95_hi", num(rep ? th->hi : NAN));
     cJSON_AddNumberToObject(t, "resamples_without_threshold", th->n_nan);
+    cJSON *t5 = cJSON_AddObjectToObject(t, "at_level");
+    cJSON_AddNumberToObject(t5, "level", LADDER_ABS_LEVEL);
+    cJSON_AddItemToObject(t5, "params", num(rep ? ta->point : NAN));
+    cJSON_AddItemToObject(t5, "ci95_lo", num(rep ? ta->lo : NAN));
+    cJSON_AddItemToObject(t5, "ci95_hi", num(rep ? ta->hi : NAN));
+    cJSON_AddNumberToObject(t5, "resamples_without_threshold", ta->n_nan);
     if (p->threshold_st.state == LA_FAILED)
         cJSON_AddStringToObject(t, "error", p->threshold_st.error);
     return root;
+}
+
+char *ladder_part_json(const LadderPart *p) {
+    cJSON *o = part_json(p);
+    char *s = cJSON_Print(o);
+    cJSON_Delete(o);
+    return s;
 }
 
 static int write_json(const LadderAnalysis *a) {

@@ -87,17 +87,25 @@ static int cmp_ll(const void *a, const void *b) {
 }
 
 // One metric at the final step of each run into out[size][seed] (NaN where missing).
+// With lo, hi: also each run's item-bootstrap interval (NaN where none was recorded).
 static int fill_metric(Registry *reg, const LadderGrid *g, const char *task, const char *metric,
-                       double (*out)[LADDER_MAX]) {
+                       double (*out)[LADDER_MAX], double (*lo)[LADDER_MAX],
+                       double (*hi)[LADDER_MAX]) {
     // (rows of other sweep values are skipped below)
-    for (int i = 0; i < LADDER_MAX; i++) for (int k = 0; k < LADDER_MAX; k++) out[i][k] = NAN;
+    for (int i = 0; i < LADDER_MAX; i++)
+        for (int k = 0; k < LADDER_MAX; k++) {
+            out[i][k] = NAN;
+            if (lo) lo[i][k] = hi[i][k] = NAN;
+        }
     RegRow *rows = NULL;
     int n = 0;
     if (reg_query_metric(reg, task, metric, REG_STEP_FINAL, &rows, &n)) return -1;
     for (int j = 0; j < n; j++) {
         int i = size_index(g, rows[j].params), k = seed_index(g, rows[j].seed);
         if (!same_sweep(rows[j].sweep_value, g->sweep)) continue;
-        if (i >= 0 && k >= 0 && rows[j].step == rows[j].steps) out[i][k] = rows[j].value;
+        if (i < 0 || k < 0 || rows[j].step != rows[j].steps) continue;
+        out[i][k] = rows[j].value;
+        if (lo) { lo[i][k] = rows[j].lo; hi[i][k] = rows[j].hi; }
     }
     free(rows);
     return 0;
@@ -194,7 +202,8 @@ int ladder_load_grid(const char *dir, double sweep, LadderGrid *g) {
     snprintf(g->task, sizeof g->task, "%s", tasks[0].s);
     free(tasks);
     for (int m = 0; m < LG_NUM && !rc; m++)
-        rc = fill_metric(reg, g, g->task, ladder_metrics[m].name, g->metric[m]);
+        rc = fill_metric(reg, g, g->task, ladder_metrics[m].name, g->metric[m],
+                         m == LG_EM ? g->em_lo : NULL, m == LG_EM ? g->em_hi : NULL);
     if (!rc) fill_positions(reg, g);
     for (int m = 0; m < 2 && !rc; m++) rc = fill_curve(reg, g, m);
     reg_close(reg);

@@ -3,6 +3,8 @@
 #ifndef EMERGENT_LADDER_H
 #define EMERGENT_LADDER_H
 
+#include <stddef.h>
+
 #include "ladder/analysis.h"
 #include "ladder/spec.h"
 
@@ -61,6 +63,8 @@ typedef struct {
     int seeds[LADDER_MAX];
     double val_loss[LADDER_MAX][LADDER_MAX];
     double metric[LG_NUM][LADDER_MAX][LADDER_MAX];
+    // exact match's 95% item-bootstrap interval per run (NaN where none was recorded)
+    double em_lo[LADDER_MAX][LADDER_MAX], em_hi[LADDER_MAX][LADDER_MAX];
     double pos[LADDER_MAX][LADDER_MAX][LG_MAX_POS];
     int n_steps[LADDER_MAX], steps[LADDER_MAX][LG_MAX_STEPS];
     double curve[2][LADDER_MAX][LG_MAX_STEPS][LADDER_MAX];  // exact match, token accuracy
@@ -102,18 +106,74 @@ typedef struct {
     // fit the smaller half of the seed-mean losses, predict the largest (4 sizes needed)
     Extrapolation extrapolation;
     LadderStatus extrapolation_st;
-    // every metric over size, and BIG-bench's trend of its seed means (3 sizes needed)
+    // every metric over size, and BIG-bench's trend of its seed means (3 sizes needed),
+    // oriented so that better is up: a lower-is-better metric (edit distance) is trended on
+    // -y, so a sharp improvement has a large positive breakthroughness for every metric
     LadderSpread metric[LG_NUM];
     Trend trend[LG_NUM];
     LadderStatus trend_st[LG_NUM];
+    // The first size (index into params) where a metric moved: its seed mean, oriented so
+    // that better is up, exceeds the smallest size's by more than the two sizes' seed
+    // spreads (max - min) together plus LADDER_MOVE_FLOOR (rates and distances) or
+    // LADDER_MOVE_FLOOR_LOGP nats (log-probabilities); -1 when it never did.
+    int first_move[LG_NUM];
+    // 1 when exact match and per-token accuracy are the same number at every size (within
+    // 1e-9, every size measured): one-token answers, where the metric cannot shape the curve
+    int one_token;
+    // What the metrics say together (LF_*), and the sentence that says it.
+    int finding;
+    char finding_text[1024];
     // Schaeffer et al.: |predicted - observed| exact match over the runs that have all three
     // (max_* = 0 when runs == 0)
     int schaeffer_runs;
     double mean_abs_pow, max_abs_pow, mean_abs_prod, max_abs_prod;
-    // the emergence threshold of exact match (parameters), 1000 resamples over seeds
+    // the emergence threshold of exact match (parameters), 1000 resamples over seeds, at
+    // half the ladder's maximum (threshold) and at the absolute level LADDER_ABS_LEVEL
+    // (threshold_abs). Reported only when verdict == LT_EMERGED; the intervals rest on
+    // threshold_seeds seeds (the fewest finite at any size) and are NaN with one seed.
     ThresholdCI threshold;          // NaN unless threshold_st.state == LA_OK
+    ThresholdCI threshold_abs;
     LadderStatus threshold_st;
+    int verdict;                    // LT_*
+    int threshold_seeds;
+    // The intervals compared for the verdict, at the smallest and the largest size: the
+    // union over seeds of each run's item-bootstrap interval and of the seed values.
+    double emerge_lo[2], emerge_hi[2];
+    double fall;                    // exact match's largest fall after a rise (ladder_curve_falls)
 } LadderPart;
+
+// What the emergence verdict of exact match is:
+//   LT_EMERGED       the largest size's interval lies above the smallest's, and the seed
+//                    mean rose by at least LADDER_MIN_RISE: a threshold is reported
+//   LT_NOT_EMERGED   otherwise: "did not emerge", no threshold number
+//   LT_NON_MONOTONE  it emerged but falls again after rising by more than LADDER_FALL_SHARE
+//                    of its range: reported as such, not by its first crossing
+enum { LT_NOT_EMERGED = 0, LT_EMERGED = 1, LT_NON_MONOTONE = 2 };
+#define LADDER_ABS_LEVEL 0.5
+#define LADDER_MIN_RISE 0.05
+#define LADDER_MOVE_FLOOR 0.02
+#define LADDER_MOVE_FLOOR_LOGP 0.05
+#define LADDER_FEW_SEEDS 5
+// What the four metrics of the mirage figure (exact match, per-token accuracy, edit
+// distance, log-probability) say together:
+//   LF_ONE_TOKEN     exact match and per-token accuracy are one number (one-token answers)
+//   LF_NOTHING       no metric moved beyond its seed spread: nothing emerged
+//   LF_CONT_FIRST    a continuous metric moved at a smaller size than exact match
+//   LF_TOGETHER      exact match moved at the same size as the first continuous metric
+//   LF_EM_FIRST      exact match moved before every continuous metric
+//   LF_EM_NEVER      continuous metrics moved, exact match never did
+enum { LF_ONE_TOKEN, LF_NOTHING, LF_CONT_FIRST, LF_TOGETHER, LF_EM_FIRST, LF_EM_NEVER };
+
+// The emergence verdict and thresholds of exact match as sentences (what the CLI and the
+// report say): "did not emerge", "non-monotone", or the thresholds with their intervals,
+// the seeds they rest on and a warning under LADDER_FEW_SEEDS seeds.
+void ladder_threshold_text(const LadderPart *p, char *buf, size_t n);
+// A breakthroughness as words: "12.3", "inf (a step)", "-inf (a step)", or "-" (NaN).
+void ladder_fmt_breakthrough(double b, char *buf, size_t n);
+// The analysis of one part as the JSON object analysis.json holds for it (malloc'd text).
+// An infinite breakthroughness is written as the string "inf" or "-inf" (JSON has no
+// infinity); every other number that is not finite as null.
+char *ladder_part_json(const LadderPart *p);
 
 typedef struct {
     char sweep_name[128];           // "" without a second axis

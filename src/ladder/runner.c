@@ -76,7 +76,7 @@ static int point_eval(Registry *reg, const LadderSpec *s, const LadderPoint *p, 
             taskset_free(&test);
             return -1;
         }
-        EvalConfig ec = {.shots = s->eval_shots, .seed = s->eval_seed, .n_boot = 200};
+        EvalConfig ec = {.shots = s->eval_shots, .seed = s->eval_seed, .n_boot = 1000};
         EvalResult r;
         int rc = eval_task(m, tok, &test, &pool, &ec, &r);
         if (!rc) {

@@ -74,8 +74,7 @@ static int fig_mirage(const LadderReport *r) {
         if (m->kind == LM_RATE) { pan[j].ymin = 0; pan[j].ymax = 1; }
     }
     int rc = report_panels(r->fdir, "mirage", "The same models under four metrics", pan, 4, 2,
-                           "Exact match jumps where per-token accuracy, edit distance and "
-                           "log-probability move more gradually: the metric shapes the curve.");
+                           r->p->finding_text);
     free(sl);
     return rc;
 }
@@ -141,6 +140,21 @@ static int fig_training(const LadderReport *r, int m) {
     return rc;
 }
 
+// Which of Schaeffer et al.'s two predictions is closer, in words (computed, not assumed).
+static void schaeffer_words(const LadderPart *p, char *b, size_t n) {
+    double a = p->mean_abs_pow, c = p->mean_abs_prod;
+    if (!p->schaeffer_runs || !isfinite(a) || !isfinite(c))
+        snprintf(b, n, "One point per run. No run has both predictions.");
+    else if (fabs(a - c) <= 0.01)
+        snprintf(b, n, "One point per run. The two predictions are about as close (mean "
+                 "error %.3f and %.3f).", a, c);
+    else
+        snprintf(b, n, "One point per run. The %s is closer (mean error %.3f against %.3f)%s.",
+                 c < a ? "product of per-position accuracies" : "mean accuracy to the power L",
+                 c < a ? c : a, c < a ? a : c,
+                 c < a ? ": errors sit at particular positions rather than spread evenly" : "");
+}
+
 // 7: predicted against observed exact match (Schaeffer et al.), one point per run.
 static int fig_predicted(const LadderReport *r) {
     const LadderGrid *g = r->g;
@@ -154,6 +168,8 @@ static int fig_predicted(const LadderReport *r) {
                 pp[no++] = g->metric[LG_PRED_PROD][i][k];
             }
     double diag[2] = {0, 1};
+    char note[256];
+    schaeffer_words(r->p, note, sizeof note);
     Series ps[3] = {
         {.label = "mean accuracy ^ answer length", .x = ox, .y = pw, .n = no,
          .style = SERIES_POINTS, .color = REPORT_RGB(0xD55E00)},
@@ -165,9 +181,7 @@ static int fig_predicted(const LadderReport *r) {
                 .title = "Exact match predicted from per-token accuracy",
                 .xlabel = "observed exact match", .ylabel = "predicted exact match",
                 .ymin = 0, .ymax = 1, .series = ps, .n_series = 3,
-                .note = "One point per run. Errors sit at particular positions, so the mean "
-                        "accuracy to the power L misses; the product of per-position "
-                        "accuracies does not."};
+                .note = note};
     return report_figure(r->fdir, &f);
 }
 
@@ -203,28 +217,17 @@ static void page_summary(ReportHtml *h, const LadderReport *r) {
            p->task, p->n_done, p->n_runs);
     html_h2(h, "What came out");
     html_p(h, "Exact match goes from %.3f (min-max %.3f-%.3f) at %.0f parameters to %.3f "
-              "(%.3f-%.3f) at %.0f. It crosses half its maximum at about %.3g parameters "
-              "(95%% bootstrap interval over seeds: %.3g to %.3g).", em->mean[0], em->min[0],
-           em->max[0], p->params[0], em->mean[last], em->min[last], em->max[last],
-           p->params[last], fin(p->threshold.point), fin(p->threshold.lo), fin(p->threshold.hi));
-    if (p->threshold_st.state == LA_FAILED)
-        html_p(h, "The emergence threshold could not be computed: %s.", p->threshold_st.error);
-    double b[2], l[2];
-    const int tm[2] = {LG_EM, LG_TOK};
-    for (int j = 0; j < 2; j++) {
-        int ok = p->trend_st[tm[j]].state == LA_OK;
-        b[j] = ok ? fin(p->trend[tm[j]].breakthroughness) : NAN;
-        l[j] = ok ? fin(p->trend[tm[j]].linearity_norm) : NAN;
-    }
-    html_p(h, "BIG-bench's measures over size: exact match has breakthroughness %.2f and "
-              "normalised linearity %.2f; per-token accuracy %.2f and %.2f. A higher "
-              "breakthroughness means a sharper jump; linearity 1 is a straight climb.",
-           b[0], l[0], b[1], l[1]);
+              "(%.3f-%.3f) at %.0f.", em->mean[0], em->min[0], em->max[0], p->params[0],
+           em->mean[last], em->min[last], em->max[last], p->params[last]);
+    char t[1536];
+    ladder_threshold_text(p, t, sizeof t);
+    html_p(h, "%s", t);
+    html_p(h, "%s A higher breakthroughness means a sharper jump (inf: a step, most steps "
+              "flat); linearity 1 is a straight climb.", p->finding_text);
     int ns = p->schaeffer_runs;
     html_p(h, "Schaeffer et al.'s prediction of exact match from the mean per-token accuracy "
               "p as p^L is off by %.3f on average (at most %.3f); the product of the "
-              "per-position accuracies is off by %.3f (at most %.3f). Where the two differ, "
-              "the errors sit at particular answer positions rather than spread evenly.",
+              "per-position accuracies is off by %.3f (at most %.3f).",
            fin(p->mean_abs_pow), ns ? fin(p->max_abs_pow) : NAN, fin(p->mean_abs_prod),
            ns ? fin(p->max_abs_prod) : NAN);
     const PowerFit *pf = &p->loss_params.fit;
@@ -244,18 +247,21 @@ static void page_figures(ReportHtml *h, const LadderReport *r, const char *sweep
     html_h2(h, "Figures");
     html_figure(h, "report/exact_match_vs_params.png", "Exact match against model size. Thin "
                 "lines: one seed each; bold: their mean; band: min-max over seeds.");
-    html_figure(h, "report/mirage.png", "The same models under four metrics: exact match "
-                "jumps where per-token accuracy, edit distance and log-probability move more "
-                "gradually (Schaeffer et al.'s \"mirage\").");
+    char cap[1200];
+    snprintf(cap, sizeof cap, "The same models under four metrics. %s", r->p->finding_text);
+    html_figure(h, "report/mirage.png", cap);
     html_figure(h, "report/exact_match_vs_flops.png", "Exact match against training compute.");
     html_figure(h, "report/loss_vs_params.png", "Validation loss on the answer tokens against "
                 "size, with the fitted power law (dashed).");
     html_figure(h, "report/exact_match_vs_step.png", "Exact match during training, one line "
                 "per size (mean over seeds, log-spaced evaluations).");
     html_figure(h, "report/token_accuracy_vs_step.png", "Per-token accuracy during training.");
-    html_figure(h, "report/predicted_vs_observed.png", "Exact match predicted from per-token "
-                "accuracy, one point per run: the mean accuracy to the power L (orange) and "
-                "the product of per-position accuracies (green), against the observation.");
+    char sw[256];
+    schaeffer_words(r->p, sw, sizeof sw);
+    snprintf(cap, sizeof cap, "Exact match predicted from per-token accuracy: the mean "
+             "accuracy to the power L (orange) and the product of per-position accuracies "
+             "(green), against the observation. %s", sw);
+    html_figure(h, "report/predicted_vs_observed.png", cap);
     if (r->a->n_parts > 1) html_figure(h, "report/exact_match_by_sweep.png", sweep_title);
 }
 
