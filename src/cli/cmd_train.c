@@ -30,13 +30,126 @@ static void show(void *ctx, const TrainReport *r) {
     fflush(stdout);
 }
 
+// What a run trains: the model and its tokenizer, the state, the data, the recipe.
+typedef struct {
+    GPT m;
+    Tokenizer tok;
+    TokenData d;
+    TrainState st;
+    TrainConfig tc;
+    char *tok_json, *data_stored, *source;
+    const char *data;  // what the data was loaded from
+} Run;
+
+static void run_free(Run *r) {
+    free(r->st.m);
+    free(r->st.v);
+    free(r->tok_json);
+    free(r->data_stored);
+    free(r->source);
+    data_free(&r->d);
+    tok_free(&r->tok);
+    gpt_free(&r->m);
+}
+
+// A new run: the data (text or task mixture) first, its tokenizer sizes the model.
+static int open_new(Run *r, GPTConfig *mc, const char *data, const char *task, int task_n,
+                    int task_val_n, float val_frac) {
+    if (!data && !task) return em_error("--data FILE or --task SPEC is required (or --resume DIR)");
+    if (data && task) return em_error("give --data or --task, not both");
+    if (r->tc.warmup >= r->tc.steps && r->tc.warmup > 0)
+        printf("note: --warmup %d covers all %d steps\n", r->tc.warmup, r->tc.steps);
+    if (task) {
+        if (data_load_mixture(task, task_n, task_val_n, r->tc.seed, &r->tok, mc->block_size,
+                              &r->d, &r->source))
+            return -1;
+        r->data = r->source;
+    } else {
+        if (data_load_text(data, &r->tok, val_frac, mc->block_size, &r->d)) return -1;
+        r->data = data;
+    }
+    mc->vocab_size = r->tok.vocab_size;
+    if (gpt_create(&r->m, mc)) return -1;
+    gpt_init_weights(&r->m, r->tc.seed);
+    r->tc.seq_len = mc->block_size;
+    train_state_new(&r->st, &r->m, r->tc.seed);
+    r->tok_json = tok_to_json(&r->tok);
+    return 0;
+}
+
+// A resumed run: the checkpoint (model, tokenizer, state, recipe) and its data again; the
+// flags given now override the stored recipe's schedule and evaluation settings.
+static int open_resumed(Run *r, const char *dir, const char *data, float val_frac,
+                        const ArgSpec *specs) {
+    TrainConfig stored;
+    int found = train_open(dir, &r->m, &r->tok_json, &r->st, &stored, &r->data_stored);
+    if (found == 0)
+        return em_error("%s/%s: no checkpoint to resume (expected %s and %s)", dir,
+                        TRAIN_MODEL_FILE, TRAIN_MODEL_FILE, TRAIN_STATE_FILE);
+    if (found < 0) return -1;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, TRAIN_MODEL_FILE);
+    if (!r->tok_json) return em_error("%s: __metadata__.tokenizer: missing", path);
+    if (tok_from_json(&r->tok, r->tok_json, path)) return -1;
+    TrainConfig given = r->tc;
+    r->tc = stored;
+#define KEEP(flag, field) if (args_given(specs, flag)) r->tc.field = given.field
+    KEEP("--steps", steps); KEEP("--eval-every", eval_every); KEEP("--eval-iters", eval_iters);
+    KEEP("--log-every", log_every); KEEP("--save-every", save_every);
+    KEEP("--decay-steps", decay_steps); KEEP("--min-lr", min_lr);
+#undef KEEP
+    if (data_load_source(data ? data : r->data_stored, r->tc.seed, val_frac, &r->tok,
+                         r->tc.seq_len, &r->d, &r->source))
+        return -1;
+    r->data = r->source;
+    printf("resuming %s at step %d of %d\n", dir, r->st.step, r->tc.steps);
+    return 0;
+}
+
+static void print_plan(const Run *r) {
+    printf("data: %s, %zu tokens (%zu train, %zu val), vocab %d\n", r->data, r->d.n, r->d.split,
+           r->d.n - r->d.split, r->tok.vocab_size);
+    printf("model: %d layers, %d heads, %d wide, block %d: %.2fM parameters\n", r->m.cfg.n_layer,
+           r->m.cfg.n_head, r->m.cfg.n_embd, r->m.cfg.block_size, r->m.num_params / 1e6);
+    printf("train: %d steps x %d x %d tokens, lr %g -> %g (warmup %d), %d threads\n",
+           r->tc.steps, r->tc.batch_size * r->tc.grad_accum, r->tc.seq_len, r->tc.lr,
+           r->tc.min_lr, r->tc.warmup, em_threads());
+    if (r->st.step > 0 && r->st.step >= r->tc.steps)
+        printf("already at step %d of %d: nothing to do\n", r->st.step, r->tc.steps);
+}
+
+// Trains with Ctrl-C wired to a save and stop; the exit code, and the line that ends it.
+static int train_and_report(Run *r, const char *out, int stop_after, int quiet) {
+    g_stop = 0;
+    void (*old_handler)(int) = signal(SIGINT, on_sigint);
+    TrainRun run = {.out_dir = out, .data_path = r->data, .tok_json = r->tok_json,
+                    .stop_after = stop_after, .stop = &g_stop, .on_report = quiet ? NULL : show};
+    double t0 = now_sec();
+    int rc = train_run(&r->m, &r->st, &r->tc, &r->d, &run);
+    signal(SIGINT, old_handler);
+    if (rc == TRAIN_STOPPED) {
+        fprintf(stderr, "interrupted at step %d; checkpoint saved in %s (continue with "
+                        "--resume %s)\n", r->st.step, out, out);
+        return 130;
+    }
+    if (rc) return 1;
+    char el[32];
+    fmt_duration(el, sizeof el, now_sec() - t0);
+    if (r->st.step < r->tc.steps)
+        printf("stopped at step %d of %d after %s (continue with --resume %s)\n", r->st.step,
+               r->tc.steps, el, out);
+    else
+        printf("done in %s: %s/%s\n", el, out, TRAIN_MODEL_FILE);
+    return 0;
+}
+
 int cmd_train(int argc, char **argv) {
     const char *data = NULL, *out = "runs/default", *resume = NULL, *task = NULL;
     int task_n = 0, task_val_n = 1000;
-    char *source = NULL;
     GPTConfig mc = {.vocab_size = 0, .block_size = 64, .n_layer = 4, .n_head = 4, .n_embd = 128};
-    TrainConfig tc;
-    train_config_default(&tc);
+    Run r = {0};
+    TrainConfig *tc = &r.tc;
+    train_config_default(tc);
     int64_t seed = 1337;
     int quiet = 0, stop_after = 0;
     float val_frac = 0.1f;
@@ -51,22 +164,22 @@ int cmd_train(int argc, char **argv) {
         {"--n-head", ARG_INT, &mc.n_head, "attention heads", 1, 1024},
         {"--n-embd", ARG_INT, &mc.n_embd, "embedding width", 1, 65536},
         {"--block-size", ARG_INT, &mc.block_size, "context length (tokens)", 1, 65536},
-        {"--batch-size", ARG_INT, &tc.batch_size, "sequences per micro-batch", 1, 1 << 20},
-        {"--grad-accum", ARG_INT, &tc.grad_accum, "micro-batches per optimizer step", 1, 1 << 20},
-        {"--steps", ARG_INT, &tc.steps, "optimizer steps", 1, 1 << 30},
-        {"--lr", ARG_FLOAT, &tc.lr, "peak learning rate", 0, 10},
-        {"--min-lr", ARG_FLOAT, &tc.min_lr, "learning rate at the end of the cosine decay", 0, 10},
-        {"--warmup", ARG_INT, &tc.warmup, "linear warmup steps", 0, 1 << 30},
-        {"--decay-steps", ARG_INT, &tc.decay_steps, "step where the decay reaches --min-lr (0: --steps)", 0, 1 << 30},
-        {"--beta1", ARG_FLOAT, &tc.beta1, "AdamW beta1", 0, 0.999999},
-        {"--beta2", ARG_FLOAT, &tc.beta2, "AdamW beta2", 0, 0.999999},
-        {"--weight-decay", ARG_FLOAT, &tc.weight_decay, "decoupled weight decay on 2-D weights", 0, 10},
-        {"--grad-clip", ARG_FLOAT, &tc.grad_clip, "clip the global gradient norm (0: off)", 0, 1e9},
-        {"--eval-every", ARG_INT, &tc.eval_every, "steps between train/val loss estimates (0: end only)", 0, 1 << 30},
-        {"--eval-iters", ARG_INT, &tc.eval_iters, "batches per loss estimate", 1, 1 << 20},
+        {"--batch-size", ARG_INT, &tc->batch_size, "sequences per micro-batch", 1, 1 << 20},
+        {"--grad-accum", ARG_INT, &tc->grad_accum, "micro-batches per optimizer step", 1, 1 << 20},
+        {"--steps", ARG_INT, &tc->steps, "optimizer steps", 1, 1 << 30},
+        {"--lr", ARG_FLOAT, &tc->lr, "peak learning rate", 0, 10},
+        {"--min-lr", ARG_FLOAT, &tc->min_lr, "learning rate at the end of the cosine decay", 0, 10},
+        {"--warmup", ARG_INT, &tc->warmup, "linear warmup steps", 0, 1 << 30},
+        {"--decay-steps", ARG_INT, &tc->decay_steps, "step where the decay reaches --min-lr (0: --steps)", 0, 1 << 30},
+        {"--beta1", ARG_FLOAT, &tc->beta1, "AdamW beta1", 0, 0.999999},
+        {"--beta2", ARG_FLOAT, &tc->beta2, "AdamW beta2", 0, 0.999999},
+        {"--weight-decay", ARG_FLOAT, &tc->weight_decay, "decoupled weight decay on 2-D weights", 0, 10},
+        {"--grad-clip", ARG_FLOAT, &tc->grad_clip, "clip the global gradient norm (0: off)", 0, 1e9},
+        {"--eval-every", ARG_INT, &tc->eval_every, "steps between train/val loss estimates (0: end only)", 0, 1 << 30},
+        {"--eval-iters", ARG_INT, &tc->eval_iters, "batches per loss estimate", 1, 1 << 20},
         {"--val-frac", ARG_FLOAT, &val_frac, "fraction of the text held out for validation", 0, 0.9},
-        {"--log-every", ARG_INT, &tc.log_every, "steps between progress lines (0: automatic)", 0, 1 << 30},
-        {"--save-every", ARG_INT, &tc.save_every, "steps between checkpoints (0: at evaluations)", 0, 1 << 30},
+        {"--log-every", ARG_INT, &tc->log_every, "steps between progress lines (0: automatic)", 0, 1 << 30},
+        {"--save-every", ARG_INT, &tc->save_every, "steps between checkpoints (0: at evaluations)", 0, 1 << 30},
         {"--seed", ARG_I64, &seed, "seed of every random choice (init, batches)", 0, 9.2e18},
         {"--stop-after", ARG_INT, &stop_after, "save and stop at this step (continue with --resume)", 0, 1 << 30},
         {"--quiet", ARG_FLAG, &quiet, "no progress lines"},
@@ -75,99 +188,16 @@ int cmd_train(int argc, char **argv) {
     int rc = args_parse("train", "--data FILE.txt [--out DIR] [flags]  |  --resume DIR [--steps N]",
                         specs, argc, argv, NULL, 0, NULL);
     if (rc) return rc > 0 ? 0 : 1;
-    tc.seed = (uint64_t)seed;
-
-    GPT m;
-    Tokenizer tok = {0};
-    TokenData d;
-    TrainState st = {0};
-    char *tok_json = NULL, *data_stored = NULL;
-    char path[1200];
-    if (resume) {
-        // the model and its tokenizer, then the state; flags given now override the recipe
-        out = resume;
-        TrainConfig stored;
-        int found = train_open(resume, &m, &tok_json, &st, &stored, &data_stored);
-        if (found <= 0) {
-            if (found == 0)
-                em_error("%s/%s: no checkpoint to resume (expected %s and %s)", resume,
-                         TRAIN_MODEL_FILE, TRAIN_MODEL_FILE, TRAIN_STATE_FILE);
-            return 1;
-        }
-        snprintf(path, sizeof path, "%s/%s", resume, TRAIN_MODEL_FILE);
-        if (!tok_json || tok_from_json(&tok, tok_json, path)) {
-            if (!tok_json) em_error("%s: __metadata__.tokenizer: missing", path);
-            rc = 1;
-            goto out;
-        }
-        TrainConfig given = tc;
-        tc = stored;
-#define KEEP(flag, field) if (args_given(specs, flag)) tc.field = given.field
-        KEEP("--steps", steps); KEEP("--eval-every", eval_every); KEEP("--eval-iters", eval_iters);
-        KEEP("--log-every", log_every); KEEP("--save-every", save_every);
-        KEEP("--decay-steps", decay_steps); KEEP("--min-lr", min_lr);
-#undef KEEP
-        if (!data) data = data_stored;
-        if (data_load_source(data, tc.seed, val_frac, &tok, tc.seq_len, &d, &source)) { rc = 1; goto out; }
-        data = source;
-        printf("resuming %s at step %d of %d\n", resume, st.step, tc.steps);
-    } else {
-        if (!data && !task) { em_error("--data FILE or --task SPEC is required (or --resume DIR)"); return 1; }
-        if (data && task) { em_error("give --data or --task, not both"); return 1; }
-        if (tc.warmup >= tc.steps && tc.warmup > 0)
-            printf("note: --warmup %d covers all %d steps\n", tc.warmup, tc.steps);
-        if (task) {
-            if (data_load_mixture(task, task_n, task_val_n, (uint64_t)seed, &tok, mc.block_size, &d, &source))
-                return 1;
-            data = source;
-        } else if (data_load_text(data, &tok, val_frac, mc.block_size, &d)) {
-            return 1;
-        }
-        mc.vocab_size = tok.vocab_size;
-        if (gpt_create(&m, &mc)) { data_free(&d); tok_free(&tok); return 1; }
-        gpt_init_weights(&m, tc.seed);
-        tc.seq_len = mc.block_size;
-        train_state_new(&st, &m, tc.seed);
-        tok_json = tok_to_json(&tok);
-    }
-    printf("data: %s, %zu tokens (%zu train, %zu val), vocab %d\n", data, d.n, d.split,
-           d.n - d.split, tok.vocab_size);
-    printf("model: %d layers, %d heads, %d wide, block %d: %.2fM parameters\n", m.cfg.n_layer,
-           m.cfg.n_head, m.cfg.n_embd, m.cfg.block_size, m.num_params / 1e6);
-    printf("train: %d steps x %d x %d tokens, lr %g -> %g (warmup %d), %d threads\n", tc.steps,
-           tc.batch_size * tc.grad_accum, tc.seq_len, tc.lr, tc.min_lr, tc.warmup, em_threads());
-    if (resume && st.step >= tc.steps)
-        printf("already at step %d of %d: nothing to do\n", st.step, tc.steps);
-    g_stop = 0;
-    void (*old_handler)(int) = signal(SIGINT, on_sigint);
-    TrainRun run = {.out_dir = out, .data_path = data, .tok_json = tok_json,
-                    .stop_after = stop_after, .stop = &g_stop, .on_report = quiet ? NULL : show};
-    double t0 = now_sec();
-    rc = train_run(&m, &st, &tc, &d, &run);
-    signal(SIGINT, old_handler);
-    if (rc == TRAIN_STOPPED) {
-        fprintf(stderr, "interrupted at step %d; checkpoint saved in %s (continue with "
-                        "--resume %s)\n", st.step, out, out);
-        rc = 130;
-    } else if (rc == 0) {
-        char el[32];
-        fmt_duration(el, sizeof el, now_sec() - t0);
-        if (st.step < tc.steps)
-            printf("stopped at step %d of %d after %s (continue with --resume %s)\n", st.step,
-                   tc.steps, el, out);
-        else
-            printf("done in %s: %s/%s\n", el, out, TRAIN_MODEL_FILE);
+    tc->seed = (uint64_t)seed;
+    if (resume) out = resume;
+    rc = resume ? open_resumed(&r, resume, data, val_frac, specs)
+                : open_new(&r, &mc, data, task, task_n, task_val_n, val_frac);
+    if (!rc) {
+        print_plan(&r);
+        rc = train_and_report(&r, out, stop_after, quiet);
     } else {
         rc = 1;
     }
-    data_free(&d);
-out:
-    free(st.m);
-    free(st.v);
-    free(tok_json);
-    free(data_stored);
-    free(source);
-    tok_free(&tok);
-    gpt_free(&m);
+    run_free(&r);
     return rc;
 }
