@@ -143,15 +143,14 @@ static void test_machine(void) {
     CHECK(reg_set_machine(r, "c", "cpu Y | AVX-512") == 0, "set: %s", em_errmsg());
     CHECK(reg_set_machine(r, "nope", "cpu Z") == -1 && strstr(em_errmsg(), "nope"),
           "a missing run accepted: %s", em_errmsg());
-    char **m = NULL;
-    int *cnt = NULL, n = 0;
-    CHECK(reg_list_machines(r, &m, &cnt, &n) == 0 && n == 2, "list: %d", n);
+    RegMachine *m = NULL;
+    int n = 0;
+    CHECK(reg_list_machines(r, &m, &n) == 0 && n == 2, "list: %d", n);
     if (n == 2) {
-        CHECK(!strcmp(m[0], "cpu Y | AVX-512") && cnt[0] == 2, "first %s %d", m[0], cnt[0]);
-        CHECK(!strcmp(m[1], "cpu X | AVX2") && cnt[1] == 1, "second %s %d", m[1], cnt[1]);
+        CHECK(!strcmp(m[0].machine, "cpu Y | AVX-512") && m[0].runs == 2, "first %s %d", m[0].machine, m[0].runs);
+        CHECK(!strcmp(m[1].machine, "cpu X | AVX2") && m[1].runs == 1, "second %s %d", m[1].machine, m[1].runs);
     }
-    reg_free_strings(m, n);
-    free(cnt);
+    free(m);
     CHECK(reg_export_csv(r, g_dir) == 0, "export: %s", em_errmsg());
     reg_close(r);
     char *csv = NULL;

@@ -6,9 +6,10 @@
 #include "core/core.h"
 
 void cli_progress_begin(CliProgress *p, FILE *out) {
-    *p = (CliProgress){.out = out, .tty = isatty(fileno(out)), .t0 = now_sec(),
-                       .t_print = 0.0, .min_interval = 1.0};
-    p->t_print = p->t0;  // the first line after a second: a rate from less means nothing
+    double now = now_sec();
+    // t_print = t0: the first line after a second, as a rate from less means nothing
+    *p = (CliProgress){.out = out, .tty = isatty(fileno(out)), .t0 = now, .t_print = now,
+                       .min_interval = 1.0};
 }
 
 int cli_progress(CliProgress *p, const char *label, double done, double total,

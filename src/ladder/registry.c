@@ -337,36 +337,17 @@ int reg_set_machine(Registry *r, const char *point, const char *machine) {
     return update_run(r, st, point, "set machine");
 }
 
-int reg_list_machines(Registry *r, char ***machines, int **counts, int *n) {
-    *machines = NULL; *counts = NULL; *n = 0;
-    sqlite3_stmt *st = reg_prep(r, "SELECT machine, count(*) FROM runs WHERE machine IS NOT NULL"
-                               " GROUP BY machine ORDER BY count(*) DESC, machine");
-    if (!st) return -1;
-    int rc, cap = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 4;
-            *machines = xrealloc(*machines, cap * sizeof **machines);
-            *counts = xrealloc(*counts, cap * sizeof **counts);
-        }
-        const char *t = (const char *)sqlite3_column_text(st, 0);
-        (*machines)[*n] = xstrdup(t ? t : "");
-        (*counts)[*n] = sqlite3_column_int(st, 1);
-        (*n)++;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        reg_free_strings(*machines, *n);
-        free(*counts);
-        *machines = NULL; *counts = NULL; *n = 0;
-        return reg_fail(r, "list machines");
-    }
-    return 0;
+static void fill_machine(sqlite3_stmt *st, void *p) {
+    RegMachine *o = p;
+    col_text(st, 0, o->machine, sizeof o->machine);
+    o->runs = sqlite3_column_int(st, 1);
 }
 
-void reg_free_strings(char **s, int n) {
-    for (int i = 0; i < n; i++) free(s[i]);
-    free(s);
+int reg_list_machines(Registry *r, RegMachine **rows, int *n) {
+    *rows = NULL; *n = 0;
+    sqlite3_stmt *st = reg_prep(r, "SELECT machine, count(*) FROM runs WHERE machine IS NOT NULL"
+                                   " GROUP BY machine ORDER BY count(*) DESC, machine");
+    return st ? query_rows(r, st, sizeof **rows, fill_machine, (void **)rows, n) : -1;
 }
 
 int reg_finish_run(Registry *r, const char *point, double train_loss, double val_loss,

@@ -63,10 +63,10 @@ int reg_set_status(Registry *r, const char *point, const char *status);
 int reg_get_status(Registry *r, const char *point, char *status, size_t cap);
 // The machine the run is made on (kernels_machine_line): set when it starts or resumes.
 int reg_set_machine(Registry *r, const char *point, const char *machine);
-// The distinct machines of the registry's runs, most runs first (each malloc'd; free
-// with reg_free_strings).
-int reg_list_machines(Registry *r, char ***machines, int **counts, int *n);
-void reg_free_strings(char **s, int n);
+// The distinct machines of the registry's runs with their run counts, most runs first
+// (*rows malloc'd; free it).
+typedef struct { char machine[512]; int runs; } RegMachine;
+int reg_list_machines(Registry *r, RegMachine **rows, int *n);
 // Records the final losses and wall-clock seconds and sets the status to "done".
 int reg_finish_run(Registry *r, const char *point, double train_loss, double val_loss,
                    double wall_s);

@@ -305,15 +305,16 @@ static int page_machines(ReportHtml *h, const char *dir) {
     char rp[1300];
     snprintf(rp, sizeof rp, "%s/registry.sqlite", dir);
     Registry *reg = NULL;
-    char **mach = NULL;
-    int *mc = NULL, nm = 0, rc = 0;
-    if (reg_open(&reg, rp) || reg_list_machines(reg, &mach, &mc, &nm)) rc = -1;
+    RegMachine *mach = NULL;
+    int nm = 0, rc = 0;
+    if (reg_open(&reg, rp) || reg_list_machines(reg, &mach, &nm)) rc = -1;
     reg_close(reg);
     if (nm == 0)
         html_p(h, "The registry records no machine for these runs (made before machines "
                   "were recorded).");
     for (int i = 0; i < nm; i++)
-        html_p(h, "%d run%s on: %s", mc[i], mc[i] == 1 ? "" : "s", mach[i]);
+        html_p(h, "%d run%s on: %s", mach[i].runs, mach[i].runs == 1 ? "" : "s",
+               mach[i].machine);
     if (nm > 1)
         html_p(h, "The runs were made on %d different machine configurations: two runs "
                   "of the same point are bit-identical only with the same CPU kind, build, "
@@ -322,8 +323,7 @@ static int page_machines(ReportHtml *h, const char *dir) {
     else if (nm == 1)
         html_p(h, "Every run was made on this one configuration: the same spec run again on "
                   "it reproduces these numbers bit for bit.");
-    reg_free_strings(mach, nm);
-    free(mc);
+    free(mach);
     return rc;
 }
 
