@@ -16,10 +16,7 @@ static int ends_with(const char *s, const char *suf) {
     return a >= b && !strcmp(s + a - b, suf);
 }
 
-// A task: a file (BIG-bench task.json, JSON lines) or a generator spec, with --format
-// added to arithmetic specs that name none. The pool of exemplars is the train split
-// (for files: the set itself, the query excluded).
-static int load_task(const char *spec, const char *format, int n, uint64_t seed, int split,
+int cli_load_task(const char *spec, const char *format, int n, uint64_t seed, int split,
                      TaskSet *test, TaskSet *pool, int *pool_is_test) {
     *pool_is_test = 0;
     if (ends_with(spec, ".json")) { *pool_is_test = 1; return task_load_bigbench(spec, test); }
@@ -122,7 +119,7 @@ int cmd_eval(int argc, char **argv) {
     rc = 0;
     for (char *save = NULL, *spec = strtok_r(list, ",", &save); spec; spec = strtok_r(NULL, ",", &save)) {
         int same;
-        if (load_task(spec, format, n, (uint64_t)seed, split, &test[nt], &pool[nt], &same)) { rc = 1; break; }
+        if (cli_load_task(spec, format, n, (uint64_t)seed, split, &test[nt], &pool[nt], &same)) { rc = 1; break; }
         nt++;
         int erc = eval_task(&m, &tok, &test[nt - 1], same ? &test[nt - 1] : &pool[nt - 1], &ec, &res[nt - 1]);
         if (erc == EVAL_UNFIT) {

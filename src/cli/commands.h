@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "data/tasks.h"
 #include "model/gpt.h"
 #include "tokenizer/tokenizer.h"
 
@@ -13,6 +14,11 @@
 int cli_load_model(const char *model, GPT *m, Tokenizer *tok, char *path, size_t np);
 // Only the path: a run directory's model.safetensors, else the argument itself.
 void cli_model_path(const char *model, char *path, size_t np);
+// A task: a file (BIG-bench task.json, JSON lines) or a generator spec, with format added to
+// arithmetic specs that name none (format may be NULL). The pool of exemplars is the train
+// split (for files: the set itself, the query excluded: *pool_is_test = 1, pool untouched).
+int cli_load_task(const char *spec, const char *format, int n, uint64_t seed, int split,
+                  TaskSet *test, TaskSet *pool, int *pool_is_test);
 int cmd_train(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_params(int argc, char **argv);
@@ -21,6 +27,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_ladder(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_w2v(int argc, char **argv);
+int cmd_contamination(int argc, char **argv);
 // the microscope's tools (src/cli/cmd_inspect_*.c)
 int inspect_lens_main(int argc, char **argv);
 int inspect_attention_main(int argc, char **argv);

@@ -15,6 +15,7 @@ static const Command commands[] = {
     {"eval", cmd_eval, "score a checkpoint on tasks under every metric"},
     {"ladder", cmd_ladder, "train and evaluate a ladder of model sizes (the main job)"},
     {"inspect", cmd_inspect, "the microscope: logit lens, attention, ablation, patching, vectors"},
+    {"contamination", cmd_contamination, "which evaluation items the training data contains (n-gram overlap)"},
     {"w2v", cmd_w2v, "word2vec: skip-gram and CBOW word vectors, neighbours, analogies, eval"},
     {NULL, NULL, NULL},
 };
@@ -23,8 +24,8 @@ static void usage(FILE *f) {
     fprintf(f, "emergent %s: train GPT-style models from scratch and measure what emerges\n\n"
                "usage: emergent <command> [flags]   (emergent <command> --help for its flags)\n\n"
                "commands:\n", EMERGENT_VERSION);
-    for (const Command *c = commands; c->name; c++) fprintf(f, "  %-10s %s\n", c->name, c->summary);
-    fprintf(f, "\n  --version  print the version, kernels and threads\n");
+    for (const Command *c = commands; c->name; c++) fprintf(f, "  %-14s %s\n", c->name, c->summary);
+    fprintf(f, "\n  --version      print the version, kernels and threads\n");
 }
 
 int main(int argc, char **argv) {

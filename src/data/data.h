@@ -3,6 +3,7 @@
 #define EMERGENT_DATA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/core.h"
 #include "tokenizer/tokenizer.h"
@@ -49,5 +50,36 @@ int data_load_source(const char *source, uint64_t seed, float val_frac, Tokenize
 // tgt (B,T) shifted by one, -1 where the mask says the token is not trained on.
 // Windows start anywhere, or at example starts when d->starts is set.
 void data_sample(const TokenData *d, int part, int B, int T, Rng *r, int *inp, int *tgt);
+
+// ---- overlap: the evaluation items a training stream contains (contamination) ----------
+// GPT-3's check (Brown et al. 2020, appendix C): an item is dirty when any n-gram of its
+// symbols (13 by default) occurs in the training data; an item shorter than n symbols is
+// dirty when the whole item occurs (whole-item matching: short arithmetic items). Symbols are
+// what the caller chooses: Unicode code points (characters) or a tokenizer's ids.
+// The index holds a 64-bit hash of every distinct n-gram of the training stream (and of every
+// m-gram for each short item length m asked for) in open-addressing tables at load <= 1/2:
+// at most 16 bytes per training symbol and length. A polynomial hash mod 2^64 (odd base,
+// splitmix64-finalised): two different n-grams collide with probability about 2^-64 per pair,
+// so a false "dirty" is negligible below ~1e8 distinct n-grams; a true match is never missed.
+#define OVERLAP_MAX_N 1024
+#define OVERLAP_MAX_SHORT 16
+typedef struct OverlapIndex {
+    int n, n_short;
+    int lens[OVERLAP_MAX_SHORT];          // the short lengths indexed (table 1 + i)
+    uint64_t *tab[1 + OVERLAP_MAX_SHORT];  // table 0: the n-grams
+    size_t cap[1 + OVERLAP_MAX_SHORT], count[1 + OVERLAP_MAX_SHORT];  // slots, distinct grams
+    size_t n_tokens;                       // training symbols indexed
+} OverlapIndex;
+// Indexes train[0..len) for n and for each length in short_lens (each in [1, n]).
+int overlap_build(OverlapIndex *ix, const uint32_t *train, size_t len, int n,
+                  const int *short_lens, int n_short);
+// 1 dirty, 0 clean, -1 (em_error) when len < n and that length was not indexed. covered
+// (len bytes, may be NULL) marks the item's symbols inside a matching n-gram (or all of
+// them for a whole-item match): the overlapping spans.
+int overlap_check(const OverlapIndex *ix, const uint32_t *s, int len, unsigned char *covered);
+size_t overlap_bytes(const OverlapIndex *ix);
+// The train part of d as code points (tok is d's char tokenizer); malloc'd, *len symbols.
+uint32_t *overlap_train_symbols(const TokenData *d, const Tokenizer *tok, size_t *len);
+void overlap_free(OverlapIndex *ix);
 
 #endif

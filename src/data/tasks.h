@@ -112,6 +112,24 @@ int task_generate(const char *spec, int split, int n, uint64_t seed, TaskSet *ou
 // as target. Caller frees text and mask.
 int task_training_text(const TaskSet *ts, char **text, unsigned char **mask, size_t *len);
 
+// An item as it stands in the training text (prompt, answer prefix, scratchpad, target, stop),
+// as Unicode code points, for the contamination check (data.h, overlap_*); malloc'd, *len.
+uint32_t *overlap_item_symbols(const TaskSet *ts, const TaskItem *it, int *len);
+// The distinct item lengths below n over the sets (for overlap_build's whole-item tables).
+int overlap_short_lengths(const TaskSet *const *sets, int n_sets, int n, int *lens, int cap,
+                          int *n_lens);
+// Every item of ts checked against an index (an OverlapIndex of data.h, passed opaquely so
+// that this header needs not data.h): dirty flags and the overlapping spans of each item,
+// as [start, end) offsets in code points of overlap_item_symbols' text.
+typedef struct {
+    int n_items, n_dirty, n_whole;  // items, dirty items, items matched whole (shorter than n)
+    unsigned char *dirty;           // per item
+    int **spans, *n_spans;          // per item: n_spans pairs (start, end)
+} OverlapReport;
+struct OverlapIndex;
+int overlap_check_set(const struct OverlapIndex *ix, const TaskSet *ts, OverlapReport *r);
+void overlap_report_free(OverlapReport *r);
+
 // The few-shot prompt: task_prefix, then each shot as prompt + answer_prefix + [scratch] +
 // target + shot_sep, then query's prompt + answer_prefix (BIG-bench's construction).
 // Returns a malloc'd string.
