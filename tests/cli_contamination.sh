@@ -39,6 +39,17 @@ grep -q 'bytes per training character' "$tmp/o" && grep -q 'items/s' "$tmp/o" \
     && grep -q 'task=add:2:pad;n=500' "$tmp/r" && grep -E -q '^add:3:pad +1000 +0 ' "$tmp/r" \
     && ok "--run reads the run's recorded training data" || bad "run: $(cat "$tmp/r")"
 
+# planted test items (leak:FRAC:N:SEED:SPEC) are found by the index, not assumed: about FRAC
+# of the evaluation's items, none when FRAC is 0, and for another evaluation seed's items only
+# the chance overlap of two draws (1000 x 1000 / ~101k test pairs x 10%: about 1)
+leak() { "$E" contamination --train "add:3:pad@0.95,leak:$1:1000:7:add:3:pad@0.05" --task-n 20000 \
+    --block-size 16 --eval add:3:pad --eval-seed "$2" --eval-n 1000 | awk '$1 == "add:3:pad" {print $3}'; }
+d1=$(leak 0.1 7); d0=$(leak 0 7); dx=$(leak 0.1 8)
+[ -n "$d1" ] && [ "$d1" -gt 60 ] && [ "$d1" -lt 140 ] && [ "$d0" = 0 ] && [ "$dx" -lt 10 ] \
+    && ok "leaked test items counted by the index ($d1 of 1000 at 10%, 0 at 0%)" \
+    || bad "leak counts: '$d1' '$d0' '$dx'"
+expect_error "a malformed leak" "expected leak:FRAC:N:SEED:SPEC" "$E" contamination --train 'add:3:pad,leak:2:10:1:add:3' --task-n 100 --eval add:3
+
 expect_error "neither --run nor --train" "one of --run DIR or --train DATA" "$E" contamination --eval add:2
 expect_error "no --eval" "--eval TASK is required" "$E" contamination --train add:2
 expect_error "a missing training file" "nope.txt" "$E" contamination --train "$tmp/nope.txt" --eval add:2

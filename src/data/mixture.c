@@ -1,7 +1,11 @@
 // Training data from task generators and text files, mixed in given proportions.
 //
-// A mixture is "COMPONENT[@WEIGHT],...": a generator spec (add:2, mod:97:+, ...) or
-// file:PATH for a UTF-8 text. Weights are shares of the training tokens (default equal),
+// A mixture is "COMPONENT[@WEIGHT],...": a generator spec (add:2, mod:97:+, ...),
+// file:PATH for a UTF-8 text, or leak:FRAC:N:SEED:SPEC, test items planted in training (the
+// contamination experiment): of the N test items of SPEC that an evaluation with SEED draws
+// (task_generate(SPEC, TASK_TEST, N, SEED), as eval and the ladder draw them), those whose
+// keyed hash of (prompt, target) falls below FRAC, repeated in turn to fill the component's
+// share of the items (nothing when none is chosen; no validation part). Weights are shares of the training tokens (default equal),
 // numbers in [1e-6, 1e6].
 // With a text file in the mix, its train part (the first 90%) fixes the scale and each
 // generator gets tokens in proportion; without one, n items are split by weight. Windows
@@ -68,6 +72,71 @@ static int add_task(Buf *b, const char *spec, int split, int n, uint64_t seed, c
     free(m);
     taskset_free(&ts);
     return 0;
+}
+
+// ---- leaked test items ----------------------------------------------------------------
+typedef struct { double frac; int n; uint64_t seed; const char *spec; } Leak;
+
+// "leak:FRAC:N:SEED:SPEC" -> *lk (spec points into s).
+static int parse_leak(const char *mixture, const char *s, Leak *lk) {
+    char *end;
+    const char *p = s + 5;
+    lk->frac = strtod(p, &end);
+    int ok = end != p && *end == ':' && lk->frac >= 0 && lk->frac <= 1;
+    if (ok) { p = end + 1; long v = strtol(p, &end, 10); ok = end != p && *end == ':' && v >= 1 && v <= (1 << 24); lk->n = (int)v; }
+    if (ok) { p = end + 1; unsigned long long v = strtoull(p, &end, 10); ok = end != p && *end == ':' && *p != '-'; lk->seed = v; }
+    if (!ok || !end[1])
+        return em_error("task %s: %s: expected leak:FRAC:N:SEED:SPEC (FRAC in [0, 1], N test "
+                        "items in [1, 2^24], SEED the evaluation's seed, SPEC a generator)",
+                        mixture, s);
+    lk->spec = end + 1;
+    return 0;
+}
+
+// Whether a test item is leaked: a keyed FNV-1a hash of prompt and target, mixed, below frac.
+static int leaked(const TaskItem *it, uint64_t key, double frac) {
+    uint64_t h = 1469598103934665603ULL ^ key;
+    for (const char *c = it->prompt; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL;
+    for (const char *c = it->target; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    h ^= h >> 33; h *= 0xff51afd7ed558ccdULL; h ^= h >> 33;
+    return (double)(h >> 11) * 0x1.0p-53 < frac;
+}
+
+// The leaked items, repeated in turn to ni items, appended to b like add_task's items.
+static int add_leak(Buf *b, const char *mixture, const char *s, int ni, char *stop, int *items,
+                    size_t *longest) {
+    Leak lk = {0};
+    TaskSet ts;
+    *items = 0;
+    *longest = 0;
+    if (parse_leak(mixture, s, &lk) || task_generate(lk.spec, TASK_TEST, lk.n, lk.seed, &ts))
+        return -1;
+    TaskSet view = ts;  // the chosen items (shallow copies: ts owns the strings)
+    view.items = xmalloc((size_t)(ts.n ? ts.n : 1) * sizeof *view.items);
+    view.n = 0;
+    for (int i = 0; i < ts.n; i++)
+        if (leaked(&ts.items[i], lk.seed, lk.frac)) view.items[view.n++] = ts.items[i];
+    int chosen = view.n, rc = 0;
+    for (int done = 0; done < ni && chosen > 0 && !rc; done += chosen) {
+        char *t;
+        unsigned char *m;
+        size_t len;
+        view.n = ni - done < chosen ? ni - done : chosen;  // the last round may be partial
+        if ((rc = task_training_text(&view, &t, &m, &len))) break;
+        buf_add(b, t, m, len, 0);
+        size_t l = longest_item(t, len, ts.stop);
+        if (l > *longest) *longest = l;
+        free(t);
+        free(m);
+    }
+    if (!rc && chosen > 0) {
+        snprintf(stop, 32, "%s", ts.stop);
+        *items = ni;
+    }
+    free(view.items);
+    taskset_free(&ts);
+    return rc;
 }
 
 // Mean bytes per item of a generator (from a sample), to turn a token share into items.
@@ -137,7 +206,9 @@ int data_load_mixture(const char *mixture, int n, int val_n, uint64_t seed, Toke
             // in doubles, range-checked before the conversion to int
             double share = w[i] / wsum, dn;
             if (file_w > 0) {
-                double bpi = bytes_per_item(spec[i], seed);
+                Leak lk = {.spec = spec[i]};
+                if (!strncmp(spec[i], "leak:", 5) && parse_leak(mixture, spec[i], &lk)) { rc = -1; break; }
+                double bpi = bytes_per_item(lk.spec, seed);
                 if (bpi <= 0) { rc = -1; break; }
                 dn = file_bytes * (w[i] / file_w) / bpi + 0.5;
             } else {
@@ -154,10 +225,14 @@ int data_load_mixture(const char *mixture, int n, int val_n, uint64_t seed, Toke
             if (ni < 1) ni = 1;
             if (vi < 1) vi = 1;
         }
-        size_t lt, lv;
-        if (add_task(&tr, spec[i], TASK_TRAIN, ni, seed + i, stop, &got, &lt)) { rc = -1; break; }
+        size_t lt, lv = 0;
+        if (!strncmp(spec[i], "leak:", 5)) {
+            if (add_leak(&tr, mixture, spec[i], ni, stop, &got, &lt)) { rc = -1; break; }
+        } else {
+            if (add_task(&tr, spec[i], TASK_TRAIN, ni, seed + i, stop, &got, &lt)) { rc = -1; break; }
+            if (add_task(&va, spec[i], TASK_TEST, vi, seed + i, stop, &got, &lv)) { rc = -1; break; }
+        }
         n_items += got;
-        if (add_task(&va, spec[i], TASK_TEST, vi, seed + i, stop, &got, &lv)) { rc = -1; break; }
         // a window of T + 1 tokens from an item's start must hold the whole item
         size_t most = lt > lv ? lt : lv;
         if (most > (size_t)T + 1) {
