@@ -33,7 +33,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 BIN     := $(BUILD)/emergent
 
-.PHONY: all deps deps-test deps-sanitize deps-bench demo shakespeare test test-sanitize bench \
+.PHONY: all deps deps-test deps-sanitize deps-bench demo experiments shakespeare test test-sanitize bench \
         clean fuzz fuzz-build
 all: $(BIN) $(TESTS)
 
@@ -77,6 +77,12 @@ demo: deps
 	$(BIN) ladder run ladders/addition-3.json --out runs/addition-3
 	$(BIN) ladder analyze runs/addition-3
 	$(BIN) ladder report runs/addition-3
+
+# The experiment ladders (ladders/lr-threshold, scratchpad, shakespeare, multiple-choice),
+# each into runs/experiments/<name>/ with its report; prints each one's wall time.
+experiments: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@BIN=$(BIN) scripts/experiments.sh
 
 # nanoGPT's "baby" char-level Shakespeare model, then a sample from it.
 shakespeare: deps

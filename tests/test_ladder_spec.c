@@ -149,6 +149,49 @@ static void test_block_too_short(void) {
           em_errmsg());
 }
 
+// Eval tasks that name the point's training task: each sweep value is evaluated in its own
+// format, and each expansion is checked against the block before any training.
+static void test_eval_placeholders(void) {
+    LadderSpec s;
+    const char *sw = "\"sweep\": {\"name\": \"task\", \"values\": [\"add:2:scratch\", "
+                     "\"add:2:direct\"]},";
+    CHECK(ladder_spec_load(spec("{\"steps\": 10}", "[1]", sw, 200, "\"{task}\", \"add:3:{format}\""),
+                           &s) == 0, "%s", em_errmsg());
+    char out[128];
+    CHECK(ladder_eval_task(&s, 0, s.sweep_tasks[0], out, sizeof out) == 0 &&
+          !strcmp(out, "add:2:scratch"), "{task}: '%s'", out);
+    CHECK(ladder_eval_task(&s, 1, s.sweep_tasks[1], out, sizeof out) == 0 &&
+          !strcmp(out, "add:3:direct"), "{format}: '%s'", out);
+    CHECK(ladder_check_tasks(&s) == 0, "%s", em_errmsg());
+    CHECK(ladder_eval_task(&s, 0, s.sweep_tasks[0], out, 8) == -1 &&
+          strstr(em_errmsg(), "eval.tasks[0]") && strstr(em_errmsg(), s.path), "%s", em_errmsg());
+    // add:4:scratch (178 tokens) does not fit a block of 140, add:4:direct (44) does: the
+    // scratch value's expansion is refused
+    CHECK(ladder_spec_load(spec("{\"steps\": 10}", "[1]", sw, 140, "\"add:4:{format}\""), &s) == 0,
+          "%s", em_errmsg());
+    CHECK(ladder_check_tasks(&s) == -1 && strstr(em_errmsg(), "block_size: eval.tasks[0]") &&
+          strstr(em_errmsg(), "add:4:scratch"), "%s", em_errmsg());
+    // no eval task: a ladder of losses
+    CHECK(ladder_spec_load(spec("{\"steps\": 10}", "[1]", "", 16, ""), &s) == 0 &&
+          s.n_eval_tasks == 0, "empty eval.tasks: %s", em_errmsg());
+}
+
+// The quick variant: few sizes, seeds and steps, whatever the budget.
+static void test_quick(void) {
+    LadderSpec s;
+    CHECK(ladder_spec_load(spec("{\"tokens_per_param\": 20}", "[1, 2, 3]", "", 16, "\"add:2\""),
+                           &s) == 0, "%s", em_errmsg());
+    s.n_sizes = 5;
+    for (int i = 1; i < 5; i++) s.sizes[i] = s.sizes[0];
+    ladder_spec_quick(&s);
+    s.vocab_size = 13;
+    LadderPoint pts[16];
+    CHECK(s.n_sizes == 3 && s.n_seeds == 2 && s.eval_points == 2 && s.eval_n <= 40,
+          "sizes %d seeds %d", s.n_sizes, s.n_seeds);
+    CHECK(ladder_points(&s, pts, 16) == 6 && pts[0].steps == LADDER_QUICK_STEPS, "steps %d",
+          pts[0].steps);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_ladder_spec_XXXXXX");
     if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 1; }
@@ -158,6 +201,8 @@ int main(void) {
     RUN(test_lr_range);
     RUN(test_budget_overflow);
     RUN(test_block_too_short);
+    RUN(test_eval_placeholders);
+    RUN(test_quick);
     unlink(path);
     rmdir(tmpdir);
     return test_summary();

@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "core/core.h"
 #include "ladder/ladder.h"
+#include "ladder/sweep_analysis.h"
 #include "report/report.h"
 
 // The ladder's progress: a header line, one status line redrawn in place on a terminal
@@ -53,21 +54,23 @@ static void show(void *ctx, const LadderProgress *p) {
 
 static int ladder_cmd_run(int argc, char **argv) {
     const char *out = NULL;
-    int jobs = 0, quiet = 0;
+    int jobs = 0, quiet = 0, quick = 0;
     ArgSpec specs[] = {
         {"--out", ARG_STR, &out, "output directory (registry.sqlite, points/, report)"},
         {"--jobs", ARG_INT, &jobs, "points trained at a time (0: one per core)", 0, 1024},
         {"--quiet", ARG_FLAG, &quiet, "no progress display"},
+        {"--quick", ARG_FLAG, &quick, "a smoke test of the pipeline: 3 smallest sizes, 2 seeds, "
+                                      "30 steps, 40 eval items (its own --out)"},
         {NULL},
     };
     const char *pos[1];
     int np = 0;
-    int rc = args_parse("ladder run", "SPEC.json --out DIR [--jobs N]", specs, argc, argv, pos, 1, &np);
+    int rc = args_parse("ladder run", "SPEC.json --out DIR [--jobs N] [--quick]", specs, argc, argv, pos, 1, &np);
     if (rc) return rc > 0 ? 0 : 1;
     if (np != 1) { em_error("ladder run: give one SPEC.json (e.g. ladders/addition-3.json)"); return 1; }
     if (!out) { em_error("ladder run: --out DIR is required"); return 1; }
     LadderShow sh = {.quiet = quiet, .tty = isatty(1), .t_print = 0.0};
-    rc = ladder_run(pos[0], out, jobs, show, &sh);
+    rc = ladder_run_opts(pos[0], out, jobs, quick, show, &sh);
     if (sh.open) printf("\n");
     return rc ? 1 : 0;
 }
@@ -165,6 +168,18 @@ static int analyze(const char *dir) {
                 printf("%s\n", q->verdict == LT_NON_MONOTONE ? "non-monotone" : "did not emerge");
         }
     }
+    LadderExperiments *x = rc ? NULL : xcalloc(1, sizeof *x);
+    if (x && !(rc = ladder_experiments(dir, a, x))) {
+        const char *sec[4][2] = {{"threshold against the learning rate", x->lr.text},
+                                 {"two training tasks", x->pair.text},
+                                 {"loss on text", x->text.text},
+                                 {"multiple choice", x->mc.text}};
+        int present[4] = {x->lr.present, x->pair.present, x->text.present, x->mc.present};
+        for (int i = 0; i < 4; i++)
+            if (present[i]) printf("%s: %s\n\n", sec[i][0], sec[i][1]);
+        printf("experiments: %s\n", x->path);
+    }
+    free(x);
     if (!rc) printf("analysis: %s\n", a->path);
     free(a);
     return rc;

@@ -99,6 +99,7 @@ static int fill_metric(Registry *reg, const LadderGrid *g, const char *task, con
         }
     RegRow *rows = NULL;
     int n = 0;
+    if (!task[0]) return 0;
     if (reg_query_metric(reg, task, metric, REG_STEP_FINAL, &rows, &n)) return -1;
     for (int j = 0; j < n; j++) {
         int i = size_index(g, rows[j].params), k = seed_index(g, rows[j].seed);
@@ -187,7 +188,18 @@ static int fill_curve(Registry *reg, LadderGrid *g, int m) {
     return rc;
 }
 
-int ladder_load_grid(const char *dir, double sweep, LadderGrid *g) {
+// 1 when task has a final exact match of g's sweep value.
+static int task_in_sweep(Registry *reg, const LadderGrid *g, const char *task) {
+    RegRow *rows = NULL;
+    int n = 0, found = 0;
+    if (reg_query_metric(reg, task, ladder_metrics[LG_EM].name, REG_STEP_FINAL, &rows, &n))
+        return 0;
+    for (int j = 0; j < n && !found; j++) found = same_sweep(rows[j].sweep_value, g->sweep);
+    free(rows);
+    return found;
+}
+
+int ladder_load_grid_task(const char *dir, double sweep, const char *task, LadderGrid *g) {
     memset(g, 0, sizeof *g);
     g->sweep = sweep;
     char path[1200];
@@ -198,14 +210,30 @@ int ladder_load_grid(const char *dir, double sweep, LadderGrid *g) {
     RegName *tasks = NULL;
     int nt = 0, rc = 0;
     if (reg_list_tasks(reg, &tasks, &nt)) { reg_close(reg); return -1; }
-    if (nt == 0) { free(tasks); reg_close(reg); return em_error("%s: no evaluations yet", path); }
-    snprintf(g->task, sizeof g->task, "%s", tasks[0].s);
+    if (nt == 0 && g->n_done == 0) {
+        free(tasks);
+        reg_close(reg);
+        return em_error("%s: no evaluations yet", path);
+    }
+    if (task) {
+        snprintf(g->task, sizeof g->task, "%s", task);
+    } else if (nt > 0) {  // the first task evaluated for this sweep value (a task sweep may
+                          // evaluate each value on its own tasks)
+        int pick = 0;
+        for (int j = 0; j < nt; j++)
+            if (task_in_sweep(reg, g, tasks[j].s)) { pick = j; break; }
+        snprintf(g->task, sizeof g->task, "%s", tasks[pick].s);
+    }
     free(tasks);
-    for (int m = 0; m < LG_NUM && !rc; m++)
+    for (int m = 0; m < LG_NUM && !rc; m++)  // NaN throughout without a task
         rc = fill_metric(reg, g, g->task, ladder_metrics[m].name, g->metric[m],
                          m == LG_EM ? g->em_lo : NULL, m == LG_EM ? g->em_hi : NULL);
-    if (!rc) fill_positions(reg, g);
-    for (int m = 0; m < 2 && !rc; m++) rc = fill_curve(reg, g, m);
+    if (!rc && g->task[0]) fill_positions(reg, g);
+    for (int m = 0; m < 2 && !rc && g->task[0]; m++) rc = fill_curve(reg, g, m);
     reg_close(reg);
     return rc;
+}
+
+int ladder_load_grid(const char *dir, double sweep, LadderGrid *g) {
+    return ladder_load_grid_task(dir, sweep, NULL, g);
 }

@@ -28,6 +28,10 @@ typedef struct {
 } LadderProgress;
 int ladder_run(const char *spec_path, const char *out_dir, int jobs,
                void (*report)(void *ctx, const LadderProgress *p), void *ctx);
+// ladder_run, with quick = 1 running the spec's quick variant (ladder_spec_quick; DIR/quick
+// marks its results as such).
+int ladder_run_opts(const char *spec_path, const char *out_dir, int jobs, int quick,
+                    void (*report)(void *ctx, const LadderProgress *p), void *ctx);
 
 // ---- the ladder's metrics ----------------------------------------------------------
 // The one table of the metrics a ladder reads back, in the order of the LG_* indices. name
@@ -71,8 +75,12 @@ typedef struct {
 } LadderGrid;
 // The values of the second axis (n = 0 without one), ascending.
 int ladder_sweep_values(const char *dir, double *values, int cap, int *n);
-// The grid of one sweep value (NaN: the ladder has no second axis).
+// The grid of one sweep value (NaN: the ladder has no second axis), on the first task (by
+// name) evaluated for that value; a ladder that evaluates no task (losses only) gives a grid
+// with task "" and NaN metrics once a run has finished.
 int ladder_load_grid(const char *dir, double sweep, LadderGrid *g);
+// The same on a named task (its metrics NaN where that task was not evaluated).
+int ladder_load_grid_task(const char *dir, double sweep, const char *task, LadderGrid *g);
 // Mean, min and max of the n values of one size over its seeds (NaN entries skipped; all
 // three NaN when none is left).
 void ladder_grid_stats(const double *v, int n, double *mean, double *lo, double *hi);

@@ -71,8 +71,10 @@ static int point_eval(Registry *reg, const LadderSpec *s, const LadderPoint *p, 
                       const Tokenizer *tok, int step) {
     for (int t = 0; t < s->n_eval_tasks; t++) {
         TaskSet test, pool;
-        if (task_generate(s->eval_tasks[t], TASK_TEST, s->eval_n, s->eval_seed, &test)) return -1;
-        if (task_generate(s->eval_tasks[t], TASK_TRAIN, 256, s->eval_seed + 1, &pool)) {
+        char spec[512];
+        if (ladder_eval_task(s, t, p->task, spec, sizeof spec)) return -1;
+        if (task_generate(spec, TASK_TEST, s->eval_n, s->eval_seed, &test)) return -1;
+        if (task_generate(spec, TASK_TRAIN, 256, s->eval_seed + 1, &pool)) {
             taskset_free(&test);
             return -1;
         }
@@ -176,7 +178,7 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
 // ---- the run: directories, registry rows, a pool of worker processes ----------------
 // out_dir/points, out_dir/spec.json (the spec travels with its results), and the
 // vocabulary from the training data of the first task.
-static int prepare(LadderSpec *s, const char *spec_path, const char *out_dir) {
+static int prepare(LadderSpec *s, const char *spec_path, const char *out_dir, int quick) {
     char path[1200];
     if (make_dir(out_dir)) return -1;
     snprintf(path, sizeof path, "%s/points", out_dir);
@@ -186,6 +188,8 @@ static int prepare(LadderSpec *s, const char *spec_path, const char *out_dir) {
     snprintf(path, sizeof path, "%s/spec.json", out_dir);
     if (!text || write_file_atomic(path, text, len)) { free(text); return -1; }
     free(text);
+    snprintf(path, sizeof path, "%s/quick", out_dir);  // marks a quick variant's results
+    if (quick && write_file_atomic(path, "quick\n", 6)) return -1;
     Tokenizer tok = {0};
     TokenData d;
     char *src = NULL;
@@ -334,10 +338,15 @@ static int export_registry(const char *out_dir, const char *reg_path) {
 
 int ladder_run(const char *spec_path, const char *out_dir, int jobs,
                void (*report)(void *ctx, const LadderProgress *p), void *ctx) {
+    return ladder_run_opts(spec_path, out_dir, jobs, 0, report, ctx);
+}
+
+int ladder_run_opts(const char *spec_path, const char *out_dir, int jobs, int quick,
+                    void (*report)(void *ctx, const LadderProgress *p), void *ctx) {
     LadderSpec s;
-    if (ladder_spec_load(spec_path, &s) || ladder_check_tasks(&s) ||
-        prepare(&s, spec_path, out_dir))
-        return -1;
+    if (ladder_spec_load(spec_path, &s)) return -1;
+    if (quick) ladder_spec_quick(&s);
+    if (ladder_check_tasks(&s) || prepare(&s, spec_path, out_dir, quick)) return -1;
     static LadderPoint pts[LADDER_MAX * LADDER_MAX];
     int np = ladder_points(&s, pts, LADDER_MAX * LADDER_MAX);
     if (np < 0) return -1;

@@ -207,8 +207,8 @@ static int parse(const cJSON *root, LadderSpec *s, const char *path) {
     const cJSON *ev = get_obj(root, "eval", 1, path, &rc);
     if (rc) return -1;
     const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(ev, "tasks");
-    if (!cJSON_IsArray(tasks) || cJSON_GetArraySize(tasks) < 1 || cJSON_GetArraySize(tasks) > 8)
-        return em_error("%s: eval.tasks: expected a list of 1 to 8 task specs", path);
+    if (!cJSON_IsArray(tasks) || cJSON_GetArraySize(tasks) > 8)
+        return em_error("%s: eval.tasks: expected a list of 0 to 8 task specs", path);
     s->n_eval_tasks = cJSON_GetArraySize(tasks);
     for (int i = 0; i < s->n_eval_tasks; i++) {
         const cJSON *e = cJSON_GetArrayItem(tasks, i);
@@ -250,6 +250,39 @@ int ladder_spec_load(const char *path, LadderSpec *s) {
     cJSON_Delete(root);
     free(text);
     return rc;
+}
+
+int ladder_eval_task(const LadderSpec *s, int t, const char *task, char *out, size_t cap) {
+    const char *fmt = strrchr(task, ':');
+    fmt = fmt ? fmt + 1 : task;
+    size_t n = 0;
+    for (const char *c = s->eval_tasks[t]; *c;) {
+        const char *put = c;  // what this step appends: a placeholder's value or one byte
+        size_t len = 1;
+        if (!strncmp(c, "{task}", 6)) { put = task; len = strlen(task); c += 6; }
+        else if (!strncmp(c, "{format}", 8)) { put = fmt; len = strlen(fmt); c += 8; }
+        else c++;
+        if (n + len >= cap)
+            return em_error("%s: eval.tasks[%d]: \"%s\" for task %s is longer than %zu "
+                            "characters", s->path, t, s->eval_tasks[t], task, cap - 1);
+        memcpy(out + n, put, len);
+        n += len;
+    }
+    out[n] = 0;
+    return 0;
+}
+
+void ladder_spec_quick(LadderSpec *s) {
+    if (s->n_sizes > 3) s->n_sizes = 3;
+    if (s->n_seeds > 2) s->n_seeds = 2;
+    s->steps = LADDER_QUICK_STEPS;
+    s->tokens = s->tokens_per_param = 0;
+    if (s->batch_size > 16) s->batch_size = 16;
+    if (s->eval_n > 40) s->eval_n = 40;
+    if (s->task_val_n > 100) s->task_val_n = 100;
+    if (s->task_n == 0 || s->task_n > 2000) s->task_n = 2000;
+    s->eval_points = 2;
+    if (s->warmup > LADDER_QUICK_STEPS / 3) s->warmup = LADDER_QUICK_STEPS / 3;
 }
 
 int ladder_eval_steps(int steps, int points, int *out) {
@@ -333,19 +366,25 @@ int ladder_check_tasks(const LadderSpec *s) {
         data_free(&d);
         tok_free(&tok);
     }
-    for (int t = 0; t < s->n_eval_tasks; t++) {
-        TaskSet test;
-        if (task_generate(s->eval_tasks[t], TASK_TEST, s->eval_n, s->eval_seed, &test)) {
-            char msg[1024];
-            snprintf(msg, sizeof msg, "%s", em_errmsg());
-            return em_error("%s: eval.tasks[%d]: %s", s->path, t, msg);
-        }
-        int rc = eval_check_fit(NULL, &test, s->block_size);
-        taskset_free(&test);
-        if (rc) {
-            char msg[1024];
-            snprintf(msg, sizeof msg, "%s", em_errmsg());
-            return em_error("%s: block_size: eval.tasks[%d]: %s", s->path, t, msg);
+    for (int k = 0; k < nt; k++) {
+        for (int t = 0; t < s->n_eval_tasks; t++) {
+            TaskSet test;
+            char spec[512];
+            if (ladder_eval_task(s, t, sweep ? s->sweep_tasks[k] : s->task, spec, sizeof spec))
+                return -1;
+            if (k > 0 && !strstr(s->eval_tasks[t], "{")) continue;  // the same task again
+            if (task_generate(spec, TASK_TEST, s->eval_n, s->eval_seed, &test)) {
+                char msg[1024];
+                snprintf(msg, sizeof msg, "%s", em_errmsg());
+                return em_error("%s: eval.tasks[%d]: %s", s->path, t, msg);
+            }
+            int rc = eval_check_fit(NULL, &test, s->block_size);
+            taskset_free(&test);
+            if (rc) {
+                char msg[1024];
+                snprintf(msg, sizeof msg, "%s", em_errmsg());
+                return em_error("%s: block_size: eval.tasks[%d]: %s", s->path, t, msg);
+            }
         }
     }
     return 0;

@@ -20,6 +20,12 @@
 //   "eval": {"tasks": ["add:3:pad"], "shots": 0, "n": 1000, "points": 6, "seed": 12345}
 //                                   points: evaluations at log-spaced steps (the last at the end)
 // }
+// Eval tasks may name the point's training task: "{task}" stands for the whole training task
+// spec (the point's sweep value in a task sweep) and "{format}" for its last ':' field, so
+// that "add:4:{format}" evaluates a point trained on add:3:scratch on add:4:scratch and one
+// trained on add:3:direct on add:4:direct (each sweep value in its own format). "eval.tasks"
+// may be empty ([]), as for a ladder trained on text: it then records losses only (train and
+// held-out validation loss at each evaluation step).
 #ifndef EMERGENT_LADDER_SPEC_H
 #define EMERGENT_LADDER_SPEC_H
 
@@ -54,7 +60,7 @@ typedef struct {
     double sweep_values[LADDER_MAX];
     char sweep_tasks[LADDER_MAX][128];
     int n_sweep;
-    char eval_tasks[8][128];
+    char eval_tasks[8][128];        // as written: may hold "{task}" and "{format}"
     int n_eval_tasks, eval_shots, eval_n, eval_points;
     uint64_t eval_seed;
     int vocab_size;                 // filled by the runner from the data
@@ -82,6 +88,16 @@ int ladder_points(const LadderSpec *s, LadderPoint *pts, int cap);
 // with the spec's block size, and every eval task's items fit it (eval_check_fit). Errors
 // name the spec and the field.
 int ladder_check_tasks(const LadderSpec *s);
+// Eval task t of the points trained on `task` (the placeholders replaced) into out. Returns
+// 0, or -1 (em_error naming the spec and the field) when the result does not fit in cap.
+int ladder_eval_task(const LadderSpec *s, int t, const char *task, char *out, size_t cap);
+// The quick variant of a spec, for smoke tests of the whole pipeline: the 3 smallest sizes
+// (all when fewer), the first 2 seeds, LADDER_QUICK_STEPS steps (whatever the budget),
+// batches of at most 16, at most 2000 generated training items, 40 eval items and 100
+// validation items, 2 evaluation points.
+// The sweep and the tasks stay as they are.
+#define LADDER_QUICK_STEPS 30
+void ladder_spec_quick(LadderSpec *s);
 // The evaluation steps of a run of `steps` steps: `points` log-spaced, the last = steps.
 int ladder_eval_steps(int steps, int points, int *out);
 

@@ -9,6 +9,7 @@
 #include "ladder/ladder.h"
 #include "ladder/registry.h"
 #include "report/report.h"
+#include "report/sweep_report.h"
 
 // What every builder reads. The figures show the first value of a second axis (the whole
 // ladder without one); one figure compares every value.
@@ -212,6 +213,12 @@ static void page_summary(ReportHtml *h, const LadderReport *r) {
     const LadderPart *p = r->p;
     const LadderSpread *em = &p->metric[LG_EM];
     int S = p->n_sizes, last = S - 1;
+    if (!p->task[0]) {  // no eval task: a ladder of losses (its section follows)
+        html_p(h, "Ladder %s: %d sizes from %.0f to %.0f parameters, %d seeds each, no "
+                  "evaluation task: the ladder measures losses. %d of %d runs finished.",
+               r->dir, S, p->params[0], p->params[last], p->n_seeds, p->n_done, p->n_runs);
+        return;
+    }
     html_p(h, "Ladder %s: %d sizes from %.0f to %.0f parameters, %d seeds each, task %s. "
               "%d of %d runs finished.", r->dir, S, p->params[0], p->params[last], p->n_seeds,
            p->task, p->n_done, p->n_runs);
@@ -245,6 +252,11 @@ static void page_summary(ReportHtml *h, const LadderReport *r) {
 
 static void page_figures(ReportHtml *h, const LadderReport *r, const char *sweep_title) {
     html_h2(h, "Figures");
+    if (!r->p->task[0]) {
+        html_figure(h, "report/loss_vs_params.png", "Validation loss against size (all "
+                    "parameters), with the fitted power law (dashed).");
+        return;
+    }
     html_figure(h, "report/exact_match_vs_params.png", "Exact match against model size. Thin "
                 "lines: one seed each; bold: their mean; band: min-max over seeds.");
     char cap[1200];
@@ -331,15 +343,17 @@ static int page_machines(ReportHtml *h, const char *dir) {
 
 static int draw(const LadderReport *r) {
     char sweep_title[256] = "";
-    int rc = 0;
-    rc |= fig_exact_match(r, 0);
-    rc |= fig_exact_match(r, 1);
-    rc |= fig_mirage(r);
+    int rc = 0, evals = r->p->task[0] != 0;  // no eval task: losses only
+    if (evals) {
+        rc |= fig_exact_match(r, 0);
+        rc |= fig_exact_match(r, 1);
+        rc |= fig_mirage(r);
+        rc |= fig_training(r, 0);
+        rc |= fig_training(r, 1);
+        rc |= fig_predicted(r);
+    }
     rc |= fig_loss(r);
-    rc |= fig_training(r, 0);
-    rc |= fig_training(r, 1);
-    rc |= fig_predicted(r);
-    if (r->a->n_parts > 1) {
+    if (evals && r->a->n_parts > 1) {
         snprintf(sweep_title, sizeof sweep_title, "Exact match against size, for each %s",
                  r->a->sweep_name);
         if (!rc) rc |= fig_by_sweep(r, sweep_title);
@@ -347,7 +361,8 @@ static int draw(const LadderReport *r) {
     ReportHtml *h = html_begin("emergent: ladder report");
     page_summary(h, r);
     page_figures(h, r, sweep_title);
-    page_numbers(h, r);
+    if (!rc) rc |= report_experiments(r->dir, r->fdir, r->a, h);
+    if (evals) page_numbers(h, r);
     rc |= page_machines(h, r->dir);
     html_p(h, "Every number: analysis.json, registry.sqlite (runs.csv, evaluations.csv, "
               "registry.json) in %s. The figures are PNG and SVG in report/, each with the "
