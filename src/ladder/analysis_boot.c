@@ -47,22 +47,26 @@ static double run_draw(const BootRun *r, Rng *g) {
     return (double)binom_draw(r->cdf, r->n, unif53(g)) / r->n;
 }
 
+static int bootstrap(const double *x, const double *const *y_seed, const int *const *n_items,
+                     int n_sizes, int n_seeds, int n_boot, uint64_t seed, double level,
+                     int inflate, ThresholdCI *out);
+
 int ladder_threshold_bootstrap(const double *x, const double *const *y_seed, int n_sizes,
                                int n_seeds, int n_boot, uint64_t seed, ThresholdCI *out) {
-    return ladder_threshold_bootstrap_items(x, y_seed, NULL, n_sizes, n_seeds, n_boot, seed, 0.0,
-                                            out);
+    return bootstrap(x, y_seed, NULL, n_sizes, n_seeds, n_boot, seed, 0.0, 0, out);
 }
 
 int ladder_threshold_bootstrap_at(const double *x, const double *const *y_seed, int n_sizes,
                                   int n_seeds, int n_boot, uint64_t seed, double level,
                                   ThresholdCI *out) {
-    return ladder_threshold_bootstrap_items(x, y_seed, NULL, n_sizes, n_seeds, n_boot, seed,
-                                            level, out);
+    return bootstrap(x, y_seed, NULL, n_sizes, n_seeds, n_boot, seed, level, 0, out);
 }
 
-int ladder_threshold_bootstrap_items(const double *x, const double *const *y_seed,
-                                     const int *const *n_items, int n_sizes, int n_seeds,
-                                     int n_boot, uint64_t seed, double level, ThresholdCI *out) {
+// inflate = 1: seed deviations widened by sqrt(m / (m - 1)) (the two-stage bootstrap of
+// analysis.h); 0: the plain percentile bootstrap over seeds.
+static int bootstrap(const double *x, const double *const *y_seed, const int *const *n_items,
+                     int n_sizes, int n_seeds, int n_boot, uint64_t seed, double level,
+                     int inflate, ThresholdCI *out) {
     const char *fn = "ladder_threshold_bootstrap";
     if (n_sizes < 2) return em_error("%s: n_sizes must be >= 2, got %d", fn, n_sizes);
     if (n_seeds < 1) return em_error("%s: n_seeds must be >= 1, got %d", fn, n_seeds);
@@ -85,28 +89,40 @@ int ladder_threshold_bootstrap_items(const double *x, const double *const *y_see
                               fn, idx[i], s, row[s]);
                 break;
             }
-            BootRun *r = &run[i * n_seeds + m[i]++];
-            r->v = row[s];
             int n = n_items ? n_items[idx[i]][s] : 0;
-            if (n < 1) continue;  // no item count recorded: the value as it is
-            if (!(row[s] >= 0 && row[s] <= 1)) {
+            if (n >= 1 && !(row[s] >= 0 && row[s] <= 1)) {
                 rc = em_error("%s: y_seed[%d][%d] = %g with n_items %d, expected a proportion "
                               "in [0, 1]", fn, idx[i], s, row[s], n);
                 break;
             }
-            n_item_runs++;
-            if (row[s] == 0 || row[s] == 1) continue;  // a redraw of 0 or 1 is itself
+            BootRun *r = &run[i * n_seeds + m[i]++];
+            r->v = row[s];
             r->n = n;
-            r->cdf = xmalloc((size_t)(n + 1) * sizeof(double));
-            binom_cdf(n, row[s], r->cdf);
         }
         if (rc == 0 && m[i] == 0)
             rc = em_error("%s: size %d (x = %g) has no finite seed value", fn, idx[i], x[idx[i]]);
+        if (rc) break;
+        // the resampled values: seed deviations widened by sqrt(m / (m - 1)); item CDFs
+        BootRun *ri = &run[i * n_seeds];
+        double mean = 0, c = m[i] > 1 ? sqrt((double)m[i] / (m[i] - 1)) : 1;
+        for (int k = 0; k < m[i]; k++) mean += ri[k].v / m[i];
+        for (int k = 0; k < m[i]; k++) {
+            BootRun *r = &ri[k];
+            if (inflate) r->v = mean + c * (r->v - mean);
+            if (r->n < 1) { r->n = 0; continue; }  // no item count recorded: the value as it is
+            n_item_runs++;
+            if (r->v < 0) r->v = 0;
+            if (r->v > 1) r->v = 1;
+            if (r->v == 0 || r->v == 1) continue;  // a redraw of 0 or 1 is itself
+            r->cdf = xmalloc((size_t)(r->n + 1) * sizeof(double));
+            binom_cdf(r->n, r->v, r->cdf);
+        }
     }
     if (rc == 0) {
         for (int i = 0; i < n_sizes; i++) {  // the point estimate: seed means
             double s = 0;
-            for (int k = 0; k < m[i]; k++) s += run[i * n_seeds + k].v;
+            for (int k = 0; k < n_seeds; k++)
+                if (!isnan(y_seed[idx[i]][k])) s += y_seed[idx[i]][k];
             yc[i] = s / m[i];
         }
         out->point = ladder_crossing(lx, yc, n_sizes, level);
@@ -140,4 +156,10 @@ int ladder_threshold_bootstrap_items(const double *x, const double *const *y_see
     free(m);
     free(idx);
     return rc;
+}
+
+int ladder_threshold_bootstrap_items(const double *x, const double *const *y_seed,
+                                     const int *const *n_items, int n_sizes, int n_seeds,
+                                     int n_boot, uint64_t seed, double level, ThresholdCI *out) {
+    return bootstrap(x, y_seed, n_items, n_sizes, n_seeds, n_boot, seed, level, 1, out);
 }
