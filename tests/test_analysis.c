@@ -12,6 +12,7 @@
 #include "core/core.h"
 #include "ladder/analysis.h"
 #include "ladder/ladder.h"
+#include "model/gpt.h"
 #include "test.h"
 
 #define NEAR(a, b, tol) (fabs((a) - (b)) <= (tol))
@@ -701,6 +702,142 @@ static void test_step_inf(void) {
     free(p);
 }
 
+// BIG-bench's breakthroughness by hand, and the lab's own linearity index beside it:
+// y = 0, .1, .1, .5, .9: steps .1, 0, .4, .4, squared 0, .01, .16, .16 sorted; the median of
+// four is (.01 + .16) / 2 = .085 (numpy's); I = .9; B = .9 / sqrt(.085) = 3.086974...; the
+// lab's index .9 / sqrt(.33 / 4) = 3.133398...
+static void test_bigbench_hand(void) {
+    double x[5] = {1, 2, 3, 4, 5}, y[5] = {0, .1, .1, .5, .9};
+    Trend t;
+    CHECK(ladder_bigbench_trend(x, y, 5, &t) == 0, "%s", em_errmsg());
+    CHECK(NEAR(t.breakthroughness, 0.9 / sqrt(0.085), 1e-12) && NEAR(t.breakthroughness,
+          3.0869745, 1e-6), "B %.9g", t.breakthroughness);
+    CHECK(NEAR(t.linearity, 0.9 / sqrt(0.0825), 1e-12) && NEAR(t.linearity_norm,
+          t.linearity / 4, 1e-15), "L %.9g", t.linearity);
+    // falls from the maximum to the minimum: I < 0 (argmax before argmin)
+    double z[5] = {.9, .5, .1, .1, 0};
+    CHECK(ladder_bigbench_trend(x, z, 5, &t) == 0 && NEAR(t.breakthroughness,
+          -0.9 / sqrt(0.085), 1e-12), "falling B %.9g", t.breakthroughness);
+    // analysis.json calls the linearity the lab's own index, and says what B is
+    LadderPart *p = xcalloc(1, sizeof *p);
+    LadderGrid *g = grid(5, 1);
+    for (int i = 0; i < 5; i++) g->metric[LG_EM][i][0] = y[i];
+    ladder_analyze_grid(g, p);
+    char *js = ladder_part_json(p);
+    cJSON *o = cJSON_Parse(js);
+    cJSON *em = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "metrics"), "exact_match");
+    CHECK(cJSON_GetObjectItem(em, "lab_linearity_index") &&
+          !cJSON_GetObjectItem(em, "linearity") &&
+          strstr(cJSON_GetObjectItem(em, "lab_linearity_index_definition")->valuestring,
+                 "not BIG-bench's") &&
+          NEAR(cJSON_GetObjectItem(em, "breakthroughness")->valuedouble, 3.0869745, 1e-6),
+          "%s", js);
+    CHECK(strstr(p->finding_text, "lab's own linearity index"), "'%s'", p->finding_text);
+    cJSON_Delete(o);
+    free(js);
+    free(g);
+    free(p);
+}
+
+// The extrapolation check: the floor where the smaller half has >= 3 sizes, a prediction
+// interval, and whether the miss is significant.
+static void test_extrapolate_interval(void) {
+    double x[8], rows[8][3];
+    const double *ys[8];
+    sizes(x, 8, 3, 6);
+    Rng r;
+    rng_seed(&r, 5);
+    for (int i = 0; i < 8; i++) {
+        for (int k = 0; k < 3; k++)
+            rows[i][k] = pow(x[i] / 1e2, -0.3) + 1.0 + 0.005 * rng_normal(&r);
+        ys[i] = rows[i];
+    }
+    Extrapolation e;
+    CHECK(ladder_extrapolate(x, ys, 8, 3, LADDER_FLOOR_AUTO, &e) == 0, "%s", em_errmsg());
+    CHECK(e.with_floor && e.n_fit == 4 && e.n_points == 12 && e.n_target == 3 && e.converged &&
+          strstr(e.why, "with an irreducible term"), "floor %d n %d %d '%s'", e.with_floor,
+          e.n_fit, e.n_points, e.why);
+    CHECK(isfinite(e.lo) && e.lo < e.pred && e.pred < e.hi && e.significant == 0,
+          "law holds: pred %g in [%g, %g], actual %g, significant %d", e.pred, e.lo, e.hi,
+          e.actual, e.significant);
+    // the largest size collapses below the law: a significant miss
+    for (int k = 0; k < 3; k++) rows[7][k] -= 0.3;
+    CHECK(ladder_extrapolate(x, ys, 8, 3, LADDER_FLOOR_AUTO, &e) == 0 && e.significant == 1 &&
+          e.actual < e.lo, "collapse: actual %g vs [%g, %g], %d", e.actual, e.lo, e.hi,
+          e.significant);
+    // four sizes, one seed: two points and two parameters leave no interval
+    double m4[4][1];
+    const double *y4[4];
+    for (int i = 0; i < 4; i++) { m4[i][0] = rows[2 * i][0]; y4[i] = m4[i]; }
+    double x4[4] = {x[0], x[2], x[4], x[6]};
+    CHECK(ladder_extrapolate(x4, y4, 4, 1, LADDER_FLOOR_AUTO, &e) == 0 && !e.with_floor &&
+          isnan(e.lo) && e.significant == -1 && strstr(e.why, "a floor needs 3"),
+          "4 sizes: floor %d lo %g sig %d '%s'", e.with_floor, e.lo, e.significant, e.why);
+    // the words of the report and analysis.json
+    LadderPart *p = xcalloc(1, sizeof *p);
+    char t[1024];
+    p->extrapolation_st.state = LA_OK;
+    CHECK(ladder_extrapolate(x, ys, 8, 3, LADDER_FLOOR_AUTO, &p->extrapolation) == 0, "%s",
+          em_errmsg());
+    ladder_extrapolation_text(p, t, sizeof t);
+    CHECK(strstr(t, "95% prediction interval") && strstr(t, "significant") &&
+          strstr(t, "with an irreducible term"), "'%s'", t);
+    p->extrapolation.converged = 0;
+    ladder_extrapolation_text(p, t, sizeof t);
+    CHECK(strstr(t, "did not converge") && !strstr(t, "interval"), "'%s'", t);
+    free(p);
+}
+
+// Kaplan's conventions: non-embedding parameters per size, the law on them, the budget.
+static void test_kaplan(void) {
+    LadderPart *p = xcalloc(1, sizeof *p);
+    LadderGrid *g = grid(4, 2);
+    for (int i = 0; i < 4; i++) {
+        g->layers[i] = 2;
+        g->heads[i] = 2;
+        g->width[i] = 16 << i;
+        g->train_steps[i] = 500;
+        g->train_tokens[i] = 500 * 64 * 32;
+    }
+    ladder_analyze_grid(g, p);
+    // 2 layers of width 16: L (12 C^2 + 13 C) + 2 C = 2 (3072 + 208) + 32
+    CHECK(p->nonemb[0] == 6592, "non-embedding %g", p->nonemb[0]);
+    GPTConfig c = {.vocab_size = 13, .block_size = 64, .n_layer = 2, .n_head = 2, .n_embd = 16};
+    CHECK((double)gpt_num_params(&c) - p->nonemb[0] == (13 + 64) * 16, "embeddings %g",
+          (double)gpt_num_params(&c) - p->nonemb[0]);
+    CHECK(p->loss_nonemb.st.state == LA_OK && p->loss_nonemb.fit.n == 8 &&
+          p->loss_nonemb.fit.alpha > 0, "law on non-embedding %d", p->loss_nonemb.st.state);
+    char t[1024];
+    ladder_budget_text(p, t, sizeof t);
+    CHECK(p->budget == LB_STEPS && p->budget_steps == 500 &&
+          strstr(t, "fixed step budget, not the compute-efficient frontier"), "%d '%s'",
+          p->budget, t);
+    char *js = ladder_part_json(p);
+    cJSON *o = cJSON_Parse(js);
+    CHECK(!strcmp(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "budget"), "kind")->valuestring,
+                  "steps") &&
+          cJSON_GetObjectItem(cJSON_GetObjectItem(o, "loss_power_law"),
+                              "vs_nonembedding_params") &&
+          cJSON_GetArraySize(cJSON_GetObjectItem(o, "nonembedding_params")) == 4, "%s", js);
+    cJSON_Delete(o);
+    free(js);
+    for (int i = 0; i < 4; i++) {  // 20 tokens per parameter: steps grow with size
+        g->train_tokens[i] = 20 * g->params[i];
+        g->train_steps[i] = (int)(g->train_tokens[i] / 2048);
+    }
+    ladder_analyze_grid(g, p);
+    ladder_budget_text(p, t, sizeof t);
+    CHECK(p->budget == LB_TOKENS_PER_PARAM && NEAR(p->tokens_per_param, 20, 1e-9) &&
+          strstr(t, "20 tokens per parameter") && !strstr(t, "at a fixed step"), "%d '%s'",
+          p->budget, t);
+    for (int i = 0; i < 4; i++) g->train_steps[i] = 0;
+    ladder_analyze_grid(g, p);
+    ladder_budget_text(p, t, sizeof t);
+    CHECK(p->budget == LB_UNKNOWN && strstr(t, "no training budget"), "'%s'", t);
+    free(g);
+    free(p);
+}
+
 int main(void) {
     RUN(test_power_pure);
     RUN(test_power_noisy);
@@ -717,5 +854,8 @@ int main(void) {
     RUN(test_finding);
     RUN(test_verdict);
     RUN(test_step_inf);
+    RUN(test_bigbench_hand);
+    RUN(test_extrapolate_interval);
+    RUN(test_kaplan);
     return test_summary();
 }
