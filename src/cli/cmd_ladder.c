@@ -132,7 +132,7 @@ static void print_part(const char *dir, const LadderPart *p) {
         if (p->trend_st[m].state == LA_FAILED)
             printf("BIG-bench trend of %s: not computed (%s)\n", ladder_metrics[m].name,
                    p->trend_st[m].error);
-    printf("\n%-32s %-16s %10s %14s\n", "metric", "breakthrough", "linearity",
+    printf("\n%-32s %-16s %13s %14s\n", "metric", "breakthrough", "lab linearity",
            "first moves at");
     for (int m = 0; m < LG_NUM; m++) {
         char b[32] = "-", l[32] = "-", f[32] = "never";
@@ -141,11 +141,11 @@ static void print_part(const char *dir, const LadderPart *p) {
             snprintf(l, sizeof l, "%.2f", p->trend[m].linearity_norm);
         }
         if (p->first_move[m] >= 0) snprintf(f, sizeof f, "%.3g", p->params[p->first_move[m]]);
-        printf("%-32s %-16s %10s %14s\n", ladder_metrics[m].name, b, l, f);
+        printf("%-32s %-16s %13s %14s\n", ladder_metrics[m].name, b, l, f);
     }
     char t[1536];
-    printf("(breakthroughness and linearity oriented so that improving is positive)\n%s\n",
-           p->finding_text);
+    printf("(BIG-bench's breakthroughness and the lab's own linearity index, not BIG-bench's; "
+           "oriented so that improving is positive)\n%s\n", p->finding_text);
     ladder_threshold_text(p, t, sizeof t);
     printf("emergence threshold (exact match): %s\n\n", t);
 }

@@ -1,18 +1,20 @@
 // ladder/analysis: emergence measures over a ladder's curves: BIG-bench's linearity and
 // breakthroughness, Schaeffer et al.'s exact-match predictions, the half-maximum threshold
-// with a bootstrap interval over seeds, and the extrapolation check. Formulas: analysis.h.
+// and whether a curve falls again (the bootstrap: analysis_boot.c; the extrapolation check:
+// analysis_extrap.c). Formulas: analysis.h.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
 #include "ladder/analysis.h"
+#include "ladder/analysis_impl.h"
 
 // ---- helpers -------------------------------------------------------------------------
 
 // idx[0..n-1] = the order that sorts x ascending (insertion sort: n is a ladder's length).
 // Fails, naming fn, on a non-finite or (if positive) non-positive x, or a repeated size.
-static int order_by_x(const char *fn, const double *x, int n, int positive, int *idx) {
+int ladder_order_by_x(const char *fn, const double *x, int n, int positive, int *idx) {
     for (int i = 0; i < n; i++) {
         if (!isfinite(x[i]) || (positive && !(x[i] > 0)))
             return em_error("%s: x[%d] = %g, expected a finite size%s", fn, i, x[i],
@@ -31,7 +33,7 @@ static int order_by_x(const char *fn, const double *x, int n, int positive, int 
     return 0;
 }
 
-static int check_finite(const char *fn, const char *name, const double *v, int n) {
+int ladder_check_finite(const char *fn, const char *name, const double *v, int n) {
     for (int i = 0; i < n; i++)
         if (!isfinite(v[i]))
             return em_error("%s: %s[%d] = %g, expected a finite value", fn, name, i, v[i]);
@@ -42,9 +44,9 @@ static int check_finite(const char *fn, const char *name, const double *v, int n
 
 int ladder_bigbench_trend(const double *x, const double *y, int n, Trend *out) {
     if (n < 2) return em_error("ladder_bigbench_trend: n must be >= 2 sizes, got %d", n);
-    if (check_finite("ladder_bigbench_trend", "y", y, n)) return -1;
+    if (ladder_check_finite("ladder_bigbench_trend", "y", y, n)) return -1;
     int *idx = xmalloc((size_t)n * sizeof(int));
-    if (order_by_x("ladder_bigbench_trend", x, n, 0, idx)) { free(idx); return -1; }
+    if (ladder_order_by_x("ladder_bigbench_trend", x, n, 0, idx)) { free(idx); return -1; }
     // Sorted positions of the extremes (first occurrence) and the squared steps (n-1,).
     int imin = 0, imax = 0;
     double *d2 = xmalloc((size_t)(n - 1) * sizeof(double)), ms = 0;
@@ -118,7 +120,7 @@ int ladder_schaeffer_predict(const double *p_mean, const double *const *p_pos,
 
 // The crossing of `level` (level <= 0: half the maximum) by y along sorted sizes lx (ln x
 // ascending); NaN if not inside.
-static double crossing_at(const double *lx, const double *y, int n, double level) {
+double ladder_crossing(const double *lx, const double *y, int n, double level) {
     double ymax = y[0];
     for (int i = 1; i < n; i++)
         if (y[i] > ymax) ymax = y[i];
@@ -133,12 +135,12 @@ static double crossing_at(const double *lx, const double *y, int n, double level
 static int threshold_level(const char *fn, const double *x, const double *y, int n,
                            double level, double *thr) {
     if (n < 2) return em_error("%s: n must be >= 2 sizes, got %d", fn, n);
-    if (check_finite(fn, "y", y, n)) return -1;
+    if (ladder_check_finite(fn, "y", y, n)) return -1;
     int *idx = xmalloc((size_t)n * sizeof(int));
-    if (order_by_x(fn, x, n, 1, idx)) { free(idx); return -1; }
+    if (ladder_order_by_x(fn, x, n, 1, idx)) { free(idx); return -1; }
     double *lx = xmalloc((size_t)n * 2 * sizeof(double)), *ys = lx + n;  // sorted ln x, y
     for (int i = 0; i < n; i++) { lx[i] = log(x[idx[i]]); ys[i] = y[idx[i]]; }
-    *thr = crossing_at(lx, ys, n, level);
+    *thr = ladder_crossing(lx, ys, n, level);
     free(lx);
     free(idx);
     return 0;
@@ -158,9 +160,9 @@ int ladder_curve_falls(const double *x, const double *y, int n, double *fall,
                        int *non_monotone) {
     const char *fn = "ladder_curve_falls";
     if (n < 2) return em_error("%s: n must be >= 2 sizes, got %d", fn, n);
-    if (check_finite(fn, "y", y, n)) return -1;
+    if (ladder_check_finite(fn, "y", y, n)) return -1;
     int *idx = xmalloc((size_t)n * sizeof(int));
-    if (order_by_x(fn, x, n, 0, idx)) { free(idx); return -1; }
+    if (ladder_order_by_x(fn, x, n, 0, idx)) { free(idx); return -1; }
     double peak = y[idx[0]], lo = peak, hi = peak, f = 0;
     for (int i = 1; i < n; i++) {
         double v = y[idx[i]];
@@ -173,105 +175,4 @@ int ladder_curve_falls(const double *x, const double *y, int n, double *fall,
     *non_monotone = f > LADDER_FALL_SHARE * (hi - lo) && f > 0;
     free(idx);
     return 0;
-}
-
-int ladder_threshold_bootstrap(const double *x, const double *const *y_seed, int n_sizes,
-                               int n_seeds, int n_boot, uint64_t seed, ThresholdCI *out) {
-    return ladder_threshold_bootstrap_at(x, y_seed, n_sizes, n_seeds, n_boot, seed, 0.0, out);
-}
-
-int ladder_threshold_bootstrap_at(const double *x, const double *const *y_seed, int n_sizes,
-                                  int n_seeds, int n_boot, uint64_t seed, double level,
-                                  ThresholdCI *out) {
-    const char *fn = "ladder_threshold_bootstrap";
-    if (n_sizes < 2) return em_error("%s: n_sizes must be >= 2, got %d", fn, n_sizes);
-    if (n_seeds < 1) return em_error("%s: n_seeds must be >= 1, got %d", fn, n_seeds);
-    if (n_boot < 0) return em_error("%s: n_boot must be >= 0, got %d", fn, n_boot);
-    int *idx = xmalloc((size_t)n_sizes * sizeof(int));
-    if (order_by_x(fn, x, n_sizes, 1, idx)) { free(idx); return -1; }
-    // Per sorted size i: its finite seed values v[i*n_seeds + 0..m[i]-1].
-    int *m = xcalloc((size_t)n_sizes, sizeof(int));
-    double *v = xmalloc((size_t)n_sizes * n_seeds * sizeof(double));
-    double *lx = xmalloc((size_t)n_sizes * 2 * sizeof(double)), *yc = lx + n_sizes;
-    double *th = xmalloc((size_t)(n_boot > 0 ? n_boot : 1) * sizeof(double));
-    int rc = 0;
-    for (int i = 0; i < n_sizes && rc == 0; i++) {
-        const double *row = y_seed[idx[i]];
-        lx[i] = log(x[idx[i]]);
-        for (int s = 0; s < n_seeds; s++) {
-            if (isnan(row[s])) continue;
-            if (!isfinite(row[s])) {
-                rc = em_error("%s: y_seed[%d][%d] = %g, expected a finite value or NaN (missing)",
-                              fn, idx[i], s, row[s]);
-                break;
-            }
-            v[i * n_seeds + m[i]++] = row[s];
-        }
-        if (rc == 0 && m[i] == 0)
-            rc = em_error("%s: size %d (x = %g) has no finite seed value", fn, idx[i], x[idx[i]]);
-    }
-    if (rc == 0) {
-        for (int i = 0; i < n_sizes; i++) {  // the point estimate: seed means
-            double s = 0;
-            for (int k = 0; k < m[i]; k++) s += v[i * n_seeds + k];
-            yc[i] = s / m[i];
-        }
-        out->point = crossing_at(lx, yc, n_sizes, level);
-        Rng r;
-        rng_seed(&r, seed);
-        int nv = 0;
-        for (int b = 0; b < n_boot; b++) {
-            for (int i = 0; i < n_sizes; i++) {
-                double s = 0;
-                for (int k = 0; k < m[i]; k++) s += v[i * n_seeds + rng_below(&r, (uint32_t)m[i])];
-                yc[i] = s / m[i];
-            }
-            double t = crossing_at(lx, yc, n_sizes, level);
-            if (!isnan(t)) th[nv++] = log(t);
-        }
-        out->n_valid = nv;
-        out->n_nan = n_boot - nv;
-        out->lo = out->hi = NAN;
-        if (nv >= 2) {
-            qsort(th, (size_t)nv, sizeof(double), cmp_double);
-            out->lo = exp(quantile_sorted(th, nv, 0.025));
-            out->hi = exp(quantile_sorted(th, nv, 0.975));
-        }
-    }
-    free(th);
-    free(lx);
-    free(v);
-    free(m);
-    free(idx);
-    return rc;
-}
-
-// ---- extrapolation ------------------------------------------------------------------------
-
-int ladder_extrapolation_check(const double *x, const double *y, int n, int with_irreducible,
-                               Extrapolation *out) {
-    const char *fn = "ladder_extrapolation_check";
-    int p = with_irreducible ? 3 : 2;
-    if (n < 1 || n / 2 < p)
-        return em_error("%s: n = %d sizes gives %d in the smaller half, expected >= %d (%s)", fn,
-                        n, n > 0 ? n / 2 : 0, p, with_irreducible ? "with Linf" : "without Linf");
-    if (check_finite(fn, "y", y, n)) return -1;
-    int *idx = xmalloc((size_t)n * sizeof(int));
-    if (order_by_x(fn, x, n, 1, idx)) { free(idx); return -1; }
-    int nf = n / 2;
-    double *xs = xmalloc((size_t)nf * 2 * sizeof(double)), *ys = xs + nf;  // the smaller half
-    for (int i = 0; i < nf; i++) { xs[i] = x[idx[i]]; ys[i] = y[idx[i]]; }
-    Extrapolation e = {0};
-    int rc = ladder_fit_power_law(xs, ys, nf, with_irreducible, &e.fit);
-    if (rc == 0) {
-        e.n_fit = nf;
-        e.x_target = x[idx[n - 1]];
-        e.actual = y[idx[n - 1]];
-        e.pred = ladder_power_predict(&e.fit, e.x_target);
-        e.rel_err = e.actual != 0 ? (e.pred - e.actual) / fabs(e.actual) : NAN;
-        *out = e;
-    }
-    free(xs);
-    free(idx);
-    return rc;
 }

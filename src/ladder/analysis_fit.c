@@ -184,8 +184,14 @@ int ladder_fit_power_law(const double *x, const double *y, int n, int with_irred
     f.rmse = sqrt(sse / n);
     f.r2 = sst > 0 ? 1.0 - sse / sst : NAN;
     f.Nc_se = f.lnNc_se = f.alpha_se = f.Linf_se = NAN;
+    f.u_mean = ubar;
+    f.s2 = n > p ? sse / (n - p) : NAN;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) f.cov[i][j] = NAN;
     if (ok_cov && n > p) {
         double s2 = sse / (n - p);
+        for (int i = 0; i < p; i++)
+            for (int j = 0; j < p; j++) f.cov[i][j] = gsl_matrix_get(cov, i, j) * s2;
         double vcc = gsl_matrix_get(cov, 0, 0) * s2, vaa = gsl_matrix_get(cov, 1, 1) * s2;
         double vca = gsl_matrix_get(cov, 0, 1) * s2;
         f.alpha_se = sqrt(vaa);
@@ -206,4 +212,13 @@ int ladder_fit_power_law(const double *x, const double *y, int n, int with_irred
 
 double ladder_power_predict(const PowerFit *f, double x) {
     return exp(-f->alpha * (log(x) - f->lnNc)) + f->Linf;
+}
+
+double ladder_power_predict_se(const PowerFit *f, double x) {
+    double u = log(x) - f->u_mean, c = f->alpha * (f->lnNc - f->u_mean);
+    double f0 = exp(c - f->alpha * u), g[3] = {f0, -u * f0, 1.0}, v = 0;
+    int p = f->with_irreducible ? 3 : 2;
+    for (int i = 0; i < p; i++)
+        for (int j = 0; j < p; j++) v += g[i] * f->cov[i][j] * g[j];
+    return v >= 0 ? sqrt(v) : NAN;
 }

@@ -47,14 +47,14 @@ static void analyze_loss(const LadderGrid *g, LadderPart *p) {
     record(&fp->st, n, 3, n >= 3 ? ladder_fit_power_law(x, y, n, 0, &fp->fit) : 0);
     record(&fpi->st, n, 4, n >= 4 ? ladder_fit_power_law(x, y, n, 1, &fpi->fit) : 0);
     record(&ff->st, n, 3, n >= 3 ? ladder_fit_power_law(xf, y, n, 0, &ff->fit) : 0);
-    double mx[LADDER_MAX], my[LADDER_MAX];
+    const double *rows[LADDER_MAX];  // the sizes with a finite loss, every seed (NaN: missing)
+    double mx[LADDER_MAX];
     int nm = 0;
-    for (int i = 0; i < S; i++) {
-        my[nm] = p->val_loss.mean[i];
-        if (isfinite(my[nm])) mx[nm++] = g->params[i];
-    }
+    for (int i = 0; i < S; i++)
+        if (isfinite(p->val_loss.mean[i])) { mx[nm] = g->params[i]; rows[nm++] = g->val_loss[i]; }
     record(&p->extrapolation_st, nm, 4,
-           nm >= 4 ? ladder_extrapolation_check(mx, my, nm, 0, &p->extrapolation) : 0);
+           nm >= 4 ? ladder_extrapolate(mx, rows, nm, K, LADDER_FLOOR_AUTO, &p->extrapolation)
+                   : 0);
     free(x); free(xf); free(y);
 }
 
@@ -188,8 +188,8 @@ static void finding(LadderPart *p) {
         break;
     }
     // every metric's numbers
-    cat(t, n, " Breakthroughness (oriented so that improving is positive) and normalised "
-              "linearity:");
+    cat(t, n, " BIG-bench's breakthroughness (oriented so that improving is positive) and the "
+              "lab's own linearity index (normalised; not BIG-bench's linearity):");
     for (int j = 0; j < 4; j++) {
         int m = mirage_metrics[j];
         char b[32];
@@ -208,7 +208,8 @@ static void finding(LadderPart *p) {
 static void analyze_threshold(const LadderGrid *g, LadderPart *p) {
     int S = g->n_sizes, K = g->n_seeds;
     const double *ys[LADDER_MAX];  // ys[size][seed]
-    for (int i = 0; i < S; i++) ys[i] = g->metric[LG_EM][i];
+    const int *ni[LADDER_MAX];     // the items each run was scored on
+    for (int i = 0; i < S; i++) { ys[i] = g->metric[LG_EM][i]; ni[i] = g->em_items[i]; }
     ThresholdCI th = {.point = NAN, .lo = NAN, .hi = NAN}, ta = th;
     p->verdict = LT_NOT_EMERGED;
     p->fall = NAN;
@@ -219,9 +220,11 @@ static void analyze_threshold(const LadderGrid *g, LadderPart *p) {
         for (int k = 0; k < K; k++) c += isfinite(g->metric[LG_EM][i][k]);
         if (c < p->threshold_seeds) p->threshold_seeds = c;
     }
-    int rc = S >= 2 ? ladder_threshold_bootstrap(g->params, ys, S, K, 1000, 1, &th) : 0;
+    int rc = S >= 2 ? ladder_threshold_bootstrap_items(g->params, ys, ni, S, K, 1000, 1, 0, &th)
+                    : 0;
     if (!rc && S >= 2)
-        rc = ladder_threshold_bootstrap_at(g->params, ys, S, K, 1000, 1, LADDER_ABS_LEVEL, &ta);
+        rc = ladder_threshold_bootstrap_items(g->params, ys, ni, S, K, 1000, 1, LADDER_ABS_LEVEL,
+                                              &ta);
     record(&p->threshold_st, S, 2, rc);
     if (p->threshold_seeds < 2) th.lo = th.hi = ta.lo = ta.hi = NAN;  // one seed: no interval
     p->threshold = th;
@@ -293,8 +296,9 @@ void ladder_threshold_text(const LadderPart *p, char *t, size_t n) {
         if (p->threshold_seeds < 2)
             cat(t, n, " (one seed: no interval)");
         else if (isfinite(c[j]->lo))
-            cat(t, n, " (95%% bootstrap interval over %d seeds: %.3g to %.3g)",
-                p->threshold_seeds, c[j]->lo, c[j]->hi);
+            cat(t, n, " (95%% bootstrap interval over %d seeds%s: %.3g to %.3g)",
+                p->threshold_seeds, c[j]->n_item_runs ? " and their test items" : "", c[j]->lo,
+                c[j]->hi);
         cat(t, n, ".");
     }
     if (p->threshold_seeds >= 2 && p->threshold_seeds < LADDER_FEW_SEEDS)
@@ -322,6 +326,7 @@ void ladder_analyze_grid(const LadderGrid *g, LadderPart *p) {
     memcpy(p->flops, g->flops, sizeof p->flops);
     spread(g->val_loss, S, K, &p->val_loss);
     analyze_loss(g, p);
+    ladder_analyze_kaplan(g, p);
 
     // per metric: the seed means over size, BIG-bench's trend measures (better is up)
     for (int m = 0; m < LG_NUM; m++) {
@@ -389,19 +394,45 @@ static cJSON *part_json(const LadderPart *p) {
     add_fit(fits, "vs_params", &p->loss_params);
     add_fit(fits, "vs_params_irreducible", &p->loss_params_irr);
     add_fit(fits, "vs_flops", &p->loss_flops);
+    add_fit(fits, "vs_nonembedding_params", &p->loss_nonemb);
     const Extrapolation *ex = &p->extrapolation;
+    char words[1024];
     if (p->extrapolation_st.state != LA_SKIPPED) {
         cJSON *e = cJSON_AddObjectToObject(fits, "extrapolation");
         if (p->extrapolation_st.state == LA_FAILED) {
             cJSON_AddStringToObject(e, "error", p->extrapolation_st.error);
         } else {
             cJSON_AddItemToObject(e, "fit_on_smallest", num(ex->n_fit));
+            cJSON_AddItemToObject(e, "points_fitted", num(ex->n_points));
+            cJSON_AddBoolToObject(e, "with_irreducible", ex->with_floor);
+            cJSON_AddStringToObject(e, "law", ex->why);
+            cJSON_AddBoolToObject(e, "converged", ex->converged);
             cJSON_AddItemToObject(e, "params", num(ex->x_target));
             cJSON_AddItemToObject(e, "predicted", num(ex->pred));
             cJSON_AddItemToObject(e, "actual", num(ex->actual));
+            cJSON_AddItemToObject(e, "actual_seeds", num(ex->n_target));
             cJSON_AddItemToObject(e, "rel_error", num(ex->rel_err));
+            cJSON_AddItemToObject(e, "pi95_lo", num(ex->lo));
+            cJSON_AddItemToObject(e, "pi95_hi", num(ex->hi));
+            cJSON_AddStringToObject(e, "interval", "delta method: pred +- t(0.975, n - p) * "
+                                    "sqrt(se_fit^2 + s^2 / seeds)");
+            if (ex->significant < 0) cJSON_AddNullToObject(e, "miss_significant");
+            else cJSON_AddBoolToObject(e, "miss_significant", ex->significant);
         }
+        ladder_extrapolation_text(p, words, sizeof words);
+        cJSON_AddStringToObject(e, "text", words);
     }
+    cJSON_AddItemToObject(root, "nonembedding_params", array(p->nonemb, S));
+    static const char *budgets[] = {"unknown", "steps", "tokens_per_param", "other"};
+    cJSON *bj = cJSON_AddObjectToObject(root, "budget");
+    cJSON_AddStringToObject(bj, "kind", budgets[p->budget]);
+    if (p->budget == LB_STEPS) {
+        cJSON_AddNumberToObject(bj, "steps", p->budget_steps);
+        cJSON_AddItemToObject(bj, "tokens", num(p->budget_tokens));
+    }
+    cJSON_AddItemToObject(bj, "tokens_per_param", num(p->tokens_per_param));
+    ladder_budget_text(p, words, sizeof words);
+    cJSON_AddStringToObject(bj, "loss_vs_flops", words);
 
     cJSON *mets = cJSON_AddObjectToObject(root, "metrics");
     for (int m = 0; m < LG_NUM; m++) {
@@ -415,8 +446,11 @@ static cJSON *part_json(const LadderPart *p) {
                 cJSON_AddStringToObject(o, "breakthroughness", b > 0 ? "inf" : "-inf");
             else
                 cJSON_AddItemToObject(o, "breakthroughness", num(b));
-            cJSON_AddItemToObject(o, "linearity", num(p->trend[m].linearity));
-            cJSON_AddItemToObject(o, "linearity_norm", num(p->trend[m].linearity_norm));
+            cJSON_AddStringToObject(o, "breakthroughness_definition", LADDER_B_DEFINITION);
+            cJSON_AddItemToObject(o, "lab_linearity_index", num(p->trend[m].linearity));
+            cJSON_AddItemToObject(o, "lab_linearity_index_norm",
+                                  num(p->trend[m].linearity_norm));
+            cJSON_AddStringToObject(o, "lab_linearity_index_definition", LADDER_L_DEFINITION);
             cJSON_AddStringToObject(o, "trend_of", ladder_metrics[m].higher_is_better
                                                        ? "the metric (higher is better)"
                                                        : "minus the metric (lower is better)");
@@ -449,6 +483,10 @@ static cJSON *part_json(const LadderPart *p) {
                                                                        p->emerge_hi[1]}, 2));
     cJSON_AddItemToObject(t, "largest_fall", num(p->fall));
     cJSON_AddNumberToObject(t, "seeds", p->threshold_seeds);
+    cJSON_AddStringToObject(t, "resampled", th->n_item_runs
+                                                ? "seeds and each run's test items (binomial "
+                                                  "redraw of its exact match)"
+                                                : "seeds only (no item counts recorded)");
     if (p->threshold_seeds < 2)
         cJSON_AddStringToObject(t, "interval", "none: one seed gives no interval");
     else if (p->threshold_seeds < LADDER_FEW_SEEDS)

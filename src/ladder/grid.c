@@ -90,12 +90,13 @@ static int cmp_ll(const void *a, const void *b) {
 // With lo, hi: also each run's item-bootstrap interval (NaN where none was recorded).
 static int fill_metric(Registry *reg, const LadderGrid *g, const char *task, const char *metric,
                        double (*out)[LADDER_MAX], double (*lo)[LADDER_MAX],
-                       double (*hi)[LADDER_MAX]) {
+                       double (*hi)[LADDER_MAX], int (*items)[LADDER_MAX]) {
     // (rows of other sweep values are skipped below)
     for (int i = 0; i < LADDER_MAX; i++)
         for (int k = 0; k < LADDER_MAX; k++) {
             out[i][k] = NAN;
             if (lo) lo[i][k] = hi[i][k] = NAN;
+            if (items) items[i][k] = 0;
         }
     RegRow *rows = NULL;
     int n = 0;
@@ -107,6 +108,7 @@ static int fill_metric(Registry *reg, const LadderGrid *g, const char *task, con
         if (i < 0 || k < 0 || rows[j].step != rows[j].steps) continue;
         out[i][k] = rows[j].value;
         if (lo) { lo[i][k] = rows[j].lo; hi[i][k] = rows[j].hi; }
+        if (items) items[i][k] = rows[j].n_items;
     }
     free(rows);
     return 0;
@@ -139,6 +141,8 @@ static int fill_runs(Registry *reg, LadderGrid *g) {
         int i = size_index(g, runs[j].params), k = seed_index(g, runs[j].seed);
         if (i < 0 || k < 0 || !same_sweep(runs[j].sweep_value, g->sweep)) continue;
         g->flops[i] = runs[j].flops;
+        g->train_steps[i] = runs[j].steps;
+        g->train_tokens[i] = (double)runs[j].tokens;
         g->layers[i] = runs[j].n_layer;
         g->width[i] = runs[j].n_embd;
         g->heads[i] = runs[j].n_head;
@@ -227,7 +231,8 @@ int ladder_load_grid_task(const char *dir, double sweep, const char *task, Ladde
     free(tasks);
     for (int m = 0; m < LG_NUM && !rc; m++)  // NaN throughout without a task
         rc = fill_metric(reg, g, g->task, ladder_metrics[m].name, g->metric[m],
-                         m == LG_EM ? g->em_lo : NULL, m == LG_EM ? g->em_hi : NULL);
+                         m == LG_EM ? g->em_lo : NULL, m == LG_EM ? g->em_hi : NULL,
+                         m == LG_EM ? g->em_items : NULL);
     if (!rc && g->task[0]) fill_positions(reg, g);
     for (int m = 0; m < 2 && !rc && g->task[0]; m++) rc = fill_curve(reg, g, m);
     reg_close(reg);

@@ -69,6 +69,11 @@ typedef struct {
     double metric[LG_NUM][LADDER_MAX][LADDER_MAX];
     // exact match's 95% item-bootstrap interval per run (NaN where none was recorded)
     double em_lo[LADDER_MAX][LADDER_MAX], em_hi[LADDER_MAX][LADDER_MAX];
+    // the items exact match was scored on per run (0 where none was recorded)
+    int em_items[LADDER_MAX][LADDER_MAX];
+    // each size's training budget as recorded: optimizer steps and tokens
+    int train_steps[LADDER_MAX];
+    double train_tokens[LADDER_MAX];
     double pos[LADDER_MAX][LADDER_MAX][LG_MAX_POS];
     int n_steps[LADDER_MAX], steps[LADDER_MAX][LG_MAX_STEPS];
     double curve[2][LADDER_MAX][LG_MAX_STEPS][LADDER_MAX];  // exact match, token accuracy
@@ -111,9 +116,22 @@ typedef struct {
     // power laws of the final validation loss, every (size, seed) a point: against
     // parameters, with an irreducible term, against training FLOPs (3, 4 and 3 points needed)
     LadderFit loss_params, loss_params_irr, loss_flops;
-    // fit the smaller half of the seed-mean losses, predict the largest (4 sizes needed)
+    // fit the smaller half of the sizes' losses (every run a point), predict the largest
+    // size's seed mean with a prediction interval (ladder_extrapolate, floor AUTO; 4 sizes
+    // needed)
     Extrapolation extrapolation;
     LadderStatus extrapolation_st;
+    // Kaplan et al.'s conventions (analyze_kaplan.c): the non-embedding parameter count per
+    // size (params minus the token and position embeddings; the head is tied to the token
+    // embedding, so it adds none), NaN where the shape is unknown; the loss law fitted on it
+    // (3 points needed); and the training budget the ladder recorded (LB_*), which decides
+    // what the loss against FLOPs is.
+    double nonemb[LADDER_MAX];
+    LadderFit loss_nonemb;
+    int budget;                     // LB_*
+    int budget_steps;               // LB_STEPS: the steps of every size
+    double budget_tokens;           // LB_STEPS: the tokens of every size
+    double tokens_per_param;        // LB_TOKENS_PER_PARAM: the mean ratio over sizes
     // every metric over size, and BIG-bench's trend of its seed means (3 sizes needed),
     // oriented so that better is up: a lower-is-better metric (edit distance) is trended on
     // -y, so a sharp improvement has a large positive breakthroughness for every metric
@@ -157,6 +175,27 @@ typedef struct {
 //   LT_NON_MONOTONE  it emerged but falls again after rising by more than LADDER_FALL_SHARE
 //                    of its range: reported as such, not by its first crossing
 enum { LT_NOT_EMERGED = 0, LT_EMERGED = 1, LT_NON_MONOTONE = 2 };
+// The training budget of a ladder's sizes, from the steps and tokens its runs recorded:
+//   LB_STEPS             every size trained the same steps (a steps or tokens budget): loss
+//                        against FLOPs at a fixed step budget, not the compute-efficient
+//                        frontier
+//   LB_TOKENS_PER_PARAM  the steps differ and tokens / params agrees within 10% across sizes
+//   LB_OTHER             neither; LB_UNKNOWN: no budget recorded
+enum { LB_UNKNOWN = 0, LB_STEPS, LB_TOKENS_PER_PARAM, LB_OTHER };
+void ladder_analyze_kaplan(const LadderGrid *g, LadderPart *p);
+// What the loss against FLOPs shows, given the budget, as sentences.
+void ladder_budget_text(const LadderPart *p, char *buf, size_t n);
+// What the extrapolation check found, as sentences.
+void ladder_extrapolation_text(const LadderPart *p, char *buf, size_t n);
+// What the trend numbers are, as analysis.json says. Breakthroughness is BIG-bench's
+// (Srivastava et al. 2022, Appendix B; the formula Schaeffer et al. 2023 quote as its
+// "emergence score"). BIG-bench's own linearity could not be checked against its
+// repository (google/BIG-bench holds no code for it that could be found), so the linearity
+// here is the lab's own index, named so everywhere.
+#define LADDER_B_DEFINITION "BIG-bench's: I / sqrt(median of squared steps), I = sign(argmax " \
+    "- argmin) * (max - min) over the sizes in order (Srivastava et al. 2022, Appendix B)"
+#define LADDER_L_DEFINITION "the lab's own index, not BIG-bench's linearity: I / sqrt(mean of " \
+    "squared steps); norm = that / (sizes - 1), 1 for a straight rising line"
 #define LADDER_ABS_LEVEL 0.5
 #define LADDER_MIN_RISE 0.05
 #define LADDER_MOVE_FLOOR 0.02

@@ -208,6 +208,27 @@ static int fig_by_sweep(const LadderReport *r, const char *title) {
 
 // ---- the page -----------------------------------------------------------------------------
 
+// Kaplan et al.'s conventions and the extrapolation check, in computed words.
+static void kaplan_words(ReportHtml *h, const LadderPart *p) {
+    const LadderFit *ne = &p->loss_nonemb;
+    if (ne->st.state == LA_OK)
+        html_p(h, "On the non-embedding parameter count (Kaplan et al.'s N: without the token "
+                  "and position embeddings, %.0f%% of the smallest model), the loss fits "
+                  "(N/%.3g)^-%.3f (standard error %.3f) with r2 %.2f%s; Kaplan et al. report "
+                  "an exponent of 0.076 for language on web text.",
+               100 * (1 - p->nonemb[0] / p->params[0]), ne->fit.Nc, ne->fit.alpha,
+               fin(ne->fit.alpha_se), ne->fit.r2,
+               ne->fit.converged ? "" : " (the fit did not converge: not a finding)");
+    else if (ne->st.state == LA_FAILED)
+        html_p(h, "The power law on non-embedding parameters could not be fitted: %s.",
+               ne->st.error);
+    char t[1024];
+    ladder_budget_text(p, t, sizeof t);
+    html_p(h, "%s", t);
+    ladder_extrapolation_text(p, t, sizeof t);
+    html_p(h, "%s", t);
+}
+
 // "What came out": the threshold, BIG-bench's measures, Schaeffer's errors, the loss fit.
 static void page_summary(ReportHtml *h, const LadderReport *r) {
     const LadderPart *p = r->p;
@@ -229,8 +250,9 @@ static void page_summary(ReportHtml *h, const LadderReport *r) {
     char t[1536];
     ladder_threshold_text(p, t, sizeof t);
     html_p(h, "%s", t);
-    html_p(h, "%s A higher breakthroughness means a sharper jump (inf: a step, most steps "
-              "flat); linearity 1 is a straight climb.", p->finding_text);
+    html_p(h, "%s A higher breakthroughness (BIG-bench's) means a sharper jump (inf: a step, "
+              "most steps flat); the lab's own linearity index (not BIG-bench's linearity) is 1 "
+              "for a straight climb.", p->finding_text);
     int ns = p->schaeffer_runs;
     html_p(h, "Schaeffer et al.'s prediction of exact match from the mean per-token accuracy "
               "p as p^L is off by %.3f on average (at most %.3f); the product of the "
@@ -243,6 +265,7 @@ static void page_summary(ReportHtml *h, const LadderReport *r) {
            pf->Nc, pf->alpha, pf->r2);
     if (p->loss_params.st.state == LA_FAILED)
         html_p(h, "The power law could not be fitted: %s.", p->loss_params.st.error);
+    kaplan_words(h, p);
     if (r->a->n_parts > 1)
         html_p(h, "The ladder sweeps %s beside size (%d values); the figures below show "
                   "%s = %g, and the last figure compares every value: if the jump moves with "
@@ -262,7 +285,10 @@ static void page_figures(ReportHtml *h, const LadderReport *r, const char *sweep
     char cap[1200];
     snprintf(cap, sizeof cap, "The same models under four metrics. %s", r->p->finding_text);
     html_figure(h, "report/mirage.png", cap);
-    html_figure(h, "report/exact_match_vs_flops.png", "Exact match against training compute.");
+    char bt[1024];
+    ladder_budget_text(r->p, bt, sizeof bt);
+    snprintf(cap, sizeof cap, "Exact match against training compute. %s", bt);
+    html_figure(h, "report/exact_match_vs_flops.png", cap);
     html_figure(h, "report/loss_vs_params.png", "Validation loss on the answer tokens against "
                 "size, with the fitted power law (dashed).");
     html_figure(h, "report/exact_match_vs_step.png", "Exact match during training, one line "
@@ -289,12 +315,13 @@ static void page_numbers(ReportHtml *h, const LadderReport *r) {
     html_h2(h, "Numbers");
     const char *hdr[] = {"parameters", "layers x width", "training FLOPs", "val loss",
                          "exact match", "min-max", "per-token acc.", "edit dist.",
-                         "log p(answer)", "prod p_i", "mean p ^ L"};
+                         "log p(answer)", "prod p_i", "mean p ^ L", "non-embedding params"};
+    enum { NC = 12 };
     const int means[5] = {LG_TOK, LG_EDIT, LG_LOGP, LG_PRED_PROD, LG_PRED_POW};
-    char (*cells)[48] = xcalloc((size_t)S * 11, 48);
-    const char **cp = xcalloc((size_t)S * 11, sizeof(char *));
+    char (*cells)[48] = xcalloc((size_t)S * NC, 48);
+    const char **cp = xcalloc((size_t)S * NC, sizeof(char *));
     for (int i = 0; i < S; i++) {
-        char (*c)[48] = cells + (size_t)i * 11;
+        char (*c)[48] = cells + (size_t)i * NC;
         const LadderSpread *em = &p->metric[LG_EM];
         snprintf(c[0], 48, "%.0f", p->params[i]);
         snprintf(c[1], 48, "%d x %d", r->g->layers[i], r->g->width[i]);
@@ -304,9 +331,10 @@ static void page_numbers(ReportHtml *h, const LadderReport *r) {
         if (isfinite(em->min[i])) snprintf(c[5], 48, "%.3f-%.3f", em->min[i], em->max[i]);
         else snprintf(c[5], 48, "-");
         for (int j = 0; j < 5; j++) fmt(c[6 + j], 48, p->metric[means[j]].mean[i], "%.3f");
-        for (int j = 0; j < 11; j++) cp[i * 11 + j] = c[j];
+        fmt(c[11], 48, p->nonemb[i], "%.0f");
+        for (int j = 0; j < NC; j++) cp[i * NC + j] = c[j];
     }
-    html_table(h, hdr, 11, cp, S);
+    html_table(h, hdr, NC, cp, S);
     free(cells);
     free(cp);
 }
