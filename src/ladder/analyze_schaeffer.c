@@ -105,7 +105,9 @@ void ladder_schaeffer_closest(const LadderPart *p, char *t, size_t n) {
 void ladder_schaeffer_text(const LadderPart *p, char *t, size_t n) {
     const SchaefferCompare *c = &p->schaeffer[LS_TF];
     t[0] = 0;
-    if (c->runs == 0) {
+    if (c->runs == 0 && p->schaeffer_st[LS_TF].state == LA_FAILED) {
+        // said below
+    } else if (c->runs == 0) {
         cat(t, n, "No run has Schaeffer et al.'s teacher-forced prediction of exact match "
                   "(registries written before it was recorded, or a multiple-choice task).");
     } else {
