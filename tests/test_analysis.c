@@ -1,6 +1,6 @@
 // ladder/analysis on synthetic curves with known answers: power laws (pure, noisy, with an
 // irreducible term), BIG-bench's linearity and breakthroughness of a step and a line,
-// Schaeffer's p^L and product, the half-maximum threshold of a logistic, its bootstrap
+// Schaeffer's predictions against the observation, the half-maximum threshold of a logistic, its bootstrap
 // interval over seeds, the extrapolation check, and the error paths; then the analysis of a
 // ladder's grid (ladder_analyze_grid), which records what it could not compute.
 #include <cjson/cJSON.h>
@@ -200,31 +200,29 @@ static void test_trend(void) {
     CHECK(ladder_bigbench_trend(x, line, 1, &u) == -1, "n = 1 accepted");
 }
 
+// Predictions of exact match against the observation, run by run.
 static void test_schaeffer(void) {
-    // Two sizes, answers of L = 3 tokens.
-    double r0[3] = {0.4, 0.5, 0.6}, r1[3] = {0.9, 0.9, 0.9};
-    const double *pos[2] = {r0, r1};
-    double pm[2] = {0.5, 0.9}, em[2] = {0.10, 0.70};
-    double pw[2], pr[2], rw[2], rr[2];
-    CHECK(ladder_schaeffer_predict(pm, pos, em, 2, 3, pw, pr, rw, rr) == 0, "%s", em_errmsg());
-    CHECK(NEAR(pw[0], 0.125, 1e-15) && NEAR(pw[1], 0.729, 1e-15), "p^L %g %g", pw[0], pw[1]);
-    CHECK(NEAR(pr[0], 0.12, 1e-15) && NEAR(pr[1], 0.729, 1e-15), "prod %g %g", pr[0], pr[1]);
-    CHECK(pr[0] < pw[0], "AM-GM: unequal positions predict less (%g vs %g)", pr[0], pw[0]);
-    CHECK(NEAR(rw[0], -0.025, 1e-15) && NEAR(rr[0], -0.02, 1e-15), "resid %g %g", rw[0], rr[0]);
-    CHECK(NEAR(rw[1], -0.029, 1e-15) && NEAR(rr[1], -0.029, 1e-15), "resid %g %g", rw[1], rr[1]);
-    // Without per-position accuracies or observations only p^L is written.
-    double pr2[2] = {-7, -7}, rw2[2] = {-7, -7};
-    CHECK(ladder_schaeffer_predict(pm, NULL, NULL, 2, 3, pw, pr2, rw2, NULL) == 0,
-          "%s", em_errmsg());
-    CHECK(pr2[0] == -7 && rw2[0] == -7 && NEAR(pw[1], 0.729, 1e-15), "wrote skipped outputs");
-    double bad[2] = {0.5, 1.2};
-    CHECK(ladder_schaeffer_predict(bad, NULL, NULL, 2, 3, pw, NULL, NULL, NULL) == -1 &&
-          strstr(em_errmsg(), "p_mean[1]"), "%s", em_errmsg());
-    r0[2] = -0.1;
-    CHECK(ladder_schaeffer_predict(pm, pos, NULL, 2, 3, pw, pr, NULL, NULL) == -1 &&
-          strstr(em_errmsg(), "p_pos[0][2]"), "%s", em_errmsg());
-    CHECK(ladder_schaeffer_predict(pm, NULL, NULL, 2, 0, pw, NULL, NULL, NULL) == -1 &&
-          strstr(em_errmsg(), "L must be >= 1"), "%s", em_errmsg());
+    const double pred[4] = {0.30, 0.50, NAN, 0.90}, obs[4] = {0.10, 0.55, 0.7, 0.90};
+    const double lo[4] = {0.25, 0.45, 0.6, NAN}, hi[4] = {0.35, 0.60, 0.8, NAN};
+    SchaefferCompare c;
+    CHECK(ladder_schaeffer_compare(pred, lo, hi, obs, 4, &c) == 0, "%s", em_errmsg());
+    // runs 0, 1, 3 (run 2 has no prediction); errors 0.2, -0.05, 0
+    CHECK(c.runs == 3 && NEAR(c.mean_abs, 0.25 / 3, 1e-15) && NEAR(c.max_abs, 0.2, 1e-15) &&
+          NEAR(c.mean_signed, 0.15 / 3, 1e-15), "runs %d mean %g max %g signed %g", c.runs,
+          c.mean_abs, c.max_abs, c.mean_signed);
+    CHECK(c.with_interval == 2 && c.inside == 1, "interval %d inside %d", c.with_interval,
+          c.inside);
+    CHECK(ladder_schaeffer_compare(pred, NULL, NULL, obs, 4, &c) == 0 && c.with_interval == 0 &&
+          c.runs == 3, "no intervals: %d %d", c.with_interval, c.runs);
+    CHECK(ladder_schaeffer_compare(NULL, NULL, NULL, NULL, 0, &c) == 0 && c.runs == 0 &&
+          isnan(c.mean_abs) && c.max_abs == 0, "no runs: %g", c.mean_abs);
+    const double bad[2] = {0.5, 1.2};
+    CHECK(ladder_schaeffer_compare(bad, NULL, NULL, obs, 2, &c) == -1 &&
+          strstr(em_errmsg(), "pred[1]") && strstr(em_errmsg(), "[0, 1]"), "%s", em_errmsg());
+    CHECK(ladder_schaeffer_compare(pred, lo, hi, bad, 2, &c) == -1 &&
+          strstr(em_errmsg(), "obs[1]"), "%s", em_errmsg());
+    CHECK(ladder_schaeffer_compare(pred, lo, hi, NULL, 2, &c) == -1, "obs NULL accepted");
+    CHECK(ladder_schaeffer_compare(pred, lo, hi, obs, -1, &c) == -1, "n < 0 accepted");
 }
 
 static void test_threshold(void) {
@@ -457,7 +455,8 @@ static LadderGrid *grid(int S, int K) {
         g->flops[i] = 6 * g->params[i] * 1e4;
         for (int k = 0; k < K; k++) {
             g->val_loss[i][k] = pow(g->params[i] / 1e2, -0.3);
-            for (int m = 0; m < LG_NUM; m++) g->metric[m][i][k] = NAN;
+            for (int m = 0; m < LG_NUM; m++) g->metric[m][i][k] = g->lo[m][i][k] = NAN;
+            for (int m = 0; m < LG_NUM; m++) g->hi[m][i][k] = NAN;
             g->em_lo[i][k] = g->em_hi[i][k] = NAN;
         }
     }
@@ -472,8 +471,8 @@ static void test_analyze_grid(void) {
     for (int i = 0; i < 4; i++)
         for (int k = 0; k < 2; k++) {
             g->metric[LG_EM][i][k] = em[i] + 0.02 * k;
-            g->metric[LG_PRED_POW][i][k] = em[i] + 0.02 * k + 0.1;
-            g->metric[LG_PRED_PROD][i][k] = em[i] + 0.02 * k - 0.05 * (i == 3);
+            g->metric[LG_INDEP_POW][i][k] = em[i] + 0.02 * k + 0.05;  // <= 1: a probability
+            g->metric[LG_INDEP_PROD][i][k] = em[i] + 0.02 * k - 0.05 * (i == 3);
         }
     ladder_analyze_grid(g, p);
     CHECK(p->loss_params.st.state == LA_OK && NEAR(p->loss_params.fit.alpha, 0.3, 1e-6),
@@ -487,10 +486,12 @@ static void test_analyze_grid(void) {
           "trend %d", p->trend_st[LG_EM].state);
     CHECK(p->trend_st[LG_LOGP].state == LA_SKIPPED, "a metric never measured: %d",
           p->trend_st[LG_LOGP].state);
-    CHECK(p->schaeffer_runs == 8 && NEAR(p->mean_abs_pow, 0.1, 1e-12) &&
-          NEAR(p->max_abs_prod, 0.05, 1e-12) && NEAR(p->mean_abs_prod, 0.0125, 1e-12),
-          "Schaeffer %d %g %g %g", p->schaeffer_runs, p->mean_abs_pow, p->max_abs_prod,
-          p->mean_abs_prod);
+    const SchaefferCompare *sp = p->schaeffer;
+    CHECK(sp[LS_INDEP_POW].runs == 8 && NEAR(sp[LS_INDEP_POW].mean_abs, 0.05, 1e-12) &&
+          NEAR(sp[LS_INDEP_PROD].max_abs, 0.05, 1e-12) &&
+          NEAR(sp[LS_INDEP_PROD].mean_abs, 0.0125, 1e-12) && sp[LS_TF].runs == 0,
+          "Schaeffer %d %g %g %g %d", sp[LS_INDEP_POW].runs, sp[LS_INDEP_POW].mean_abs,
+          sp[LS_INDEP_PROD].max_abs, sp[LS_INDEP_PROD].mean_abs, sp[LS_TF].runs);
     CHECK(p->threshold_st.state == LA_OK && p->threshold.point > 1e4 && p->threshold.point < 1e5,
           "threshold %d %g", p->threshold_st.state, p->threshold.point);
     // A size with no exact match at all: the threshold fails, and says why (the message of
@@ -517,7 +518,10 @@ static void test_analyze_grid(void) {
     free(p);
     // the metric table: registry names, and which way is better
     CHECK(!strcmp(ladder_metrics[LG_EM].name, "exact_match") &&
-          !strcmp(ladder_metrics[LG_PRED_POW].name, "exact_match_pred_pow") &&
+          !strcmp(ladder_metrics[LG_INDEP_POW].name, "exact_match_indep_pow") &&
+          !strcmp(ladder_metrics[LG_INDEP_POW].old_name, "exact_match_pred_pow") &&
+          !strcmp(ladder_metrics[LG_PRED_TF].name, "exact_match_pred_tf") &&
+          !strcmp(ladder_metrics[LG_ECE].name, "ece") && !ladder_metrics[LG_ECE].higher_is_better &&
           !ladder_metrics[LG_EDIT].higher_is_better && ladder_metrics[LG_TOK].higher_is_better,
           "metric table");
 }

@@ -9,6 +9,8 @@
 #include "eval/eval.h"
 #include "test.h"
 
+#define NEAR(a, b, tol) (fabs((a) - (b)) <= (tol))
+
 // A fresh model with the vocabulary of add:2 (13 characters: digits, + = and newline).
 static int fresh_model(GPT *m, Tokenizer *tok, TaskSet *train, TaskSet *test, uint64_t seed) {
     if (task_generate("add:2", TASK_TRAIN, 0, 1, train) || task_generate("add:2", TASK_TEST, 300, 2, test))
@@ -79,6 +81,9 @@ static void test_fresh_model_is_at_chance(void) {
     CHECK(eval_write_results(res, &r, 1, "fresh", &m, &ec) == 0, "%s", em_errmsg());
     CHECK(eval_write_samples(smp, &r, 1) == 0, "%s", em_errmsg());
     char *j = read_file(res, NULL), *s = read_file(smp, NULL);
+    CHECK(j && strstr(j, "\"ece_ci95,none\"") && strstr(j, "\"exact_match_pred_tf,none\"") &&
+          strstr(j, "\"exact_match_indep_prod_ci95,none\"") && strstr(j, "\"tf_token_prob,none\"") &&
+          strstr(j, "\"target_prob,none\""), "results JSON lacks the predictions: %s", j ? j : "");
     CHECK(j && strstr(j, "\"exact_match,none\"") && strstr(j, "\"exact_match_stderr,none\"") &&
           strstr(j, "\"n-shot\"") && strstr(j, "\"higher_is_better\"") && strstr(j, "\"add:2:plain\""),
           "results JSON lacks keys: %s", j ? j : "(none)");
@@ -217,9 +222,71 @@ static void test_prompts_that_do_not_fit(void) {
     taskset_free(&test);
 }
 
+// Schaeffer et al.'s prediction and the independence checks, recomputed in fp64 from the
+// items: add:2 sums have 2 or 3 digits, and each item is raised to its own length.
+static void test_predictions_per_item_length(void) {
+    GPT m;
+    Tokenizer tok;
+    TaskSet train, test;
+    CHECK(fresh_model(&m, &tok, &train, &test, 9) == 0, "%s", em_errmsg());
+    for (size_t i = 0; i < m.num_params; i++) m.params[i] *= 4.0f;  // a peaked distribution
+    EvalConfig ec = {.shots = 0, .seed = 1, .n_boot = 300};
+    EvalResult r;
+    CHECK(eval_task(&m, &tok, &test, &train, &ec, &r) == 0, "%s", em_errmsg());
+    double s = 0.0, nl = 0.0, hits = 0.0, tp = 0.0, conf[300], cor[300];
+    int len[300], n2 = 0, n3 = 0;
+    for (int i = 0; i < r.n; i++) {
+        int *ids = NULL;
+        size_t n = 0;
+        CHECK(tok_encode(&tok, test.items[i].target, strlen(test.items[i].target), &ids, &n,
+                         "t") == 0, "%s", em_errmsg());
+        free(ids);
+        len[i] = (int)n;
+        n2 += n == 2;
+        n3 += n == 3;
+        s += r.items[i].m[MET_LOGPROB];
+        nl += (double)n;
+        hits += r.items[i].m[MET_TOKEN_ACC] * (double)n;
+        tp += exp(r.items[i].m[MET_LOGPROB]);
+        conf[i] = r.items[i].m[MET_CONFIDENCE];
+        cor[i] = r.items[i].m[MET_EXACT];
+    }
+    CHECK(n2 > 30 && n3 > 30 && n2 + n3 == r.n, "lengths: %d of 2, %d of 3", n2, n3);
+    double p = exp(s / nl), pbar = hits / nl, pred = 0.0, pw = 0.0, pr = 0.0;
+    const double *a = r.pos_acc;  // right-aligned: a 2-digit sum has the last two positions
+    for (int i = 0; i < r.n; i++) {
+        pred += pow(p, len[i]) / r.n;
+        pw += pow(pbar, len[i]) / r.n;
+        pr += (len[i] == 3 ? a[0] * a[1] * a[2] : a[1] * a[2]) / r.n;
+    }
+    const MetricSummary *st = r.stat;
+    CHECK(NEAR(st[EST_TF_TOKEN_PROB].mean, p, 1e-12) && NEAR(st[EST_EM_PRED_TF].mean, pred, 1e-12),
+          "p %.15g (want %.15g), pred %.15g (want %.15g)", st[EST_TF_TOKEN_PROB].mean, p,
+          st[EST_EM_PRED_TF].mean, pred);
+    // a fixed L (the longest answer) is another number
+    CHECK(fabs(st[EST_EM_PRED_TF].mean - pow(p, 3)) > 0.1 * pred, "pred %g vs p^3 %g", pred,
+          pow(p, 3));
+    CHECK(NEAR(st[EST_EM_INDEP_POW].mean, pw, 1e-12) && NEAR(st[EST_EM_INDEP_PROD].mean, pr, 1e-12),
+          "pow %.15g (want %.15g) prod %.15g (want %.15g)", st[EST_EM_INDEP_POW].mean, pw,
+          st[EST_EM_INDEP_PROD].mean, pr);
+    CHECK(NEAR(r.sum[MET_TARGET_PROB].mean, tp / r.n, 1e-12), "target prob %g", tp / r.n);
+    CHECK(NEAR(st[EST_ECE].mean, metric_ece(conf, cor, r.n, 10), 1e-15), "ece %g",
+          st[EST_ECE].mean);
+    for (int k = 0; k < EST_NUM; k++)  // an interval around each, on every item
+        CHECK(st[k].n == r.n && st[k].lo <= st[k].mean && st[k].mean <= st[k].hi &&
+              st[k].lo < st[k].hi && st[k].se > 0, "%s: %g [%g, %g] se %g n %d",
+              eval_stat_names[k], st[k].mean, st[k].lo, st[k].hi, st[k].se, st[k].n);
+    eval_result_free(&r);
+    taskset_free(&train);
+    taskset_free(&test);
+    tok_free(&tok);
+    gpt_free(&m);
+}
+
 int main(void) {
     RUN(test_fresh_model_is_at_chance);
     RUN(test_hooked_decoding_matches_cache);
     RUN(test_prompts_that_do_not_fit);
+    RUN(test_predictions_per_item_length);
     return test_summary();
 }

@@ -182,13 +182,99 @@ static void test_numeric_errors(void) {
     CHECK(metric_rel_error(0, 0) == 0.0, "rel both zero");
 }
 
-static void test_schaeffer(void) {
-    double p[] = {0.9, 0.5};
-    CHECK(NEAR(metric_prod(p, 2), 0.45, 1e-15), "prod %g", metric_prod(p, 2));
-    CHECK(NEAR(metric_pow_mean(p, 2), 0.49, 1e-15), "pow mean %g", metric_pow_mean(p, 2));
-    double q[] = {0.5, 0.5, 0.5};
-    CHECK(NEAR(metric_pow_mean(q, 3), 0.125, 1e-15), "pow mean of equal p");
-    CHECK(metric_prod(NULL, 0) == 1.0 && metric_pow_mean(NULL, 0) == 1.0, "empty product");
+// Schaeffer et al.'s prediction from teacher-forced log-probabilities, each item raised to
+// its own answer length: an fp64 reference written out by hand.
+static void test_pred_tf(void) {
+    const double s[3] = {-0.6, -1.0, -0.2};  // log p(target) of three items
+    const int len[3] = {3, 4, 1};
+    double p, pred = metric_pred_tf(s, len, NULL, 3, &p);
+    double pref = exp(-1.8 / 8);  // exp(-CE): 1.8 nats over 8 answer tokens
+    double ref = (pref * pref * pref + pref * pref * pref * pref + pref) / 3;
+    CHECK(NEAR(p, pref, 1e-15) && NEAR(pred, ref, 1e-15), "p %.17g (want %.17g), pred %.17g "
+          "(want %.17g)", p, pref, pred, ref);
+    // each item's own length: one length for all (the longest, or the mean) gives another number
+    CHECK(fabs(pred - pow(pref, 4)) > 0.05 && fabs(pred - pow(pref, 8.0 / 3)) > 1e-3,
+          "pred %g vs fixed-L %g, %g", pred, pow(pref, 4), pow(pref, 8.0 / 3));
+    // the same items at one length give p^L exactly
+    const int same[3] = {2, 2, 2};
+    double p2, pred2 = metric_pred_tf(s, same, NULL, 3, &p2);
+    CHECK(NEAR(p2, exp(-1.8 / 6), 1e-15) && NEAR(pred2, p2 * p2, 1e-15), "one length: %g %g",
+          p2, pred2);
+    // a resample: item 0 twice and item 2; items without an answer are skipped
+    const int idx[3] = {0, 0, 2};
+    double pr = metric_pred_tf(s, len, idx, 3, &p);
+    double q = exp(-1.4 / 7);
+    CHECK(NEAR(p, q, 1e-15) && NEAR(pr, (2 * q * q * q + q) / 3, 1e-15), "resample %g %g", p, pr);
+    const double s4[4] = {-0.6, NAN, -1.0, -0.2};
+    const int l4[4] = {3, 2, 4, 0};
+    pr = metric_pred_tf(s4, l4, NULL, 4, &p);
+    q = exp(-1.6 / 7);
+    CHECK(NEAR(pr, (q * q * q + q * q * q * q) / 2, 1e-15), "skipped items: %g", pr);
+    CHECK(isnan(metric_pred_tf(s4, l4 + 3, NULL, 1, &p)) && isnan(p), "no item: %g", p);
+}
+
+// The independence check over positions, right-aligned numbers of 2 and 3 digits.
+static void test_pred_indep(void) {
+    // grid of 3 positions; item 0 has 2 digits (positions 1, 2), items 1 and 2 have 3
+    const unsigned char hit[9] = {0, 1, 0, 1, 1, 1, 0, 1, 1};
+    const int pos0[3] = {1, 0, 0}, len[3] = {2, 3, 3};
+    PositionHits h = {hit, pos0, len, 3};
+    double pbar, prod, pw = metric_pred_indep(&h, NULL, 3, &pbar, &prod);
+    // acc = {1/2, 3/3, 2/3}; pbar = 6 hits / 8 tokens
+    double ref_pw = (pow(0.75, 2) + 2 * pow(0.75, 3)) / 3;
+    double ref_pr = (1.0 * 2 / 3 + 2 * (0.5 * 1.0 * 2 / 3)) / 3;  // = 4/9
+    CHECK(NEAR(pbar, 0.75, 1e-15) && NEAR(pw, ref_pw, 1e-15) && NEAR(prod, ref_pr, 1e-15),
+          "pbar %.17g pow %.17g (want %.17g) prod %.17g (want %.17g)", pbar, pw, ref_pw, prod,
+          ref_pr);
+    // one length for all (3, every position): what the per-item lengths replace
+    double fixed_pr = 0.5 * 1.0 * 2 / 3, fixed_pw = pow((0.5 + 1.0 + 2.0 / 3) / 3, 3);
+    CHECK(fabs(prod - fixed_pr) > 0.1 && fabs(pw - fixed_pw) > 0.05, "per-item L: %g %g vs "
+          "fixed %g %g", prod, pw, fixed_pr, fixed_pw);
+    // one length: prod <= pow (AM-GM), equal when every position has the same accuracy
+    const unsigned char h2[6] = {1, 0, 1, 1, 0, 1};
+    const int z[3] = {0, 0, 0}, two[3] = {2, 2, 2};
+    PositionHits g = {h2, z, two, 2};
+    pw = metric_pred_indep(&g, NULL, 3, &pbar, &prod);
+    CHECK(NEAR(pbar, 4.0 / 6, 1e-15) && NEAR(pw, 4.0 / 9, 1e-15) &&
+          NEAR(prod, 2.0 / 3 * 2.0 / 3, 1e-15), "equal positions %g %g", pw, prod);
+    const unsigned char h3[6] = {1, 0, 1, 0, 1, 1};  // acc {1, 1/3}
+    g.hit = h3;
+    pw = metric_pred_indep(&g, NULL, 3, &pbar, &prod);
+    CHECK(NEAR(prod, 1.0 / 3, 1e-15) && NEAR(pw, 4.0 / 9, 1e-15) && prod < pw,
+          "AM-GM %g %g", prod, pw);
+    const int idx[2] = {2, 2};  // a resample of item 2 alone: every position right
+    pw = metric_pred_indep(&g, idx, 2, &pbar, &prod);
+    CHECK(pw == 1.0 && prod == 1.0 && pbar == 1.0, "resample %g %g %g", pw, prod, pbar);
+}
+
+// A mean through metric_bootstrap: the draws, and so the interval, of metric_summarize.
+static double mean_stat(const int *idx, int m, void *ctx) {
+    const double *x = ctx;
+    double s = 0.0;
+    for (int j = 0; j < m; j++) s += x[idx ? idx[j] : j];
+    return s / m;
+}
+static double nan_stat(const int *idx, int m, void *ctx) { return idx ? NAN : 1.0; }
+
+static void test_bootstrap(void) {
+    double x[50];
+    for (int i = 0; i < 50; i++) x[i] = (double)((i * 13 + 5) % 17) / 17.0;
+    MetricSummary a, b;
+    CHECK(metric_bootstrap(mean_stat, x, 50, 1000, 9, &a) == 0, "%s", em_errmsg());
+    metric_summarize(x, 50, 1000, 9, &b);
+    CHECK(a.n == 50 && NEAR(a.mean, b.mean, 1e-15) && NEAR(a.lo, b.lo, 1e-12) &&
+          NEAR(a.hi, b.hi, 1e-12), "bootstrap [%g, %g] %g vs summarize [%g, %g] %g", a.lo, a.hi,
+          a.mean, b.lo, b.hi, b.mean);
+    CHECK(fabs(a.se - b.se) < 0.15 * b.se, "bootstrap se %g vs analytic %g", a.se, b.se);
+    CHECK(metric_bootstrap(mean_stat, x, 50, 0, 9, &a) == 0 && isnan(a.lo) && isnan(a.se) &&
+          NEAR(a.mean, b.mean, 1e-15), "n_boot 0: %g [%g, %g]", a.mean, a.lo, a.hi);
+    CHECK(metric_bootstrap(mean_stat, x, 0, 100, 9, &a) == 0 && a.n == 0 && isnan(a.mean),
+          "no items: %g", a.mean);
+    CHECK(metric_bootstrap(nan_stat, x, 5, 100, 9, &a) == 0 && a.mean == 1.0 && isnan(a.lo) &&
+          isnan(a.hi), "no finite resample: [%g, %g]", a.lo, a.hi);
+    CHECK(metric_bootstrap(mean_stat, x, -1, 10, 1, &a) == -1 && strstr(em_errmsg(), "n must"),
+          "n < 0 accepted");
+    CHECK(metric_bootstrap(mean_stat, x, 5, -1, 1, &a) == -1, "n_boot < 0 accepted");
 }
 
 static void test_summary_basic(void) {
@@ -256,7 +342,9 @@ int main(void) {
     RUN(test_ece);
     RUN(test_parse_number);
     RUN(test_numeric_errors);
-    RUN(test_schaeffer);
+    RUN(test_pred_tf);
+    RUN(test_pred_indep);
+    RUN(test_bootstrap);
     RUN(test_summary_basic);
     RUN(test_summary_bootstrap);
     return test_summary();

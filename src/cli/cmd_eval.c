@@ -44,14 +44,18 @@ static void print_table(const EvalResult *r, int block_size) {
         printf("  %-20s %9.4f  ± %.4f  [%.4f, %.4f]%s\n", eval_metric_names[k], s->mean, s->se,
                s->lo, s->hi, s->n < r->n ? "  (some items not numbers)" : "");
     }
-    if (isfinite(r->ece)) printf("  %-20s %9.4f\n", "ece", r->ece);
     if (!r->ts->multiple_choice && r->n_pos > 0) {
         printf("  %-20s", "per position");
         for (int p = 0; p < r->n_pos; p++) printf(" %.3f", r->pos_acc[p]);
         printf("\n  %-20s", "  teacher forced");
         for (int p = 0; p < r->n_pos; p++) printf(" %.3f", r->pos_acc_tf[p]);
-        printf("\n  %-20s %9.4f (prod of per-position accuracy), %.4f (mean^L)\n",
-               "exact match pred.", r->em_pred_prod, r->em_pred_pow);
+        printf("\n");
+    }
+    for (int k = 0; k < EST_NUM; k++) {
+        const MetricSummary *s = &r->stat[k];
+        if (s->n > 0 && isfinite(s->mean))
+            printf("  %-22s %7.4f  ± %.4f  [%.4f, %.4f]\n", eval_stat_names[k], s->mean, s->se,
+                   s->lo, s->hi);
     }
 }
 

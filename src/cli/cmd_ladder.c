@@ -94,13 +94,13 @@ static void print_part(const char *dir, const LadderPart *p) {
     if (p->sweep_name[0]) printf(", %s = %g", p->sweep_name, p->sweep);
     printf("\n");
     printf("\n%-10s %10s %10s  %-22s %-22s %8s %8s\n", "params", "FLOPs", "val loss",
-           "exact match [min-max]", "token acc [min-max]", "prod p_i", "pbar^L");
+           "exact match [min-max]", "token acc [min-max]", "tf p^L", "pbar^L");
     const LadderSpread *em = &p->metric[LG_EM], *tok = &p->metric[LG_TOK];
     for (int i = 0; i < p->n_sizes; i++)
         printf("%-10.0f %10.2e %10.4f  %.3f [%.3f-%.3f]    %.3f [%.3f-%.3f]    %8.3f %8.3f\n",
                p->params[i], p->flops[i], p->val_loss.mean[i], em->mean[i], em->min[i],
                em->max[i], tok->mean[i], tok->min[i], tok->max[i],
-               p->metric[LG_PRED_PROD].mean[i], p->metric[LG_PRED_POW].mean[i]);
+               p->metric[LG_PRED_TF].mean[i], p->metric[LG_INDEP_POW].mean[i]);
     const PowerFit *fp = &p->loss_params.fit, *fpi = &p->loss_params_irr.fit;
     const PowerFit *ff = &p->loss_flops.fit;
     if (p->loss_params.st.state == LA_OK)
@@ -125,9 +125,9 @@ static void print_part(const char *dir, const LadderPart *p) {
                "%.4f (%+.1f%%)", ex->n_fit, ex->pred, ex->actual, 100 * ex->rel_err);
     else if (p->extrapolation_st.state == LA_FAILED)
         printf("\nextrapolation: not computed (%s)", p->extrapolation_st.error);
-    printf("\nSchaeffer: exact match from pbar^L off by %.3f on average (max %.3f); from prod p_i "
-           "by %.3f (max %.3f), over %d runs\n", p->mean_abs_pow, p->max_abs_pow,
-           p->mean_abs_prod, p->max_abs_prod, p->schaeffer_runs);
+    char sw[2048];
+    ladder_schaeffer_text(p, sw, sizeof sw);
+    printf("\n%s\n", sw);
     for (int m = 0; m < LG_NUM; m++)
         if (p->trend_st[m].state == LA_FAILED)
             printf("BIG-bench trend of %s: not computed (%s)\n", ladder_metrics[m].name,

@@ -15,9 +15,17 @@
 const char *const eval_metric_names[MET_NUM] = {
     "exact_match", "token_accuracy", "token_accuracy_tf", "edit_distance", "edit_distance_norm",
     "target_logprob", "mean_token_prob", "abs_error", "rel_error", "mc_grade", "brier",
-    "confidence",
+    "confidence", "target_prob",
 };
-const int eval_higher_is_better[MET_NUM] = {1, 1, 1, 0, 0, 1, 1, 0, 0, 1, 0, 1};
+const int eval_higher_is_better[MET_NUM] = {1, 1, 1, 0, 0, 1, 1, 0, 0, 1, 0, 1, 1};
+// The names older registries hold the two independence checks under ("exact_match_pred_prod",
+// "exact_match_pred_pow", computed then with the longest answer length) are read back by
+// src/ladder/grid.c.
+const char *const eval_stat_names[EST_NUM] = {
+    "ece", "tf_token_prob", "exact_match_pred_tf", "exact_match_indep_pow",
+    "exact_match_indep_prod",
+};
+const int eval_stat_higher_is_better[EST_NUM] = {0, 1, 1, 1, 1};
 
 // Encodes text; a character outside the vocabulary is an error naming the task.
 static int encode(const Tokenizer *tok, const char *text, int **ids, size_t *n, const char *task) {
@@ -239,9 +247,19 @@ static void generate_all(GPT *m, const Tokenizer *tok, const TaskSet *ts, EvalIt
 
 static int *pos_hits_tmp(int n) { return xcalloc(n > 0 ? n : 1, sizeof(int)); }
 
-// The generative metrics of one item whose response is in.
+// What the predictions of exact match need of each item (see metrics.h): its answer length,
+// where its answer sits in a grid of `longest` positions, and its greedy hits there.
+typedef struct {
+    int longest;
+    unsigned char *hit;  // (n_items, longest)
+    int *pos0, *len;     // (n_items,); len 0: not a generative item
+    double *sum_logp;    // (n_items,) log p(target), teacher forced
+} ItemHits;
+
+// The generative metrics of one item (index i) whose response is in.
 static void score_generative(GPT *m, const Tokenizer *tok, const TaskSet *ts, EvalItem *it,
-                             EvalResult *r, double *pos_hit, double *pos_hit_tf) {
+                             EvalResult *r, double *pos_hit, double *pos_hit_tf, ItemHits *ih,
+                             int i_item) {
     const TaskItem *item = it->item;
     it->answer = task_extract_answer(ts, it->response);
     if (ts->output_regex) {  // BIG-bench: the first match of output_regex, or nothing
@@ -277,6 +295,13 @@ static void score_generative(GPT *m, const Tokenizer *tok, const TaskSet *ts, Ev
         int p = ts->numeric ? off + (int)i : (int)i;  // numbers align on their last digit
         if (p >= 0 && p < r->n_pos) { pos_hit[p] += hit[i]; r->pos_count[p]++; }
     }
+    if ((int)nt <= ih->longest) {  // the same alignment in a grid of every position
+        int p0 = ts->numeric ? ih->longest - (int)nt : 0;
+        ih->pos0[i_item] = p0;
+        ih->len[i_item] = (int)nt;
+        for (size_t i = 0; i < nt; i++)
+            ih->hit[(size_t)i_item * ih->longest + p0 + i] = (unsigned char)hit[i];
+    }
 
     // teacher forcing: prompt [+ scratch] + target, scored on the target tokens
     size_t ls = item->scratch ? strlen(item->scratch) : 0;
@@ -295,6 +320,8 @@ static void score_generative(GPT *m, const Tokenizer *tok, const TaskSet *ts, Ev
         score_tokens(m, seq, (int)(nf + nt), (int)nf, logp, am);
         it->m[MET_LOGPROB] = metric_target_logprob(logp, (int)nt);
         it->m[MET_MEAN_PROB] = metric_mean_token_prob(logp, (int)nt);
+        it->m[MET_TARGET_PROB] = exp(it->m[MET_LOGPROB]);
+        ih->sum_logp[i_item] = it->m[MET_LOGPROB];
         int *hit_tf = pos_hits_tmp((int)nt);
         int h = metric_aligned_hits(am, (int)nt, tid, (int)nt, hit_tf);
         it->m[MET_TOKEN_ACC_TF] = (double)h / nt;
@@ -346,6 +373,68 @@ static void score_choices(GPT *m, const Tokenizer *tok, const TaskSet *ts, EvalI
     free(ll);
 }
 
+static void item_hits_free(ItemHits *ih) {
+    free(ih->hit);
+    free(ih->pos0);
+    free(ih->len);
+    free(ih->sum_logp);
+}
+
+// The statistics of the whole set (EST_*) as metric_bootstrap's statistics over item indices.
+typedef struct { const double *conf, *correct; } EceCtx;
+static double ece_stat(const int *idx, int m, void *ctx) {
+    const EceCtx *c = ctx;
+    double *v = xmalloc(2 * (size_t)m * sizeof(double)), e;
+    for (int j = 0; j < m; j++) {
+        v[j] = c->conf[idx ? idx[j] : j];
+        v[m + j] = c->correct[idx ? idx[j] : j];
+    }
+    e = metric_ece(v, v + m, m, 10);  // -1: a confidence outside [0, 1] (none is)
+    free(v);
+    return e < 0 ? NAN : e;
+}
+typedef struct { const double *sum_logp; const PositionHits *ph; } PredCtx;
+static double tf_p_stat(const int *idx, int m, void *ctx) {
+    const PredCtx *c = ctx;
+    double p;
+    metric_pred_tf(c->sum_logp, c->ph->len, idx, m, &p);
+    return p;
+}
+static double tf_pred_stat(const int *idx, int m, void *ctx) {
+    const PredCtx *c = ctx;
+    return metric_pred_tf(c->sum_logp, c->ph->len, idx, m, NULL);
+}
+static double pow_stat(const int *idx, int m, void *ctx) {
+    return metric_pred_indep(((const PredCtx *)ctx)->ph, idx, m, NULL, NULL);
+}
+static double prod_stat(const int *idx, int m, void *ctx) {
+    double pr;
+    metric_pred_indep(((const PredCtx *)ctx)->ph, idx, m, NULL, &pr);
+    return pr;
+}
+
+// The predictions of exact match over the generative items with an answer (compacted, so
+// that the bootstrap resamples them alone).
+static void predictions(ItemHits *ih, int n, const EvalConfig *ec, EvalResult *r) {
+    int g = 0, L = ih->longest;
+    for (int i = 0; i < n; i++) {
+        if (ih->len[i] <= 0 || isnan(ih->sum_logp[i])) continue;
+        if (g != i) {
+            ih->len[g] = ih->len[i];
+            ih->pos0[g] = ih->pos0[i];
+            ih->sum_logp[g] = ih->sum_logp[i];
+            memcpy(ih->hit + (size_t)g * L, ih->hit + (size_t)i * L, (size_t)L);
+        }
+        g++;
+    }
+    PositionHits ph = {.hit = ih->hit, .pos0 = ih->pos0, .len = ih->len, .n_pos = L};
+    PredCtx c = {ih->sum_logp, &ph};
+    MetricStat f[4] = {tf_p_stat, tf_pred_stat, pow_stat, prod_stat};
+    for (int j = 0; j < 4; j++)
+        metric_bootstrap(f[j], &c, g, ec->n_boot, ec->seed + MET_EXACT,
+                         &r->stat[EST_TF_TOKEN_PROB + j]);
+}
+
 int eval_task(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *pool,
               const EvalConfig *ec, EvalResult *r) {
     memset(r, 0, sizeof *r);
@@ -376,6 +465,12 @@ int eval_task(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *
     int max_new = ec->max_new > 0 ? ec->max_new
                                   : longest + longest_scratch + (int)strlen(test->stop) + 8;
     double pos_hit[EVAL_MAX_POS] = {0}, pos_hit_tf[EVAL_MAX_POS] = {0};
+    ItemHits ih = {.longest = longest};
+    ih.hit = xcalloc((size_t)test->n * (longest > 0 ? longest : 1), 1);
+    ih.pos0 = xcalloc(test->n, sizeof(int));
+    ih.len = xcalloc(test->n, sizeof(int));
+    ih.sum_logp = xmalloc(test->n * sizeof(double));
+    for (int i = 0; i < test->n; i++) ih.sum_logp[i] = NAN;
     Rng rng;
     rng_seed(&rng, ec->seed);
     const TaskItem **shots = xcalloc(ec->shots > 0 ? ec->shots : 1, sizeof *shots);
@@ -437,7 +532,7 @@ int eval_task(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *
     for (int i = 0; i < test->n && !rc; i++) {
         EvalItem *it = &r->items[i];
         if (it->item->n_choices > 0) score_choices(m, tok, test, it, ids[i], nids[i], r);
-        else score_generative(m, tok, test, it, r, pos_hit, pos_hit_tf);
+        else score_generative(m, tok, test, it, r, pos_hit, pos_hit_tf, &ih, i);
         em_sum += isnan(it->m[MET_EXACT]) ? 0.0 : it->m[MET_EXACT];
         if (ec->progress)
             ec->progress(ec->progress_ctx, test->name, "scoring", i + 1, test->n, em_sum / (i + 1));
@@ -447,7 +542,7 @@ int eval_task(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *
     free(nids);
     free(need);
     free(shots);
-    if (rc) { eval_result_free(r); return -1; }
+    if (rc) { item_hits_free(&ih); eval_result_free(r); return -1; }
 
     // aggregation
     double *x = xmalloc(test->n * sizeof(double)), *conf = xmalloc(test->n * sizeof(double));
@@ -455,24 +550,21 @@ int eval_task(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *
         for (int i = 0; i < test->n; i++) x[i] = r->items[i].m[k];
         metric_summarize(x, test->n, ec->n_boot, ec->seed + k, &r->sum[k]);
     }
+    int nc = 0;  // the items with both a confidence and an exact match
     for (int i = 0; i < test->n; i++) {
-        conf[i] = r->items[i].m[MET_CONFIDENCE];
-        x[i] = r->items[i].m[MET_EXACT];
+        conf[nc] = r->items[i].m[MET_CONFIDENCE];
+        x[nc] = r->items[i].m[MET_EXACT];
+        nc += !isnan(conf[nc]) && !isnan(x[nc]);
     }
-    r->ece = metric_ece(conf, x, test->n, 10);
+    EceCtx ece = {conf, x};
+    metric_bootstrap(ece_stat, &ece, nc, ec->n_boot, ec->seed + MET_EXACT, &r->stat[EST_ECE]);
     free(x);
     free(conf);
-    double acc[EVAL_MAX_POS];
+    predictions(&ih, test->n, ec, r);
+    item_hits_free(&ih);
     for (int p = 0; p < r->n_pos; p++) {
         r->pos_acc[p] = r->pos_count[p] ? pos_hit[p] / r->pos_count[p] : NAN;
         r->pos_acc_tf[p] = r->pos_count[p] ? pos_hit_tf[p] / r->pos_count[p] : NAN;
-        acc[p] = r->pos_acc[p];
-    }
-    if (test->multiple_choice || r->n_pos == 0) {
-        r->em_pred_prod = r->em_pred_pow = NAN;
-    } else {
-        r->em_pred_prod = metric_prod(acc, r->n_pos);
-        r->em_pred_pow = metric_pow_mean(acc, r->n_pos);
     }
     r->seconds = now_sec() - t0;
     return 0;

@@ -26,10 +26,28 @@ enum {
     MET_MC_GRADE,       // multiple choice: the most likely choice is the right one
     MET_BRIER,          // multiple choice: Brier score of the softmax over choices
     MET_CONFIDENCE,     // probability of the model's own answer (for calibration)
+    MET_TARGET_PROB,    // p(target | prompt) = exp(MET_LOGPROB), teacher forced: the chance
+                        // that sampling at temperature 1 gives the target tokens (generative)
     MET_NUM
 };
 extern const char *const eval_metric_names[MET_NUM];
 extern const int eval_higher_is_better[MET_NUM];
+
+// Statistics of the whole set of items, not means of per-item values, each with a 95%
+// item-bootstrap interval (metric_bootstrap, drawn with exact match's seed, so every interval
+// rests on the same resamples). NaN where one does not apply (multiple choice: the last four).
+// The predictions of exact match use each item's own answer length L_i (see metrics.h).
+enum {
+    EST_ECE,             // expected calibration error (10 bins) of MET_CONFIDENCE vs MET_EXACT
+    EST_TF_TOKEN_PROB,   // p = exp(-CE), CE the teacher-forced cross-entropy per answer token
+    EST_EM_PRED_TF,      // Schaeffer et al.'s prediction of exact match: mean_i p^L_i
+    EST_EM_INDEP_POW,    // independence check, greedy: mean_i pbar^L_i, pbar the hit rate
+    EST_EM_INDEP_PROD,   // independence check, greedy: mean_i of the product of the
+                         // per-position accuracies over item i's positions
+    EST_NUM
+};
+extern const char *const eval_stat_names[EST_NUM];
+extern const int eval_stat_higher_is_better[EST_NUM];
 
 typedef struct {
     int shots;        // exemplars in each prompt
@@ -56,12 +74,11 @@ typedef struct {
     int n;
     EvalItem *items;
     MetricSummary sum[MET_NUM];
-    double ece;                     // expected calibration error (10 bins) of MET_CONFIDENCE
+    MetricSummary stat[EST_NUM];    // ECE and the predictions of exact match (EST_*)
     int n_pos;                      // answer positions (the longest target, in tokens)
     double pos_acc[EVAL_MAX_POS];   // accuracy per position, aligned on the generated answer
     double pos_acc_tf[EVAL_MAX_POS];// ... under teacher forcing
     int pos_count[EVAL_MAX_POS];    // items with that position
-    double em_pred_prod, em_pred_pow;  // exact match predicted by prod p_i and by pbar^L
     int truncated;                  // items whose prompt was cut on the left to fit the
                                     // context (exemplars only, unless ec->truncate)
     double seconds;

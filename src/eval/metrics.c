@@ -182,19 +182,60 @@ double metric_rel_error(double pred, double tgt) {
     return fabs(pred - tgt) / den;
 }
 
-// ---- Schaeffer-style predictions --------------------------------------------
+// ---- exact match predicted from per-token quantities --------------------------
 
-double metric_prod(const double *p, int n) {
-    double r = 1.0;
-    for (int i = 0; i < n; i++) r *= p[i];
-    return r;
+double metric_pred_tf(const double *sum_logp, const int *len, const int *idx, int m,
+                      double *p_tok) {
+    double s = 0.0, n = 0.0;
+    for (int j = 0; j < m; j++) {
+        int i = idx ? idx[j] : j;
+        if (len[i] <= 0 || isnan(sum_logp[i])) continue;
+        s += sum_logp[i];
+        n += len[i];
+    }
+    double lp = n > 0 ? s / n : NAN;  // log p: minus the pooled cross-entropy per token
+    if (p_tok) *p_tok = exp(lp);
+    if (!(n > 0)) return NAN;
+    double pred = 0.0;
+    int c = 0;
+    for (int j = 0; j < m; j++) {
+        int i = idx ? idx[j] : j;
+        if (len[i] <= 0 || isnan(sum_logp[i])) continue;
+        pred += exp(len[i] * lp);  // p^L_i
+        c++;
+    }
+    return pred / c;
 }
 
-double metric_pow_mean(const double *p, int n) {
-    if (n <= 0) return 1.0;
-    double s = 0.0;
-    for (int i = 0; i < n; i++) s += p[i];
-    return pow(s / n, n);
+double metric_pred_indep(const PositionHits *h, const int *idx, int m, double *pbar,
+                         double *pred_prod) {
+    int P = h->n_pos;
+    double *cnt = xcalloc(2 * (size_t)(P > 0 ? P : 1), sizeof(double)), *hits = cnt + P;
+    double th = 0.0, tl = 0.0;
+    for (int j = 0; j < m; j++) {
+        int i = idx ? idx[j] : j;
+        for (int q = h->pos0[i]; q < h->pos0[i] + h->len[i]; q++) {
+            cnt[q] += 1.0;
+            hits[q] += h->hit[(size_t)i * P + q];
+        }
+        if (h->len[i] > 0) tl += h->len[i];
+    }
+    for (int q = 0; q < P; q++) th += hits[q];
+    double pb = tl > 0 ? th / tl : NAN, pw = 0.0, pr = 0.0;
+    int c = 0;
+    for (int j = 0; j < m && tl > 0; j++) {
+        int i = idx ? idx[j] : j;
+        if (h->len[i] <= 0) continue;
+        double prod = 1.0;
+        for (int q = h->pos0[i]; q < h->pos0[i] + h->len[i]; q++) prod *= hits[q] / cnt[q];
+        pw += pow(pb, h->len[i]);
+        pr += prod;
+        c++;
+    }
+    free(cnt);
+    if (pbar) *pbar = pb;
+    if (pred_prod) *pred_prod = c ? pr / c : NAN;
+    return c ? pw / c : NAN;
 }
 
 // ---- aggregation ------------------------------------------------------------
@@ -236,5 +277,37 @@ int metric_summarize(const double *x, int n, int n_boot, uint64_t seed, MetricSu
         free(bm);
     }
     free(v);
+    return 0;
+}
+
+int metric_bootstrap(MetricStat stat, void *ctx, int n, int n_boot, uint64_t seed,
+                     MetricSummary *out) {
+    if (n < 0) return em_error("metric_bootstrap: n must be >= 0, got %d", n);
+    if (n_boot < 0) return em_error("metric_bootstrap: n_boot must be >= 0, got %d", n_boot);
+    out->mean = out->se = out->lo = out->hi = NAN;
+    out->n = n;
+    if (n == 0) return 0;
+    out->mean = stat(NULL, n, ctx);
+    int *idx = xmalloc((size_t)n * sizeof(int));
+    double *bs = xmalloc((size_t)(n_boot > 0 ? n_boot : 1) * sizeof(double));  // (n_boot,)
+    Rng r;
+    rng_seed(&r, seed);
+    int nf = 0;
+    for (int b = 0; b < n_boot; b++) {
+        for (int i = 0; i < n; i++) idx[i] = (int)rng_below(&r, (uint32_t)n);
+        double v = stat(idx, n, ctx);
+        if (isfinite(v)) bs[nf++] = v;
+    }
+    if (nf >= 2) {
+        double s = 0.0, ss = 0.0;
+        for (int b = 0; b < nf; b++) s += bs[b];
+        for (int b = 0; b < nf; b++) ss += (bs[b] - s / nf) * (bs[b] - s / nf);
+        out->se = sqrt(ss / (nf - 1));
+        qsort(bs, (size_t)nf, sizeof(double), cmp_double);
+        out->lo = quantile_sorted(bs, nf, 0.025);
+        out->hi = quantile_sorted(bs, nf, 0.975);
+    }
+    free(idx);
+    free(bs);
     return 0;
 }

@@ -83,11 +83,40 @@ double metric_abs_error(double pred, double tgt);
 // |pred - tgt| / max(|tgt|, 1e-12): the relative error, kept finite for a zero target.
 double metric_rel_error(double pred, double tgt);
 
-// ---- Schaeffer-style predictions of exact match from per-token accuracy -----
-// If the L answer positions were independent, exact match would be prod_i p_i, or pbar^L with
-// one mean accuracy. Both are 1 for n == 0 (the empty product).
-double metric_prod(const double *p, int n);       // prod_i p[i]
-double metric_pow_mean(const double *p, int n);   // ((1/n) sum_i p[i])^n
+// ---- exact match predicted from per-token quantities (Schaeffer et al. 2023) -----
+// Schaeffer, Miranda & Koyejo 2023, "Are Emergent Abilities of Large Language Models a
+// Mirage?": if the answer tokens of an item were right independently with probability p, the
+// item would be right with p^L, L its answer length. Each function below takes the items
+// idx[0..m) (an index may repeat: a bootstrap resample; idx NULL: the items 0..m-1) and uses
+// each item's OWN answer length len[i] (tokens of its target): in the `plain` format 40% of
+// the 3-digit sums have 3 digits, not 4, and one length for all would mispredict them.
+// Items with len[i] <= 0 (or a NaN log-probability) are skipped; NaN when none is left.
+//
+// Teacher forced, Schaeffer et al.'s own quantity. sum_logp[i] = log p(target_i | prompt),
+// the sum of the teacher-forced log-probabilities of item i's len[i] answer tokens. The
+// per-token probability is p = exp(-CE), CE = the mean cross-entropy per answer token pooled
+// over the items: p = exp(sum_i sum_logp[i] / sum_i len[i]). Returns the predicted exact
+// match mean_i p^len[i]; *p_tok (may be NULL) = p.
+double metric_pred_tf(const double *sum_logp, const int *len, const int *idx, int m,
+                      double *p_tok);
+
+// Greedy, an independence check over answer positions. Item i's answer occupies positions
+// pos0[i] .. pos0[i] + len[i] - 1 of a grid of n_pos (0 for left-aligned text; n_pos - len[i]
+// for numbers, aligned on their last digit), and hit[i * n_pos + q] in {0, 1} says whether
+// greedy decoding got position q right (aligned as per-token accuracy aligns it). With
+// pbar = sum of hits / sum of len (the pooled per-token hit rate) and acc_q = the hit rate at
+// position q over the items that have it:
+//   returned    mean_i pbar^len[i]
+//   *pred_prod  mean_i prod_{q of item i} acc_q      (may be NULL; so may *pbar)
+// With one answer length for every item, pred_prod <= the returned value (AM-GM): errors
+// that concentrate at some positions make exact match rarer than the mean rate predicts.
+typedef struct {
+    const unsigned char *hit;   // (n_items, n_pos)
+    const int *pos0, *len;      // (n_items,)
+    int n_pos;
+} PositionHits;
+double metric_pred_indep(const PositionHits *h, const int *idx, int m, double *pbar,
+                         double *pred_prod);
 
 // ---- aggregation ------------------------------------------------------------
 // mean over the non-NaN values; se = sample sd (n-1 denominator) / sqrt(n), 0 when n < 2;
@@ -103,5 +132,17 @@ typedef struct {
 } MetricSummary;
 // Returns 0, or -1 (em_error) if n < 0 or n_boot < 0.
 int metric_summarize(const double *x, int n, int n_boot, uint64_t seed, MetricSummary *out);
+
+// The same interval for a statistic of the whole set of n items that is not a mean of
+// per-item values (a calibration error, a predicted exact match): stat(idx, m, ctx) computes
+// it over the items idx[0..m). mean = stat over all n items once; each of n_boot resamples
+// draws n indices with replacement (the draws of metric_summarize, same seed, same draws);
+// lo, hi = the 2.5th and 97.5th percentiles of the finite resampled values and se = their
+// standard deviation (the bootstrap standard error); NaN when fewer than 2 are finite or
+// n_boot == 0. n = n. With n == 0 everything is NaN. Returns 0, or -1 (em_error) if n < 0 or
+// n_boot < 0.
+typedef double (*MetricStat)(const int *idx, int m, void *ctx);
+int metric_bootstrap(MetricStat stat, void *ctx, int n, int n_boot, uint64_t seed,
+                     MetricSummary *out);
 
 #endif

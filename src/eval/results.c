@@ -55,13 +55,22 @@ int eval_write_results(const char *path, const EvalResult *r, int n_tasks, const
             cJSON_AddItemToObject(o, key, array(ci, 2));
             cJSON_AddBoolToObject(h, eval_metric_names[k], eval_higher_is_better[k]);
         }
-        cJSON_AddItemToObject(o, "ece,none", num(e->ece));
-        cJSON_AddBoolToObject(h, "ece", 0);
+        for (int k = 0; k < EST_NUM; k++) {  // ECE and the predictions of exact match
+            const MetricSummary *s = &e->stat[k];
+            if (s->n == 0 || isnan(s->mean)) continue;
+            char key[96];
+            snprintf(key, sizeof key, "%s,none", eval_stat_names[k]);
+            cJSON_AddItemToObject(o, key, num(s->mean));
+            snprintf(key, sizeof key, "%s_stderr,none", eval_stat_names[k]);
+            cJSON_AddItemToObject(o, key, num(s->se));
+            snprintf(key, sizeof key, "%s_ci95,none", eval_stat_names[k]);
+            double ci[2] = {s->lo, s->hi};
+            cJSON_AddItemToObject(o, key, array(ci, 2));
+            cJSON_AddBoolToObject(h, eval_stat_names[k], eval_stat_higher_is_better[k]);
+        }
         if (!e->ts->multiple_choice && e->n_pos > 0) {
             cJSON_AddItemToObject(o, "per_position_accuracy,none", array(e->pos_acc, e->n_pos));
             cJSON_AddItemToObject(o, "per_position_accuracy_tf,none", array(e->pos_acc_tf, e->n_pos));
-            cJSON_AddItemToObject(o, "exact_match_pred_prod,none", num(e->em_pred_prod));
-            cJSON_AddItemToObject(o, "exact_match_pred_pow,none", num(e->em_pred_pow));
         }
         cJSON_AddNumberToObject(o, "truncated_prompts", e->truncated);
         cJSON_AddNumberToObject(o, "seconds", e->seconds);

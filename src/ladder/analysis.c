@@ -77,42 +77,42 @@ int ladder_bigbench_trend(const double *x, const double *y, int n, Trend *out) {
     return 0;
 }
 
-// ---- Schaeffer et al.'s predictions -----------------------------------------------------
+// ---- Schaeffer et al.'s predictions against the observation ------------------------------
 
-static int check_prob(const char *name, int i, int j, double p) {
-    if (!(p >= 0.0 && p <= 1.0)) {
-        if (j < 0)
-            return em_error("ladder_schaeffer_predict: %s[%d] = %g, expected a probability in "
-                            "[0, 1]", name, i, p);
-        return em_error("ladder_schaeffer_predict: %s[%d][%d] = %g, expected a probability in "
-                        "[0, 1]", name, i, j, p);
-    }
+static int check_prob(const char *name, int j, double p) {
+    if (!isnan(p) && !(p >= 0.0 && p <= 1.0))
+        return em_error("ladder_schaeffer_compare: %s[%d] = %g, expected a probability in "
+                        "[0, 1] or NaN", name, j, p);
     return 0;
 }
 
-int ladder_schaeffer_predict(const double *p_mean, const double *const *p_pos,
-                             const double *em_obs, int n_sizes, int L, double *pred_pow,
-                             double *pred_prod, double *resid_pow, double *resid_prod) {
-    const char *fn = "ladder_schaeffer_predict";
-    if (n_sizes < 1) return em_error("%s: n_sizes must be >= 1, got %d", fn, n_sizes);
-    if (L < 1) return em_error("%s: answer length L must be >= 1, got %d", fn, L);
-    if (!p_mean) return em_error("%s: p_mean is NULL, expected n_sizes values", fn);
-    for (int i = 0; i < n_sizes; i++) {
-        if (check_prob("p_mean", i, -1, p_mean[i])) return -1;
-        if (em_obs && check_prob("em_obs", i, -1, em_obs[i])) return -1;
-        for (int j = 0; p_pos && j < L; j++)
-            if (check_prob("p_pos", i, j, p_pos[i][j])) return -1;
+int ladder_schaeffer_compare(const double *pred, const double *lo, const double *hi,
+                             const double *obs, int n, SchaefferCompare *out) {
+    const char *fn = "ladder_schaeffer_compare";
+    if (n < 0) return em_error("%s: n must be >= 0, got %d", fn, n);
+    if (n > 0 && (!pred || !obs))
+        return em_error("%s: pred and obs must hold n = %d values, got NULL", fn, n);
+    for (int j = 0; j < n; j++)
+        if (check_prob("pred", j, pred[j]) || check_prob("obs", j, obs[j]) ||
+            (lo && check_prob("lo", j, lo[j])) || (hi && check_prob("hi", j, hi[j])))
+            return -1;
+    SchaefferCompare c = {0};
+    double sa = 0.0, ss = 0.0;
+    for (int j = 0; j < n; j++) {
+        if (isnan(pred[j]) || isnan(obs[j])) continue;
+        double d = pred[j] - obs[j];
+        sa += fabs(d);
+        ss += d;
+        if (fabs(d) > c.max_abs) c.max_abs = fabs(d);
+        c.runs++;
+        if (lo && hi && !isnan(lo[j]) && !isnan(hi[j])) {
+            c.with_interval++;
+            c.inside += lo[j] <= obs[j] && obs[j] <= hi[j];
+        }
     }
-    for (int i = 0; i < n_sizes; i++) {
-        double pw = pow(p_mean[i], L);
-        if (pred_pow) pred_pow[i] = pw;
-        if (em_obs && resid_pow) resid_pow[i] = em_obs[i] - pw;
-        if (!p_pos) continue;
-        double pr = 1.0;
-        for (int j = 0; j < L; j++) pr *= p_pos[i][j];
-        if (pred_prod) pred_prod[i] = pr;
-        if (em_obs && resid_prod) resid_prod[i] = em_obs[i] - pr;
-    }
+    c.mean_abs = c.runs ? sa / c.runs : NAN;
+    c.mean_signed = c.runs ? ss / c.runs : NAN;
+    *out = c;
     return 0;
 }
 

@@ -10,7 +10,7 @@
 //
 //   ladder_fit_power_law        L(x) = (x / Nc)^-alpha [+ Linf], GSL nonlinear least squares
 //   ladder_bigbench_trend       BIG-bench's breakthroughness and the lab's linearity index
-//   ladder_schaeffer_predict    exact match predicted from per-token accuracy: pbar^L and prod p_i
+//   ladder_schaeffer_compare    predictions of exact match (Schaeffer et al.) against the observation
 //   ladder_emergence_threshold  where a curve first crosses half its maximum (log-x interpolation)
 //   ladder_threshold_at         where a curve first crosses a fixed level (e.g. 0.5)
 //   ladder_threshold_bootstrap  that threshold with a 95% percentile interval over seeds and items
@@ -98,21 +98,24 @@ typedef struct {
 // y[i] at size x[i] (x distinct, finite; any order), n >= 2, y finite.
 int ladder_bigbench_trend(const double *x, const double *y, int n, Trend *out);
 
-// ---- Schaeffer et al.'s prediction of exact match ------------------------------
-// Schaeffer, Miranda & Koyejo 2023, "Are Emergent Abilities of Large Language Models a
-// Mirage?": if the L answer tokens were right independently, exact match would follow from
-// per-token accuracy. For each size i:
-//   pred_pow[i]  = p_mean[i]^L                  (one mean per-token accuracy p)
-//   pred_prod[i] = prod_{j<L} p_pos[i][j]       (the per-position accuracies)
-//   resid_pow[i] = em_obs[i] - pred_pow[i],  resid_prod[i] = em_obs[i] - pred_prod[i]
-// With p_mean[i] the mean of p_pos[i][.], pred_prod <= pred_pow (AM-GM): unequal positions
-// make exact match rarer than the mean predicts.
-// Inputs are probabilities in [0, 1], L >= 1. p_pos (n_sizes rows of L) may be NULL, and
-// then pred_prod and resid_prod are not written (they may be NULL too); em_obs may be NULL,
-// and then no residual is written. Any output pointer may be NULL to skip it.
-int ladder_schaeffer_predict(const double *p_mean, const double *const *p_pos,
-                             const double *em_obs, int n_sizes, int L, double *pred_pow,
-                             double *pred_prod, double *resid_pow, double *resid_prod);
+// ---- Schaeffer et al.'s predictions against the observation ----------------------
+// Schaeffer, Miranda & Koyejo 2023 predict exact match from per-token quantities (eval
+// computes the predictions per item, each with its own answer length: src/eval/metrics.h).
+// Over n runs, pred[j] is a prediction of run j's exact match with its 95% interval
+// [lo[j], hi[j]] (lo, hi may be NULL, an entry NaN: no interval) and obs[j] the observed
+// exact match; runs where pred or obs is NaN are skipped. Fills:
+//   runs         runs with both
+//   mean_abs     mean_j |pred_j - obs_j|   (NaN when runs == 0), max_abs its maximum (0)
+//   mean_signed  mean_j (pred_j - obs_j): > 0 the prediction overshoots (NaN when runs == 0)
+//   with_interval  runs whose prediction has an interval; inside: those whose observation
+//                  lies in it (lo_j <= obs_j <= hi_j)
+// Values must be probabilities in [0, 1] (or NaN); n >= 0.
+typedef struct {
+    int runs, with_interval, inside;
+    double mean_abs, max_abs, mean_signed;
+} SchaefferCompare;
+int ladder_schaeffer_compare(const double *pred, const double *lo, const double *hi,
+                             const double *obs, int n, SchaefferCompare *out);
 
 // ---- the emergence threshold -----------------------------------------------------
 // With the curve sorted by size and h = max(y) / 2: the first k with y_k >= h, and the size

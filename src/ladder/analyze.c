@@ -58,27 +58,6 @@ static void analyze_loss(const LadderGrid *g, LadderPart *p) {
     free(x); free(xf); free(y);
 }
 
-// Schaeffer et al.: exact match predicted from per-token accuracy, per run.
-static void analyze_schaeffer(const LadderGrid *g, LadderPart *p) {
-    double err_pow = 0, err_prod = 0, max_pow = 0, max_prod = 0;
-    int ns = 0;
-    for (int i = 0; i < g->n_sizes; i++)
-        for (int k = 0; k < g->n_seeds; k++) {
-            double em = g->metric[LG_EM][i][k], pp = g->metric[LG_PRED_POW][i][k];
-            double pr = g->metric[LG_PRED_PROD][i][k];
-            if (!isfinite(em) || !isfinite(pp) || !isfinite(pr)) continue;
-            err_pow += fabs(pp - em); err_prod += fabs(pr - em);
-            if (fabs(pp - em) > max_pow) max_pow = fabs(pp - em);
-            if (fabs(pr - em) > max_prod) max_prod = fabs(pr - em);
-            ns++;
-        }
-    p->schaeffer_runs = ns;
-    p->mean_abs_pow = ns ? err_pow / ns : NAN;
-    p->mean_abs_prod = ns ? err_prod / ns : NAN;
-    p->max_abs_pow = max_pow;
-    p->max_abs_prod = max_prod;
-}
-
 // The first size where metric m moved beyond its seed spread (see ladder.h), or -1.
 static int first_move(const LadderPart *p, int m) {
     const LadderSpread *sp = &p->metric[m];
@@ -342,7 +321,7 @@ void ladder_analyze_grid(const LadderGrid *g, LadderPart *p) {
                c >= 3 ? ladder_bigbench_trend(px, py, c, &p->trend[m]) : 0);
         p->first_move[m] = first_move(p, m);
     }
-    analyze_schaeffer(g, p);
+    ladder_analyze_schaeffer(g, p);
     finding(p);
     analyze_threshold(g, p);
 }
@@ -440,6 +419,8 @@ static cJSON *part_json(const LadderPart *p) {
         cJSON_AddItemToObject(o, "mean", array(p->metric[m].mean, S));
         cJSON_AddItemToObject(o, "min", array(p->metric[m].min, S));
         cJSON_AddItemToObject(o, "max", array(p->metric[m].max, S));
+        cJSON_AddItemToObject(o, "ci95_lo", array(p->ci_lo[m], S));  // item intervals, seeds
+        cJSON_AddItemToObject(o, "ci95_hi", array(p->ci_hi[m], S));
         if (p->trend_st[m].state == LA_OK) {
             double b = p->trend[m].breakthroughness;
             if (isinf(b))  // JSON has no infinity: a step says so in words
@@ -464,13 +445,7 @@ static cJSON *part_json(const LadderPart *p) {
     cJSON_AddStringToObject(root, "finding", p->finding_text);
     cJSON_AddItemToObject(root, "params", array(p->params, S));
 
-    int ns = p->schaeffer_runs;
-    cJSON *sc = cJSON_AddObjectToObject(root, "schaeffer");
-    cJSON_AddNumberToObject(sc, "runs", ns);
-    cJSON_AddItemToObject(sc, "mean_abs_error_pow", num(p->mean_abs_pow));
-    cJSON_AddItemToObject(sc, "max_abs_error_pow", num(ns ? p->max_abs_pow : NAN));
-    cJSON_AddItemToObject(sc, "mean_abs_error_prod", num(p->mean_abs_prod));
-    cJSON_AddItemToObject(sc, "max_abs_error_prod", num(ns ? p->max_abs_prod : NAN));
+    cJSON_AddItemToObject(root, "schaeffer", ladder_schaeffer_json(p));
 
     const ThresholdCI *th = &p->threshold, *ta = &p->threshold_abs;
     cJSON *t = cJSON_AddObjectToObject(root, "threshold");

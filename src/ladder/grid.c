@@ -10,21 +10,30 @@
 #include "ladder/registry.h"
 
 const LadderMetric ladder_metrics[LG_NUM] = {
-    [LG_EM] = {"exact_match", 1, LM_RATE, "exact match", "exact match"},
-    [LG_TOK] = {"token_accuracy", 1, LM_RATE, "per-token (per-digit) accuracy",
+    [LG_EM] = {"exact_match", NULL, 1, LM_RATE, "exact match", "exact match"},
+    [LG_TOK] = {"token_accuracy", NULL, 1, LM_RATE, "per-token (per-digit) accuracy",
                 "accuracy per answer token"},
-    [LG_TOK_TF] = {"token_accuracy_tf", 1, LM_RATE, "per-token accuracy, teacher forced",
+    [LG_TOK_TF] = {"token_accuracy_tf", NULL, 1, LM_RATE, "per-token accuracy, teacher forced",
                    "accuracy per answer token"},
-    [LG_EDIT] = {"edit_distance_norm", 0, LM_DISTANCE, "edit distance (normalised)",
+    [LG_EDIT] = {"edit_distance_norm", NULL, 0, LM_DISTANCE, "edit distance (normalised)",
                  "edits / answer length"},
-    [LG_LOGP] = {"target_logprob", 1, LM_LOGPROB, "target log-probability",
+    [LG_LOGP] = {"target_logprob", NULL, 1, LM_LOGPROB, "target log-probability",
                  "log p(answer), nats"},
-    [LG_MPROB] = {"mean_token_prob", 1, LM_RATE, "mean probability of the answer tokens",
+    [LG_MPROB] = {"mean_token_prob", NULL, 1, LM_RATE, "mean probability of the answer tokens",
                   "probability per answer token"},
-    [LG_PRED_PROD] = {"exact_match_pred_prod", 1, LM_PREDICTED,
-                      "exact match predicted as prod p_i", "predicted exact match"},
-    [LG_PRED_POW] = {"exact_match_pred_pow", 1, LM_PREDICTED,
-                     "exact match predicted as pbar^L", "predicted exact match"},
+    [LG_INDEP_PROD] = {"exact_match_indep_prod", "exact_match_pred_prod", 1, LM_PREDICTED,
+                       "independence check: product of per-position accuracies",
+                       "predicted exact match"},
+    [LG_INDEP_POW] = {"exact_match_indep_pow", "exact_match_pred_pow", 1, LM_PREDICTED,
+                      "independence check: greedy hit rate ^ L", "predicted exact match"},
+    [LG_PRED_TF] = {"exact_match_pred_tf", NULL, 1, LM_PREDICTED,
+                    "Schaeffer et al.: teacher-forced p ^ L", "predicted exact match"},
+    [LG_TF_P] = {"tf_token_prob", NULL, 1, LM_RATE, "per-token probability exp(-CE)",
+                 "probability per answer token"},
+    [LG_TARGET_PROB] = {"target_prob", NULL, 1, LM_RATE, "probability of the whole answer",
+                        "p(answer)"},
+    [LG_ECE] = {"ece", NULL, 0, LM_CALIBRATION, "expected calibration error",
+                "calibration error"},
 };
 
 void ladder_grid_stats(const double *v, int n, double *mean, double *lo, double *hi) {
@@ -87,9 +96,10 @@ static int cmp_ll(const void *a, const void *b) {
 }
 
 // One metric at the final step of each run into out[size][seed] (NaN where missing).
-// With lo, hi: also each run's item-bootstrap interval (NaN where none was recorded).
+// With lo, hi: also each run's item-bootstrap interval (NaN where none was recorded). A run
+// that holds the metric only under old_name (written before it was renamed) is read there.
 static int fill_metric(Registry *reg, const LadderGrid *g, const char *task, const char *metric,
-                       double (*out)[LADDER_MAX], double (*lo)[LADDER_MAX],
+                       const char *old_name, double (*out)[LADDER_MAX], double (*lo)[LADDER_MAX],
                        double (*hi)[LADDER_MAX], int (*items)[LADDER_MAX]) {
     // (rows of other sweep values are skipped below)
     for (int i = 0; i < LADDER_MAX; i++)
@@ -98,19 +108,23 @@ static int fill_metric(Registry *reg, const LadderGrid *g, const char *task, con
             if (lo) lo[i][k] = hi[i][k] = NAN;
             if (items) items[i][k] = 0;
         }
-    RegRow *rows = NULL;
-    int n = 0;
     if (!task[0]) return 0;
-    if (reg_query_metric(reg, task, metric, REG_STEP_FINAL, &rows, &n)) return -1;
-    for (int j = 0; j < n; j++) {
-        int i = size_index(g, rows[j].params), k = seed_index(g, rows[j].seed);
-        if (!same_sweep(rows[j].sweep_value, g->sweep)) continue;
-        if (i < 0 || k < 0 || rows[j].step != rows[j].steps) continue;
-        out[i][k] = rows[j].value;
-        if (lo) { lo[i][k] = rows[j].lo; hi[i][k] = rows[j].hi; }
-        if (items) items[i][k] = rows[j].n_items;
+    for (int v = 0; v < 2; v++) {  // the old name first: the new one overrides it
+        const char *name = v ? metric : old_name;
+        RegRow *rows = NULL;
+        int n = 0;
+        if (!name) continue;
+        if (reg_query_metric(reg, task, name, REG_STEP_FINAL, &rows, &n)) return -1;
+        for (int j = 0; j < n; j++) {
+            int i = size_index(g, rows[j].params), k = seed_index(g, rows[j].seed);
+            if (!same_sweep(rows[j].sweep_value, g->sweep)) continue;
+            if (i < 0 || k < 0 || rows[j].step != rows[j].steps) continue;
+            out[i][k] = rows[j].value;
+            if (lo) { lo[i][k] = rows[j].lo; hi[i][k] = rows[j].hi; }
+            if (items) items[i][k] = rows[j].n_items;
+        }
+        free(rows);
     }
-    free(rows);
     return 0;
 }
 
@@ -230,9 +244,10 @@ int ladder_load_grid_task(const char *dir, double sweep, const char *task, Ladde
     }
     free(tasks);
     for (int m = 0; m < LG_NUM && !rc; m++)  // NaN throughout without a task
-        rc = fill_metric(reg, g, g->task, ladder_metrics[m].name, g->metric[m],
-                         m == LG_EM ? g->em_lo : NULL, m == LG_EM ? g->em_hi : NULL,
-                         m == LG_EM ? g->em_items : NULL);
+        rc = fill_metric(reg, g, g->task, ladder_metrics[m].name, ladder_metrics[m].old_name,
+                         g->metric[m], g->lo[m], g->hi[m], m == LG_EM ? g->em_items : NULL);
+    memcpy(g->em_lo, g->lo[LG_EM], sizeof g->em_lo);
+    memcpy(g->em_hi, g->hi[LG_EM], sizeof g->em_hi);
     if (!rc && g->task[0]) fill_positions(reg, g);
     for (int m = 0; m < 2 && !rc && g->task[0]; m++) rc = fill_curve(reg, g, m);
     reg_close(reg);

@@ -35,17 +35,22 @@ int ladder_run_opts(const char *spec_path, const char *out_dir, int jobs, int qu
 
 // ---- the ladder's metrics ----------------------------------------------------------
 // The one table of the metrics a ladder reads back, in the order of the LG_* indices. name
-// is the metric as eval writes it and the registry stores it; label and axis are for titles
-// and axis labels.
-enum { LG_EM, LG_TOK, LG_TOK_TF, LG_EDIT, LG_LOGP, LG_MPROB, LG_PRED_PROD, LG_PRED_POW, LG_NUM };
+// is the metric as eval writes it and the registry stores it (old_name: the name older
+// registries stored it under, read when the new one is absent); label and axis are for
+// titles and axis labels. The predictions of exact match (Schaeffer et al.): LG_PRED_TF from
+// the teacher-forced per-token probability LG_TF_P, and the independence checks over answer
+// positions from greedy per-position accuracy, LG_INDEP_POW and LG_INDEP_PROD.
+enum { LG_EM, LG_TOK, LG_TOK_TF, LG_EDIT, LG_LOGP, LG_MPROB, LG_INDEP_PROD, LG_INDEP_POW,
+       LG_PRED_TF, LG_TF_P, LG_TARGET_PROB, LG_ECE, LG_NUM };
 typedef enum {
     LM_RATE,        // a fraction of items or tokens, in [0, 1]
     LM_DISTANCE,    // edits per answer token, >= 0
     LM_LOGPROB,     // a log-probability in nats, <= 0
     LM_PREDICTED,   // a rate predicted from other metrics (Schaeffer et al.)
+    LM_CALIBRATION, // a calibration error in [0, 1]
 } LadderMetricKind;
 typedef struct {
-    const char *name;
+    const char *name, *old_name;
     int higher_is_better;   // 1: higher is better, 0: lower is better
     LadderMetricKind kind;
     const char *label, *axis;
@@ -74,6 +79,8 @@ typedef struct {
     // each size's training budget as recorded: optimizer steps and tokens
     int train_steps[LADDER_MAX];
     double train_tokens[LADDER_MAX];
+    // every metric's 95% item-bootstrap interval per run, [metric][size][seed] (NaN: none)
+    double lo[LG_NUM][LADDER_MAX][LADDER_MAX], hi[LG_NUM][LADDER_MAX][LADDER_MAX];
     double pos[LADDER_MAX][LADDER_MAX][LG_MAX_POS];
     int n_steps[LADDER_MAX], steps[LADDER_MAX][LG_MAX_STEPS];
     double curve[2][LADDER_MAX][LG_MAX_STEPS][LADDER_MAX];  // exact match, token accuracy
@@ -105,6 +112,11 @@ typedef struct {
 typedef struct {                    // per size, over its seeds (NaN where none)
     double mean[LADDER_MAX], min[LADDER_MAX], max[LADDER_MAX];
 } LadderSpread;
+
+// The predictions of exact match that the analysis compares with the observation, and the
+// metric (LG_*) of each.
+enum { LS_TF, LS_INDEP_POW, LS_INDEP_PROD, LS_NUM };
+extern const int ladder_schaeffer_metric[LS_NUM];
 
 // The analysis of one grid (one value of the second axis, or the whole ladder).
 typedef struct {
@@ -149,10 +161,13 @@ typedef struct {
     // What the metrics say together (LF_*), and the sentence that says it.
     int finding;
     char finding_text[1024];
-    // Schaeffer et al.: |predicted - observed| exact match over the runs that have all three
-    // (max_* = 0 when runs == 0)
-    int schaeffer_runs;
-    double mean_abs_pow, max_abs_pow, mean_abs_prod, max_abs_prod;
+    // Per size, every metric's interval: the union over seeds of each run's 95% item-
+    // bootstrap interval and of the seed values (NaN where no run has one).
+    double ci_lo[LG_NUM][LADDER_MAX], ci_hi[LG_NUM][LADDER_MAX];
+    // Schaeffer et al.: each prediction of exact match (LS_*) against the observed exact
+    // match, run by run (ladder_schaeffer_compare).
+    SchaefferCompare schaeffer[LS_NUM];
+    LadderStatus schaeffer_st[LS_NUM];  // LA_FAILED: a value outside [0, 1] (runs = 0)
     // the emergence threshold of exact match (parameters), 1000 resamples over seeds, at
     // half the ladder's maximum (threshold) and at the absolute level LADDER_ABS_LEVEL
     // (threshold_abs). Reported only when verdict == LT_EMERGED; the intervals rest on
@@ -210,6 +225,18 @@ void ladder_extrapolation_text(const LadderPart *p, char *buf, size_t n);
 //   LF_EM_FIRST      exact match moved before every continuous metric
 //   LF_EM_NEVER      continuous metrics moved, exact match never did
 enum { LF_ONE_TOKEN, LF_NOTHING, LF_CONT_FIRST, LF_TOGETHER, LF_EM_FIRST, LF_EM_NEVER };
+
+// Fills p->ci_lo, p->ci_hi and p->schaeffer from the grid (ladder_analyze_grid calls it).
+void ladder_analyze_schaeffer(const LadderGrid *g, LadderPart *p);
+// What the predictions say, as sentences computed from the numbers: the teacher-forced
+// prediction's errors and how often the observation lies in its interval, then the
+// independence checks and which prediction is closest.
+void ladder_schaeffer_text(const LadderPart *p, char *buf, size_t n);
+// Which prediction is closest to the observation, with the mean errors, in one sentence.
+void ladder_schaeffer_closest(const LadderPart *p, char *buf, size_t n);
+// The "schaeffer" object of analysis.json.
+struct cJSON;
+struct cJSON *ladder_schaeffer_json(const LadderPart *p);
 
 // The emergence verdict and thresholds of exact match as sentences (what the CLI and the
 // report say): "did not emerge", "non-monotone", or the thresholds with their intervals,

@@ -82,15 +82,16 @@ static int point_eval(Registry *reg, const LadderSpec *s, const LadderPoint *p, 
         EvalResult r;
         int rc = eval_task(m, tok, &test, &pool, &ec, &r);
         if (!rc) {
-            MetricValue mv[MET_NUM + 3];
+            MetricValue mv[MET_NUM + EST_NUM];
             int n = 0;
             for (int k = 0; k < MET_NUM; k++)
                 if (r.sum[k].n > 0)
                     mv[n++] = (MetricValue){eval_metric_names[k], r.sum[k].mean, r.sum[k].se,
                                             r.sum[k].lo, r.sum[k].hi};
-            mv[n++] = (MetricValue){"ece", r.ece, NAN, NAN, NAN};
-            mv[n++] = (MetricValue){"exact_match_pred_prod", r.em_pred_prod, NAN, NAN, NAN};
-            mv[n++] = (MetricValue){"exact_match_pred_pow", r.em_pred_pow, NAN, NAN, NAN};
+            for (int k = 0; k < EST_NUM; k++)
+                if (r.stat[k].n > 0)
+                    mv[n++] = (MetricValue){eval_stat_names[k], r.stat[k].mean, r.stat[k].se,
+                                            r.stat[k].lo, r.stat[k].hi};
             rc = reg_add_eval(reg, p->key, step, test.name, r.n, mv, n, r.pos_acc, r.pos_acc_tf,
                               r.n_pos);
             eval_result_free(&r);

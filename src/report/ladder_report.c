@@ -9,6 +9,7 @@
 #include "ladder/ladder.h"
 #include "ladder/registry.h"
 #include "report/report.h"
+#include "report/report_impl.h"
 #include "report/sweep_report.h"
 
 // What every builder reads. The figures show the first value of a second axis (the whole
@@ -21,8 +22,6 @@ typedef struct {
     const LadderGrid *g;         // its grid: per seed, and over training
 } LadderReport;
 
-// A number as analysis.json holds it: what is not finite reads as NaN (written as null).
-static double fin(double v) { return isfinite(v) ? v : NAN; }
 
 // ---- figures ------------------------------------------------------------------------------
 
@@ -141,49 +140,43 @@ static int fig_training(const LadderReport *r, int m) {
     return rc;
 }
 
-// Which of Schaeffer et al.'s two predictions is closer, in words (computed, not assumed).
-static void schaeffer_words(const LadderPart *p, char *b, size_t n) {
-    double a = p->mean_abs_pow, c = p->mean_abs_prod;
-    if (!p->schaeffer_runs || !isfinite(a) || !isfinite(c))
-        snprintf(b, n, "One point per run. No run has both predictions.");
-    else if (fabs(a - c) <= 0.01)
-        snprintf(b, n, "One point per run. The two predictions are about as close (mean "
-                 "error %.3f and %.3f).", a, c);
-    else
-        snprintf(b, n, "One point per run. The %s is closer (mean error %.3f against %.3f)%s.",
-                 c < a ? "product of per-position accuracies" : "mean accuracy to the power L",
-                 c < a ? c : a, c < a ? a : c,
-                 c < a ? ": errors sit at particular positions rather than spread evenly" : "");
-}
-
-// 7: predicted against observed exact match (Schaeffer et al.), one point per run.
+// 7: predicted against observed exact match (Schaeffer et al.), one point per run and
+// prediction: teacher forced, and the two greedy independence checks.
 static int fig_predicted(const LadderReport *r) {
     const LadderGrid *g = r->g;
-    double ox[LADDER_MAX * LADDER_MAX], pw[LADDER_MAX * LADDER_MAX], pp[LADDER_MAX * LADDER_MAX];
-    int no = 0;
-    for (int i = 0; i < g->n_sizes; i++)
-        for (int k = 0; k < g->n_seeds; k++)
-            if (isfinite(g->metric[LG_EM][i][k]) && isfinite(g->metric[LG_PRED_POW][i][k])) {
-                ox[no] = g->metric[LG_EM][i][k];
-                pw[no] = g->metric[LG_PRED_POW][i][k];
-                pp[no++] = g->metric[LG_PRED_PROD][i][k];
+    enum { RUNS = LADDER_MAX * LADDER_MAX };
+    double (*ox)[RUNS] = xcalloc(LS_NUM, sizeof *ox), (*py)[RUNS] = xcalloc(LS_NUM, sizeof *py);
+    int no[LS_NUM] = {0};
+    for (int s = 0; s < LS_NUM; s++)
+        for (int i = 0; i < g->n_sizes; i++)
+            for (int k = 0; k < g->n_seeds; k++) {
+                double o = g->metric[LG_EM][i][k], v = g->metric[ladder_schaeffer_metric[s]][i][k];
+                if (!isfinite(o) || !isfinite(v)) continue;
+                ox[s][no[s]] = o;
+                py[s][no[s]++] = v;
             }
     double diag[2] = {0, 1};
-    char note[256];
-    schaeffer_words(r->p, note, sizeof note);
-    Series ps[3] = {
-        {.label = "mean accuracy ^ answer length", .x = ox, .y = pw, .n = no,
-         .style = SERIES_POINTS, .color = REPORT_RGB(0xD55E00)},
-        {.label = "product of per-position accuracies", .x = ox, .y = pp, .n = no,
-         .style = SERIES_POINTS, .color = REPORT_RGB(0x009E73)},
-        {.label = "prediction = observation", .x = diag, .y = diag, .n = 2, .style = SERIES_FIT,
-         .color = REPORT_RGB(0x555555)}};
+    char note[512];
+    ladder_schaeffer_closest(r->p, note, sizeof note);
+    const char *lab[LS_NUM] = {"teacher-forced p ^ L (Schaeffer et al.)",
+                               "greedy hit rate ^ L", "product of per-position accuracies"};
+    const unsigned col[LS_NUM] = {REPORT_RGB(0x0072B2), REPORT_RGB(0xD55E00),
+                                  REPORT_RGB(0x009E73)};
+    Series ps[LS_NUM + 1];
+    for (int s = 0; s < LS_NUM; s++)
+        ps[s] = (Series){.label = lab[s], .x = ox[s], .y = py[s], .n = no[s],
+                         .style = SERIES_POINTS, .color = col[s]};
+    ps[LS_NUM] = (Series){.label = "prediction = observation", .x = diag, .y = diag, .n = 2,
+                          .style = SERIES_FIT, .color = REPORT_RGB(0x555555)};
     Figure f = {.name = "predicted_vs_observed",
-                .title = "Exact match predicted from per-token accuracy",
+                .title = "Exact match predicted from per-token quantities",
                 .xlabel = "observed exact match", .ylabel = "predicted exact match",
-                .ymin = 0, .ymax = 1, .series = ps, .n_series = 3,
+                .ymin = 0, .ymax = 1, .series = ps, .n_series = LS_NUM + 1,
                 .note = note};
-    return report_figure(r->fdir, &f);
+    int rc = report_figure(r->fdir, &f);
+    free(ox);
+    free(py);
+    return rc;
 }
 
 // 8: with a second axis, exact match (seed means) against size for each of its values.
@@ -207,6 +200,8 @@ static int fig_by_sweep(const LadderReport *r, const char *title) {
 }
 
 // ---- the page -----------------------------------------------------------------------------
+
+static double fin(double v) { return isfinite(v) ? v : NAN; }
 
 // Kaplan et al.'s conventions and the extrapolation check, in computed words.
 static void kaplan_words(ReportHtml *h, const LadderPart *p) {
@@ -253,12 +248,9 @@ static void page_summary(ReportHtml *h, const LadderReport *r) {
     html_p(h, "%s A higher breakthroughness (BIG-bench's) means a sharper jump (inf: a step, "
               "most steps flat); the lab's own linearity index (not BIG-bench's linearity) is 1 "
               "for a straight climb.", p->finding_text);
-    int ns = p->schaeffer_runs;
-    html_p(h, "Schaeffer et al.'s prediction of exact match from the mean per-token accuracy "
-              "p as p^L is off by %.3f on average (at most %.3f); the product of the "
-              "per-position accuracies is off by %.3f (at most %.3f).",
-           fin(p->mean_abs_pow), ns ? fin(p->max_abs_pow) : NAN, fin(p->mean_abs_prod),
-           ns ? fin(p->max_abs_prod) : NAN);
+    char sw[2048];
+    ladder_schaeffer_text(p, sw, sizeof sw);
+    html_p(h, "%s", sw);
     const PowerFit *pf = &p->loss_params.fit;
     html_p(h, "The validation loss (on answer tokens) fits (N/%.3g)^-%.3f with r2 %.2f; a low "
               "r2 says the loss does not follow a power law in size over this range.",
@@ -294,11 +286,13 @@ static void page_figures(ReportHtml *h, const LadderReport *r, const char *sweep
     html_figure(h, "report/exact_match_vs_step.png", "Exact match during training, one line "
                 "per size (mean over seeds, log-spaced evaluations).");
     html_figure(h, "report/token_accuracy_vs_step.png", "Per-token accuracy during training.");
-    char sw[256];
-    schaeffer_words(r->p, sw, sizeof sw);
-    snprintf(cap, sizeof cap, "Exact match predicted from per-token accuracy: the mean "
-             "accuracy to the power L (orange) and the product of per-position accuracies "
-             "(green), against the observation. %s", sw);
+    char sw[512];
+    ladder_schaeffer_closest(r->p, sw, sizeof sw);
+    snprintf(cap, sizeof cap, "Exact match predicted from per-token quantities, one point per "
+             "run, each item raised to its own answer length L_i: Schaeffer et al.'s "
+             "teacher-forced per-token probability p = exp(-CE) (blue), and two independence "
+             "checks from greedy decoding, the hit rate to the power L_i (orange) and the "
+             "product of per-position accuracies (green), against the observation. %s", sw);
     html_figure(h, "report/predicted_vs_observed.png", cap);
     if (r->a->n_parts > 1) html_figure(h, "report/exact_match_by_sweep.png", sweep_title);
 }
@@ -315,9 +309,9 @@ static void page_numbers(ReportHtml *h, const LadderReport *r) {
     html_h2(h, "Numbers");
     const char *hdr[] = {"parameters", "layers x width", "training FLOPs", "val loss",
                          "exact match", "min-max", "per-token acc.", "edit dist.",
-                         "log p(answer)", "prod p_i", "mean p ^ L", "non-embedding params"};
+                         "log p(answer)", "tf p ^ L", "greedy pbar ^ L", "non-embedding params"};
     enum { NC = 12 };
-    const int means[5] = {LG_TOK, LG_EDIT, LG_LOGP, LG_PRED_PROD, LG_PRED_POW};
+    const int means[5] = {LG_TOK, LG_EDIT, LG_LOGP, LG_PRED_TF, LG_INDEP_POW};
     char (*cells)[48] = xcalloc((size_t)S * NC, 48);
     const char **cp = xcalloc((size_t)S * NC, sizeof(char *));
     for (int i = 0; i < S; i++) {
@@ -390,7 +384,10 @@ static int draw(const LadderReport *r) {
     page_summary(h, r);
     page_figures(h, r, sweep_title);
     if (!rc) rc |= report_experiments(r->dir, r->fdir, r->a, h);
-    if (evals) page_numbers(h, r);
+    if (evals) {
+        page_numbers(h, r);
+        rp_ladder_schaeffer(h, r->p);
+    }
     rc |= page_machines(h, r->dir);
     html_p(h, "Every number: analysis.json, registry.sqlite (runs.csv, evaluations.csv, "
               "registry.json) in %s. The figures are PNG and SVG in report/, each with the "

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "ladder/ladder.h"
 #include "report/report.h"
 
 typedef struct { double lo, hi; int log; } RpRange;
@@ -21,5 +22,9 @@ void rp_axis(FILE *o, const char *ind, char ax, const RpRange *r);
 // the plot area in pixels. block[i] < 0 marks a series with nothing drawn.
 int rp_best_corner(const Figure *f, const int *block, const RpRange *xr, const RpRange *yr,
                    double plot_w, double plot_h, int *hits);
+
+// The ladder report's section on Schaeffer et al.'s predictions: per size, the observed exact
+// match and each prediction with its interval, and the calibration error (ladder_schaeffer.c).
+void rp_ladder_schaeffer(ReportHtml *h, const LadderPart *p);
 
 #endif
