@@ -50,6 +50,25 @@ d1=$(leak 0.1 7); d0=$(leak 0 7); dx=$(leak 0.1 8)
     || bad "leak counts: '$d1' '$d0' '$dx'"
 expect_error "a malformed leak" "expected leak:FRAC:N:SEED:SPEC" "$E" contamination --train 'add:3:pad,leak:2:10:1:add:3' --task-n 100 --eval add:3
 
+# eval splits every metric over the items seen and unseen in the run's training data
+"$E" train --task 'add:2:pad@0.8,leak:0.2:300:1:add:2:pad@0.2' --task-n 2000 --steps 3 --n-layer 1 \
+    --n-embd 16 --n-head 2 --block-size 16 --warmup 1 --eval-every 0 --out "$tmp/leak" --quiet >/dev/null 2>&1 \
+    || bad "train with a leak"
+"$E" eval --model "$tmp/leak" --task add:2:pad --n 300 --contamination --out "$tmp/lr.json" \
+    --samples "$tmp/ls.jsonl" --quiet >"$tmp/le" 2>&1 || bad "eval --contamination: $(cat "$tmp/le")"
+python3 - "$tmp/lr.json" "$tmp/ls.jsonl" <<'PY' >"$tmp/py" 2>&1 && ok "eval --contamination: metrics over clean and dirty items" || bad "$(cat "$tmp/py")"
+import json, sys
+c = json.load(open(sys.argv[1]))["results"]["add:2:pad"]["contamination"]
+assert c["n_clean"] + c["n_dirty"] == 300 and 30 < c["n_dirty"] < 100, c
+for part in ("clean", "dirty"):
+    em = c[part]["exact_match"]
+    assert 0 <= em["value"] <= 1 and em["ci95"][0] <= em["value"] <= em["ci95"][1], em
+flags = [json.loads(l)["dirty"] for l in open(sys.argv[2])]
+assert sum(flags) == c["n_dirty"], (sum(flags), c["n_dirty"])
+PY
+expect_error "eval --contamination on a bare checkpoint" "run directory" \
+    "$E" eval --model "$tmp/leak/model.safetensors" --task add:2:pad --n 10 --contamination --quiet
+
 expect_error "neither --run nor --train" "one of --run DIR or --train DATA" "$E" contamination --eval add:2
 expect_error "no --eval" "--eval TASK is required" "$E" contamination --train add:2
 expect_error "a missing training file" "nope.txt" "$E" contamination --train "$tmp/nope.txt" --eval add:2

@@ -10,34 +10,6 @@
 #include "cli/commands.h"
 #include "core/core.h"
 #include "data/data.h"
-#include "train/train.h"
-
-// The training data: a run directory's recorded source and seed, or --train with the flags
-// train takes for it.
-static int load_training(const char *run, const char *train, int task_n, int64_t seed,
-                         float val_frac, int block, Tokenizer *tok, TokenData *d, char **src) {
-    if (run) {
-        GPT m;
-        TrainState st;
-        TrainConfig tc;
-        char *tok_json = NULL, *data = NULL;
-        int rc = train_open(run, &m, &tok_json, &st, &tc, &data);
-        if (rc == 0) return em_error("%s: no run here (expected model.safetensors and "
-                                     "state.safetensors)", run);
-        if (rc < 0) return -1;
-        gpt_free(&m);
-        free(st.m);
-        free(st.v);
-        free(tok_json);
-        rc = data_load_source(data, tc.seed, val_frac, tok, tc.seq_len, d, src);
-        free(data);
-        return rc;
-    }
-    size_t l = strlen(train);
-    if (l > 4 && !strcmp(train + l - 4, ".txt") && !strchr(train, '@'))
-        return data_load_source(train, (uint64_t)seed, val_frac, tok, block, d, src);
-    return data_load_mixture(train, task_n, 1000, (uint64_t)seed, tok, block, d, src);
-}
 
 static cJSON *task_json(const TaskSet *ts, const OverlapReport *r, int show) {
     cJSON *o = cJSON_CreateObject(), *items = NULL;
@@ -97,7 +69,7 @@ int cmd_contamination(int argc, char **argv) {
     TokenData d;
     char *src = NULL;
     double t0 = now_sec();
-    if (load_training(run, train, task_n, seed, val_frac, block, &tok, &d, &src)) return 1;
+    if (cli_load_training(run, train, task_n, seed, val_frac, block, &tok, &d, &src)) return 1;
     int cap = 1, nt = 0;
     for (const char *c = tasks; *c; c++) cap += *c == ',';
     TaskSet *sets = xcalloc((size_t)cap, sizeof *sets);

@@ -76,10 +76,50 @@ static void show_progress(void *ctx, const char *task, const char *phase, int do
     if (done == total) { cli_progress_end(&s->bar); s->phase[0] = 0; }
 }
 
+// Seen or unseen: the run's training data as code points (loaded once), then each task's
+// items flagged by the overlap check and every metric split over clean and dirty items.
+typedef struct { uint32_t *sym; size_t len; int n; char *src; } Seen;
+
+static int seen_load(Seen *s, const char *model, int n) {
+    Tokenizer tok = {0};
+    TokenData d;
+    s->n = n;
+    if (cli_load_training(model, NULL, 0, 0, 0.1f, 0, &tok, &d, &s->src)) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", em_errmsg());
+        return em_error("--contamination needs --model to be a run directory (its recorded "
+                        "training data): %s", msg);
+    }
+    s->sym = overlap_train_symbols(&d, &tok, &s->len);
+    data_free(&d);
+    tok_free(&tok);
+    return 0;
+}
+
+static int seen_split(const Seen *s, EvalResult *r, const EvalConfig *ec) {
+    unsigned char *dirty = xmalloc((size_t)(r->n ? r->n : 1));
+    int nd = 0, rc = overlap_flags(s->sym, s->len, s->n, r->ts, dirty, &nd);
+    if (!rc) rc = eval_split_by(r, dirty, ec->n_boot, ec->seed);
+    free(dirty);
+    if (rc) return -1;
+    printf("  seen in training (%d-grams of %s): %d of %d items dirty\n", s->n, s->src, nd, r->n);
+    printf("  %-20s %24s %24s\n", "", "clean", "dirty");
+    for (int k = 0; k < MET_NUM; k++) {
+        const MetricSummary *c = &r->split[0][k], *d = &r->split[1][k];
+        if (c->n == 0 && d->n == 0) continue;
+        char a[48] = "-", b[48] = "-";
+        if (c->n) snprintf(a, sizeof a, "%.4f [%.4f, %.4f]", c->mean, c->lo, c->hi);
+        if (d->n) snprintf(b, sizeof b, "%.4f [%.4f, %.4f]", d->mean, d->lo, d->hi);
+        printf("  %-20s %24s %24s\n", eval_metric_names[k], a, b);
+    }
+    return 0;
+}
+
 int cmd_eval(int argc, char **argv) {
     const char *model = NULL, *tasks = NULL, *format = NULL, *out = NULL, *samples = NULL;
     const char *split_name = "test";
     int shots = 0, n = 1000, max_new = 0, n_boot = 1000, quiet = 0, truncate = 0;
+    int contamination = 0, contam_n = 13;
     int64_t seed = 1;
     ArgSpec specs[] = {
         {"--model", ARG_STR, &model, "checkpoint (.safetensors) or run directory"},
@@ -94,6 +134,8 @@ int cmd_eval(int argc, char **argv) {
         {"--out", ARG_STR, &out, "results JSON (lm-evaluation-harness layout)"},
         {"--samples", ARG_STR, &samples, "per-item JSON lines"},
         {"--truncate", ARG_FLAG, &truncate, "cut prompts longer than the model's block size on the left (default: refuse them)"},
+        {"--contamination", ARG_FLAG, &contamination, "split every metric over items seen and unseen in the run's training data (n-gram overlap)"},
+        {"--contamination-n", ARG_INT, &contam_n, "n-gram length of that check in characters (shorter items match whole)", 1, OVERLAP_MAX_N},
         {"--quiet", ARG_FLAG, &quiet, "no progress line"},
         {NULL},
     };
@@ -110,6 +152,8 @@ int cmd_eval(int argc, char **argv) {
     Tokenizer tok;
     if (cli_load_model(model, &m, &tok, path, sizeof path)) return 1;
 
+    Seen seen = {0};
+    if (contamination && seen_load(&seen, model, contam_n)) { gpt_free(&m); tok_free(&tok); return 1; }
     char *list = strdup(tasks);
     int cap = 1;
     for (char *c = list; *c; c++) cap += *c == ',';
@@ -136,6 +180,7 @@ int cmd_eval(int argc, char **argv) {
             break;
         }
         print_table(&res[nt - 1], m.cfg.block_size);
+        if (contamination && seen_split(&seen, &res[nt - 1], &ec)) { rc = 1; break; }
     }
     if (!rc && out) {
         if (eval_write_results(out, res, nt, path, &m, &ec)) rc = 1;
@@ -151,6 +196,7 @@ int cmd_eval(int argc, char **argv) {
         taskset_free(&pool[i]);
     }
     free(res); free(test); free(pool); free(list);
+    free(seen.sym); free(seen.src);
     tok_free(&tok);
     gpt_free(&m);
     return rc;

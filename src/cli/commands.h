@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "data/data.h"
 #include "data/tasks.h"
 #include "model/gpt.h"
 #include "tokenizer/tokenizer.h"
@@ -19,6 +20,10 @@ void cli_model_path(const char *model, char *path, size_t np);
 // split (for files: the set itself, the query excluded: *pool_is_test = 1, pool untouched).
 int cli_load_task(const char *spec, const char *format, int n, uint64_t seed, int split,
                   TaskSet *test, TaskSet *pool, int *pool_is_test);
+// The training data of a run directory (its recorded source and seed), or of train (a text
+// file, or a mixture with task_n items from seed, at block size block). -1 naming the file.
+int cli_load_training(const char *run, const char *train, int task_n, int64_t seed,
+                      float val_frac, int block, Tokenizer *tok, TokenData *d, char **src);
 int cmd_train(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_params(int argc, char **argv);

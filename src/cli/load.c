@@ -6,7 +6,9 @@
 
 #include "cli/commands.h"
 #include "core/core.h"
+#include "data/data.h"
 #include "model/checkpoint.h"
+#include "train/train.h"
 
 void cli_model_path(const char *model, char *path, size_t np) {
     struct stat sb;
@@ -33,3 +35,31 @@ int cli_load_model(const char *model, GPT *m, Tokenizer *tok, char *path, size_t
                 "EMERGENT_ALLOW_NONFINITE=1)\n", path, name);
     return rc ? -1 : 0;
 }
+
+// The training data: a run directory's recorded source and seed, or --train with the flags
+// train takes for it.
+int cli_load_training(const char *run, const char *train, int task_n, int64_t seed,
+                         float val_frac, int block, Tokenizer *tok, TokenData *d, char **src) {
+    if (run) {
+        GPT m;
+        TrainState st;
+        TrainConfig tc;
+        char *tok_json = NULL, *data = NULL;
+        int rc = train_open(run, &m, &tok_json, &st, &tc, &data);
+        if (rc == 0) return em_error("%s: no run here (expected model.safetensors and "
+                                     "state.safetensors)", run);
+        if (rc < 0) return -1;
+        gpt_free(&m);
+        free(st.m);
+        free(st.v);
+        free(tok_json);
+        rc = data_load_source(data, tc.seed, val_frac, tok, tc.seq_len, d, src);
+        free(data);
+        return rc;
+    }
+    size_t l = strlen(train);
+    if (l > 4 && !strcmp(train + l - 4, ".txt") && !strchr(train, '@'))
+        return data_load_source(train, (uint64_t)seed, val_frac, tok, block, d, src);
+    return data_load_mixture(train, task_n, 1000, (uint64_t)seed, tok, block, d, src);
+}
+

@@ -138,23 +138,36 @@ void overlap_free(OverlapIndex *ix) {
 
 // ---- symbols: code points, so that training streams and items compare as characters ----
 
+static size_t put_utf8(uint32_t *s, const char *t, size_t len) {
+    const unsigned char *u = (const unsigned char *)t;
+    size_t n = 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        int k = utf8_decode(u + i, len - i, &cp);
+        if (k == 0) { cp = 0xFFFD; k = 1; }  // an invalid byte: a symbol no item holds
+        s[n++] = cp;
+        i += (size_t)k;
+    }
+    return n;
+}
+
 uint32_t *overlap_train_symbols(const TokenData *d, const Tokenizer *tok, size_t *len) {
-    uint32_t *s = xmalloc((d->split ? d->split : 1) * sizeof *s);
-    for (size_t i = 0; i < d->split; i++) s[i] = tok->chars[d->tokens[i]];
-    *len = d->split;
+    if (tok->kind == TOK_CHAR) {  // one code point per token
+        uint32_t *s = xmalloc((d->split ? d->split : 1) * sizeof *s);
+        for (size_t i = 0; i < d->split; i++) s[i] = tok->chars[d->tokens[i]];
+        *len = d->split;
+        return s;
+    }
+    char *text = tok_decode(tok, d->tokens, d->split);  // other tokenizers: through the text
+    size_t bytes = strlen(text);
+    uint32_t *s = xmalloc((bytes ? bytes : 1) * sizeof *s);
+    *len = put_utf8(s, text, bytes);
+    free(text);
     return s;
 }
 
 static void put_text(uint32_t *s, int *n, const char *t) {
-    const unsigned char *u = (const unsigned char *)t;
-    size_t len = strlen(t);
-    for (size_t i = 0; i < len;) {
-        uint32_t cp;
-        int k = utf8_decode(u + i, len - i, &cp);
-        if (k == 0) { cp = 0xFFFD; k = 1; }  // never in a training stream of valid UTF-8
-        s[(*n)++] = cp;
-        i += (size_t)k;
-    }
+    *n += (int)put_utf8(s + *n, t, strlen(t));
 }
 
 uint32_t *overlap_item_symbols(const TaskSet *ts, const TaskItem *it, int *len) {
@@ -229,4 +242,21 @@ void overlap_report_free(OverlapReport *r) {
     free(r->n_spans);
     free(r->dirty);
     memset(r, 0, sizeof *r);
+}
+
+int overlap_flags(const uint32_t *train, size_t len, int n, const TaskSet *ts,
+                  unsigned char *dirty, int *n_dirty) {
+    int lens[OVERLAP_MAX_SHORT], nl;
+    OverlapIndex ix;
+    OverlapReport r;
+    if (overlap_short_lengths(&ts, 1, n, lens, OVERLAP_MAX_SHORT, &nl) ||
+        overlap_build(&ix, train, len, n, lens, nl))
+        return -1;
+    int rc = overlap_check_set(&ix, ts, &r);
+    overlap_free(&ix);
+    if (rc) return -1;
+    memcpy(dirty, r.dirty, (size_t)ts->n);
+    if (n_dirty) *n_dirty = r.n_dirty;
+    overlap_report_free(&r);
+    return 0;
 }

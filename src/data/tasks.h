@@ -129,6 +129,10 @@ typedef struct {
 struct OverlapIndex;
 int overlap_check_set(const struct OverlapIndex *ix, const TaskSet *ts, OverlapReport *r);
 void overlap_report_free(OverlapReport *r);
+// The whole check for one set: an index of train[0..len) at n with ts's short lengths, and
+// dirty[i] (ts->n bytes) for each item; *n_dirty (may be NULL) counts them.
+int overlap_flags(const uint32_t *train, size_t len, int n, const TaskSet *ts,
+                  unsigned char *dirty, int *n_dirty);
 
 // The few-shot prompt: task_prefix, then each shot as prompt + answer_prefix + [scratch] +
 // target + shot_sep, then query's prompt + answer_prefix (BIG-bench's construction).

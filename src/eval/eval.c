@@ -570,6 +570,28 @@ int eval_task(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *
     return 0;
 }
 
+int eval_split_by(EvalResult *r, const unsigned char *dirty, int n_boot, uint64_t seed) {
+    free(r->dirty);
+    r->dirty = xmalloc((size_t)(r->n ? r->n : 1));
+    double *x = xmalloc((size_t)(r->n ? r->n : 1) * sizeof *x);
+    int rc = 0;
+    r->n_split[0] = r->n_split[1] = 0;
+    for (int i = 0; i < r->n; i++) {
+        r->dirty[i] = dirty[i] ? 1 : 0;
+        r->n_split[r->dirty[i]]++;
+    }
+    for (int part = 0; part < 2 && !rc; part++)
+        for (int k = 0; k < MET_NUM && !rc; k++) {
+            int m = 0;
+            for (int i = 0; i < r->n; i++)
+                if (r->dirty[i] == part) x[m++] = r->items[i].m[k];
+            rc = metric_summarize(x, m, n_boot, seed + (uint64_t)k, &r->split[part][k]);
+        }
+    free(x);
+    r->has_split = !rc;
+    return rc;
+}
+
 void eval_result_free(EvalResult *r) {
     if (r->items)
         for (int i = 0; i < r->n; i++) {
@@ -578,5 +600,6 @@ void eval_result_free(EvalResult *r) {
             free(r->items[i].answer);
         }
     free(r->items);
+    free(r->dirty);
     memset(r, 0, sizeof *r);
 }

@@ -82,6 +82,12 @@ typedef struct {
     int truncated;                  // items whose prompt was cut on the left to fit the
                                     // context (exemplars only, unless ec->truncate)
     double seconds;
+    // Seen or unseen (eval_split_by): every per-item metric over the clean items [0] and the
+    // dirty ones [1], each with its interval (n = 0 where a part has no item); dirty[i] is
+    // item i's flag. has_split = 0 (and dirty NULL) until eval_split_by is called.
+    int has_split, n_split[2];
+    MetricSummary split[2][MET_NUM];
+    unsigned char *dirty;
 } EvalResult;
 
 // What eval_task and eval_check_fit return when a prompt does not fit (em_error says why).
@@ -100,6 +106,10 @@ int eval_check_fit(const Tokenizer *tok, const TaskSet *ts, int block_size);
 int eval_task(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *pool,
               const EvalConfig *ec, EvalResult *out);
 void eval_result_free(EvalResult *r);
+// Splits r's items by a contamination flag per item (dirty[i] = 1: item i occurs in the
+// training data; see data.h, overlap_*) and summarises every metric over each part, with
+// n_boot resamples from seed (the whole set's seeds, so the parts' draws are reproducible).
+int eval_split_by(EvalResult *r, const unsigned char *dirty, int n_boot, uint64_t seed);
 
 // lm-evaluation-harness-shaped JSON: results.{task}.{"metric,none"}, "metric_stderr,none",
 // n-shot, n-samples, higher_is_better, config, versions, date. Written atomically.

@@ -72,6 +72,23 @@ int eval_write_results(const char *path, const EvalResult *r, int n_tasks, const
             cJSON_AddItemToObject(o, "per_position_accuracy,none", array(e->pos_acc, e->n_pos));
             cJSON_AddItemToObject(o, "per_position_accuracy_tf,none", array(e->pos_acc_tf, e->n_pos));
         }
+        if (e->has_split) {  // seen or unseen: every metric over the clean and the dirty items
+            cJSON *c = cJSON_AddObjectToObject(o, "contamination");
+            cJSON_AddNumberToObject(c, "n_clean", e->n_split[0]);
+            cJSON_AddNumberToObject(c, "n_dirty", e->n_split[1]);
+            for (int part = 0; part < 2; part++) {
+                cJSON *pj = cJSON_AddObjectToObject(c, part ? "dirty" : "clean");
+                for (int k = 0; k < MET_NUM; k++) {
+                    const MetricSummary *s = &e->split[part][k];
+                    if (s->n == 0) continue;
+                    cJSON *mj = cJSON_AddObjectToObject(pj, eval_metric_names[k]);
+                    cJSON_AddItemToObject(mj, "value", num(s->mean));
+                    cJSON_AddItemToObject(mj, "stderr", num(s->se));
+                    double ci[2] = {s->lo, s->hi};
+                    cJSON_AddItemToObject(mj, "ci95", array(ci, 2));
+                }
+            }
+        }
         cJSON_AddNumberToObject(o, "truncated_prompts", e->truncated);
         cJSON_AddNumberToObject(o, "seconds", e->seconds);
         cJSON_AddNumberToObject(shots, name, ec->shots);
@@ -127,6 +144,7 @@ int eval_write_samples(const char *path, const EvalResult *r, int n_tasks) {
             cJSON_AddStringToObject(o, "target", it->item->target ? it->item->target : "");
             cJSON_AddStringToObject(o, "response", it->response ? it->response : "");
             cJSON_AddStringToObject(o, "answer", it->answer ? it->answer : "");
+            if (r[t].has_split) cJSON_AddBoolToObject(o, "dirty", r[t].dirty[i]);
             cJSON *mm = cJSON_AddObjectToObject(o, "metrics");
             for (int k = 0; k < MET_NUM; k++)
                 if (!isnan(it->m[k])) cJSON_AddNumberToObject(mm, eval_metric_names[k], it->m[k]);
