@@ -16,6 +16,8 @@ static const Command commands[] = {
     {"ladder", cmd_ladder, "train and evaluate a ladder of model sizes (the main job)"},
     {"inspect", cmd_inspect, "the microscope: logit lens, attention, ablation, patching, vectors"},
     {"w2v", cmd_w2v, "word2vec: skip-gram and CBOW word vectors, neighbours, analogies, eval"},
+    {"tokenize", cmd_tokenize, "text to token ids (GPT-2's BPE or one of yours), ids to text"},
+    {"bpe", cmd_bpe, "train a byte-level BPE tokenizer (vocab.json + merges.txt)"},
     {NULL, NULL, NULL},
 };
 
