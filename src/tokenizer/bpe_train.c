@@ -164,7 +164,8 @@ static void count_words(Trainer *tr, const char *text, size_t len, const int byt
         tr->stamp[w] = -1;
         const int *x = tr->sym + tr->start[w];
         for (int i = 0; i + 1 < tr->len[w]; i++) {
-            Pair *p = &tr->pairs[pair_of(tr, x[i], x[i + 1])];
+            int pi = pair_of(tr, x[i], x[i + 1]);  // may move tr->pairs: index after
+            Pair *p = &tr->pairs[pi];
             p->count += tr->freq[w];
             pair_add_word(p, w);
         }
@@ -177,7 +178,10 @@ static void count_words(Trainer *tr, const char *text, size_t len, const int byt
 static void merge_word(Trainer *tr, int w, int a, int b, int id, int **touched, int *nt, int *ct) {
     int *x = tr->sym + tr->start[w], n = tr->len[w], m = 0;
     int64_t f = tr->freq[w];
-    for (int i = 0; i + 1 < n; i++) tr->pairs[pair_of(tr, x[i], x[i + 1])].count -= f;
+    for (int i = 0; i + 1 < n; i++) {
+        int p = pair_of(tr, x[i], x[i + 1]);  // may move tr->pairs: index after
+        tr->pairs[p].count -= f;
+    }
     for (int i = 0; i < n; i++) {
         if (i + 1 < n && x[i] == a && x[i + 1] == b) { x[m++] = id; i++; }
         else x[m++] = x[i];
@@ -268,7 +272,7 @@ int tok_train_bpe(Tokenizer *t, const char *text, size_t len, int vocab_size, co
             Pair *q = &tr.pairs[touched[i]];
             if (q->count > 0) heap_push(&tr, (HeapItem){q->count, q->a, q->b, touched[i]});
         }
-        if (progress && (nm % 100 == 0 || tr.n_tok == target)) progress(ctx, tr.n_tok + 1, vocab_size);
+        if (progress && nm % 100 == 0) progress(ctx, tr.n_tok + 1, vocab_size);
     }
     free(cat);
     free(touched);
