@@ -54,6 +54,9 @@ $(BUILD)/%.o: %.c $(FLAGSTAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) -MMD -MP -c $< -o $@
 
+# GPT-2's tokenizer files are assembled into the library (.incbin).
+$(BUILD)/src/tokenizer/bpe_io.o: data/gpt2/encoder.json data/gpt2/vocab.bpe
+
 $(BUILD)/libemergent.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^

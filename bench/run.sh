@@ -14,6 +14,7 @@
 #   BENCH_PEER        0: skip PyTorch (default 1)
 #   BENCH_PEER_PY     the Python that has torch (default /usr/bin/python3)
 #   BENCH_PY          the Python for the report, json only (default: /usr/bin/python3, python3)
+#   BENCH_TOKENIZER   0: skip GPT-2's tokenizer encoding speed (default 1)
 #   BENCH_OUT         results folder (default bench/results)
 #   BENCH_README      the README to regenerate (default README.md; empty: none)
 set -u
@@ -118,6 +119,12 @@ for c in $CONFIGS; do
         fi
     fi
 done
+# ---- GPT-2's tokenizer: encoding speed on one core -------------------------------------
+if [ "${BENCH_TOKENIZER:-1}" != 0 ]; then
+    echo
+    "$BUILD/bench/bench_tokenizer" --json "$TMP/tokenizer.json" || {
+        echo "bench: bench_tokenizer failed" >&2; fail=1; }
+fi
 elapsed=$(( $(date +%s) - started ))
 [ -n "$PY" ] || exit $fail
 
@@ -187,6 +194,7 @@ for c in configs:
         res["peer"].setdefault("blas", pt.get("blas"))
     res["configs"][c] = entry
 res["generation"] = gen
+res["tokenizer"] = load(os.path.join(E["B_TMP"], "tokenizer.json"))
 
 out = os.path.join(E["B_OUT"], "latest.json")
 with open(out + ".tmp", "w") as f:
@@ -297,6 +305,11 @@ gh, gr = gen_rows()
 if gh:
     print("\ngeneration: KV cache, batch 1; bound = bandwidth / bytes of weights read per token")
     print(text_table(gh, gr))
+tk = res["tokenizer"]
+if tk:
+    print(f"\ntokenizer: gpt2 encode on one core, {tk['text']}: {tk['mb_per_s_cold']:.1f} MB/s cold, "
+          f"{tk['mb_per_s_warm']:.1f} MB/s warm; Unicode corpus {tk['unicode_mb_per_s_cold']:.1f} MB/s; "
+          f"goal >= {tk['goal_mb_per_s']:.0f} MB/s: {'met' if tk['met'] else 'NOT met'}")
 print(f"\nbench: wrote {out} ({res['elapsed_s']} s)")
 
 readme = E["B_README"]

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages emergent needs when they are missing (as root).
 #   scripts/deps.sh           what building and running need
-#   scripts/deps.sh test      also what the tests need (the PyTorch cross-check)
+#   scripts/deps.sh test      also what the tests need (the PyTorch cross-check, node and
+#                             npm for the GPT-2 tokenizer's reference)
 #   scripts/deps.sh sanitize  also what the sanitizer suite and its fuzz run need (clang)
 #   scripts/deps.sh bench     also what the benchmarks' peers need (PyTorch)
 # Packages are checked by name (dpkg-query), never by a file that several packages
@@ -38,6 +39,9 @@ want libopenblas0-openmp
 core="$need"
 case "$level" in
     test|bench) want python3-torch; want python3-numpy ;;
+esac
+case "$level" in  # node's own npm (as NodeSource's nodejs ships it) counts as npm
+    test) want nodejs; command -v npm >/dev/null 2>&1 || want npm ;;
     sanitize) want clang; want libclang-rt-14-dev; want libomp-14-dev ;;
 esac
 

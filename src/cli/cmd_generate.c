@@ -10,7 +10,7 @@
 #include "tokenizer/tokenizer.h"
 
 static void emit(int id, void *ctx) {
-    char b[8];
+    char b[TOK_MAX_BYTES];
     int n = tok_decode_one((const Tokenizer *)ctx, id, b);
     fwrite(b, 1, n, stdout);
     fflush(stdout);

@@ -265,7 +265,7 @@ static void patch_labels(const Tokenizer *tok, const int *ix, int T, int NH, cha
     lab[0] = xmalloc((size_t)T * sizeof(char *));
     lab[1] = xmalloc((size_t)NH * sizeof(char *));
     for (int t = 0; t < T; t++) {
-        char b[16] = {0};
+        char b[TOK_MAX_BYTES + 1] = {0};
         tok_decode_one(tok, ix[t], b);
         lab[0][t] = xmalloc(40);
         snprintf(lab[0][t], 40, "%d %s", t, b[0] == '\n' ? "\\n" : b);

@@ -16,21 +16,19 @@
 
 // Appends the text of ids[a..b) to a malloc'd string; escape: control characters as \n, \t, \r.
 static char *text_of(const Tokenizer *tok, const int *ids, size_t a, size_t b, int escape) {
-    char *s = xmalloc((b - a) * 8 + 1);
-    size_t n = 0;
+    StrBuf s = {0};
+    sb_put(&s, "", 0);
     for (size_t i = a; i < b; i++) {
-        char buf[8];
+        char buf[TOK_MAX_BYTES];
         int k = tok_decode_one(tok, ids[i], buf);
         if (escape && k == 1 && (buf[0] == '\n' || buf[0] == '\t' || buf[0] == '\r')) {
-            s[n++] = '\\';
-            s[n++] = buf[0] == '\n' ? 'n' : buf[0] == '\t' ? 't' : 'r';
+            char e[2] = {'\\', buf[0] == '\n' ? 'n' : buf[0] == '\t' ? 't' : 'r'};
+            sb_put(&s, e, 2);
         } else {
-            memcpy(s + n, buf, k);
-            n += k;
+            sb_put(&s, buf, (size_t)k);
         }
     }
-    s[n] = 0;
-    return s;
+    return s.p;
 }
 
 static void hit_json(cJSON *o, const Tokenizer *tok, const int *ids, size_t n, const NeuronHit *h,
@@ -170,7 +168,7 @@ static int token_arg(const Tokenizer *tok, const char *flag, const char *w) {
 
 static void add_list(cJSON *arr, const Tokenizer *tok, const int *ids, const float *cos, int n) {
     for (int i = 0; i < n; i++) {
-        char buf[9] = {0};
+        char buf[TOK_MAX_BYTES + 1] = {0};
         tok_decode_one(tok, ids[i], buf);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "token", buf);

@@ -54,9 +54,13 @@ static void run_free(Run *r) {
 
 // A new run: the data (text or task mixture) first, its tokenizer sizes the model.
 static int open_new(Run *r, GPTConfig *mc, const char *data, const char *task, int task_n,
-                    int task_val_n, float val_frac) {
+                    int task_val_n, float val_frac, const char *tokenizer) {
     if (!data && !task) return em_error("--data FILE or --task SPEC is required (or --resume DIR)");
     if (data && task) return em_error("give --data or --task, not both");
+    if (task && strcmp(tokenizer, "char"))
+        return em_error("--tokenizer %s: --task trains on the char tokenizer only; give --data "
+                        "FILE for a BPE tokenizer", tokenizer);
+    if (tok_open(&r->tok, tokenizer)) return -1;  // "char": built from the text below
     if (r->tc.warmup >= r->tc.steps && r->tc.warmup > 0)
         printf("note: --warmup %d covers all %d steps\n", r->tc.warmup, r->tc.steps);
     if (task) {
@@ -145,6 +149,7 @@ static int train_and_report(Run *r, const char *out, int stop_after, int quiet) 
 
 int cmd_train(int argc, char **argv) {
     const char *data = NULL, *out = "runs/default", *resume = NULL, *task = NULL;
+    const char *tokenizer = "char";
     int task_n = 0, task_val_n = 1000;
     GPTConfig mc = {.vocab_size = 0, .block_size = 64, .n_layer = 4, .n_head = 4, .n_embd = 128};
     Run r = {0};
@@ -154,7 +159,8 @@ int cmd_train(int argc, char **argv) {
     int quiet = 0, stop_after = 0;
     float val_frac = 0.1f;
     ArgSpec specs[] = {
-        {"--data", ARG_STR, &data, "UTF-8 text file to train on (char-level tokenizer)"},
+        {"--data", ARG_STR, &data, "text file to train on"},
+        {"--tokenizer", ARG_STR, &tokenizer, "char (built from --data), gpt2, or a directory with vocab.json + merges.txt"},
         {"--task", ARG_STR, &task, "train on generators and texts: add:2, or a mix such as add:2@0.7,file:x.txt@0.3"},
         {"--task-n", ARG_INT, &task_n, "training items of --task (0: the whole train split)", 0, 1 << 30},
         {"--task-val-n", ARG_INT, &task_val_n, "test items of --task for the validation loss", 1, 1 << 30},
@@ -190,8 +196,13 @@ int cmd_train(int argc, char **argv) {
     if (rc) return rc > 0 ? 0 : 1;
     tc->seed = (uint64_t)seed;
     if (resume) out = resume;
+    if (resume && args_given(specs, "--tokenizer")) {
+        em_error("--tokenizer: a resumed run keeps the tokenizer stored in %s/%s", resume,
+                 TRAIN_MODEL_FILE);
+        return 1;
+    }
     rc = resume ? open_resumed(&r, resume, data, val_frac, specs)
-                : open_new(&r, &mc, data, task, task_n, task_val_n, val_frac);
+                : open_new(&r, &mc, data, task, task_n, task_val_n, val_frac, tokenizer);
     if (!rc) {
         print_plan(&r);
         rc = train_and_report(&r, out, stop_after, quiet);

@@ -33,6 +33,8 @@ int cmd_ladder(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_w2v(int argc, char **argv);
 int cmd_contamination(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_bpe(int argc, char **argv);
 // the microscope's tools (src/cli/cmd_inspect_*.c)
 int inspect_lens_main(int argc, char **argv);
 int inspect_attention_main(int argc, char **argv);

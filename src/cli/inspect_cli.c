@@ -31,8 +31,16 @@ int cli_encode(const Tokenizer *tok, const char *text, int **ids, size_t *n, con
 }
 
 void cli_tok_raw(const Tokenizer *tok, int id, char *buf) {
-    int n = tok_decode_one(tok, id, buf);
-    if (n == 0) n = sprintf(buf, "<%d>", id);
+    char t[TOK_MAX_BYTES];
+    int n = tok_decode_one(tok, id, t);
+    if (n == 0) n = sprintf(t, "<%d>", id);
+    if (n > 15) {  // a long BPE token: its first 12 bytes (whole characters), then an ellipsis
+        n = 12;
+        while (n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80) n--;
+        memcpy(t + n, "\xe2\x80\xa6", 3);
+        n += 3;
+    }
+    memcpy(buf, t, (size_t)n);
     buf[n] = 0;
 }
 

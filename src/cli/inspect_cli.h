@@ -16,7 +16,8 @@ int cli_json_print(cJSON *o, int pretty);
 cJSON *cli_json_grid(const double *g, int rows, int cols, int stride);
 // text -> ids, errors naming `flag`.
 int cli_encode(const Tokenizer *tok, const char *text, int **ids, size_t *n, const char *flag);
-// The text of a token (raw, for JSON), "<id>" outside the tokenizer; buf: 16 bytes.
+// The text of a token (raw, for JSON), "<id>" outside the tokenizer; buf: 16 bytes (a
+// longer BPE token is cut to 12 bytes and an ellipsis).
 void cli_tok_raw(const Tokenizer *tok, int id, char *buf);
 // For tables and figure labels: control characters escaped (\n, \t, \xNN), a space as U+2423;
 // quote = 1 doubles a ' (as the tables print it). buf: 64 bytes.

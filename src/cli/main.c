@@ -17,6 +17,8 @@ static const Command commands[] = {
     {"inspect", cmd_inspect, "the microscope: logit lens, attention, ablation, patching, vectors"},
     {"contamination", cmd_contamination, "which evaluation items the training data contains (n-gram overlap)"},
     {"w2v", cmd_w2v, "word2vec: skip-gram and CBOW word vectors, neighbours, analogies, eval"},
+    {"tokenize", cmd_tokenize, "text to token ids (GPT-2's BPE or one of yours), ids to text"},
+    {"bpe", cmd_bpe, "train a byte-level BPE tokenizer (vocab.json + merges.txt)"},
     {NULL, NULL, NULL},
 };
 

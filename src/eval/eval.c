@@ -152,7 +152,7 @@ static void generate_hooked(GPT *m, const Tokenizer *tok, const TaskSet *ts, Eva
             const float *lg = m->a.logits + (size_t)(len - 1) * V;
             int best = argmax_row(lg, V);
             logp += (double)lg[best] - m->a.lse[len - 1];
-            char ch[8];
+            char ch[TOK_MAX_BYTES];
             int nb = tok_decode_one(tok, best, ch);
             if (ol + nb + 1 > cap) { cap = 2 * (ol + nb + 1); out = xrealloc(out, cap); }
             memcpy(out + ol, ch, nb);
@@ -218,7 +218,7 @@ static void generate_all(GPT *m, const Tokenizer *tok, const TaskSet *ts, EvalIt
             double sum = 0.0;
             for (int v = 0; v < V; v++) sum += exp((double)lg[v] - lg[best]);
             s->logp -= log(sum);  // log softmax of the argmax
-            char ch[8];
+            char ch[TOK_MAX_BYTES];
             int nb = tok_decode_one(tok, best, ch);
             if (s->len + nb + 1 > s->cap) { s->cap = 2 * (s->len + nb + 1); s->out = xrealloc(s->out, s->cap); }
             memcpy(s->out + s->len, ch, nb);

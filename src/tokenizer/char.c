@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "core/core.h"
-#include "tokenizer.h"
+#include "tokenizer/bpe_impl.h"
 
 int utf8_decode(const unsigned char *s, size_t len, uint32_t *cp) {
     if (len == 0) return 0;
@@ -77,6 +77,7 @@ static int char_id(const Tokenizer *t, uint32_t cp) {
 
 int tok_encode(const Tokenizer *t, const char *text, size_t len, int **ids, size_t *n,
                const char *src) {
+    if (t->kind == TOK_BPE) return bpe_encode(t, text, len, ids, n);
     if (t->kind != TOK_CHAR) return em_error("%s: no tokenizer loaded", src);
     int *out = xmalloc((len + 1) * sizeof(int));
     size_t m = 0;
@@ -103,12 +104,18 @@ int tok_encode(const Tokenizer *t, const char *text, size_t len, int **ids, size
 }
 
 int tok_decode_one(const Tokenizer *t, int id, char *buf) {
+    if (t->kind == TOK_BPE) return bpe_decode_one(t, id, buf);
     if (id < 0 || id >= t->vocab_size) return 0;
     return utf8_encode(t->chars[id], buf);
 }
 
 char *tok_decode(const Tokenizer *t, const int *ids, size_t n) {
-    char *out = xmalloc(n * 4 + 1);
+    size_t cap = n * 4 + 1;
+    if (t->kind == TOK_BPE) {
+        cap = 1;
+        for (size_t i = 0; i < n; i++) cap += bpe_token_len(t, ids[i]);
+    }
+    char *out = xmalloc(cap);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) m += tok_decode_one(t, ids[i], out + m);
     out[m] = 0;
@@ -116,6 +123,7 @@ char *tok_decode(const Tokenizer *t, const int *ids, size_t n) {
 }
 
 char *tok_to_json(const Tokenizer *t) {
+    if (t->kind == TOK_BPE) return bpe_to_json(t);
     char *chars = xmalloc((size_t)t->vocab_size * 4 + 1);
     size_t m = 0;
     for (int i = 0; i < t->vocab_size; i++) m += utf8_encode(t->chars[i], chars + m);
@@ -140,8 +148,13 @@ int tok_from_json(Tokenizer *t, const char *json, const char *src) {
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
     const cJSON *chars = cJSON_GetObjectItemCaseSensitive(o, "chars");
     int rc = 0;
+    if (cJSON_IsString(type) && !strcmp(type->valuestring, "bpe")) {
+        rc = bpe_from_json(t, o, src);
+        cJSON_Delete(o);
+        return rc;
+    }
     if (!cJSON_IsString(type) || strcmp(type->valuestring, "char"))
-        rc = em_error("%s: tokenizer.type: expected \"char\"", src);
+        rc = em_error("%s: tokenizer.type: expected \"char\" or \"bpe\"", src);
     else if (!cJSON_IsString(chars))
         rc = em_error("%s: tokenizer.chars: expected a string", src);
     if (!rc) {
@@ -178,6 +191,7 @@ int tok_from_json(Tokenizer *t, const char *json, const char *src) {
 }
 
 void tok_free(Tokenizer *t) {
+    if (t->kind == TOK_BPE) bpe_release(t);
     free(t->chars);
     memset(t, 0, sizeof *t);
 }
