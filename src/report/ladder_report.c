@@ -347,6 +347,7 @@ static int draw(const LadderReport *r) {
     ReportHtml *h = html_begin("emergent: ladder report");
     page_summary(h, r);
     page_figures(h, r, sweep_title);
+    rc |= report_overtime(h, r->dir, r->fdir);
     page_numbers(h, r);
     rc |= page_machines(h, r->dir);
     html_p(h, "Every number: analysis.json, registry.sqlite (runs.csv, evaluations.csv, "
