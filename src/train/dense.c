@@ -148,6 +148,9 @@ double dense_fourier_share(const float *x, int P, int C, int ld, int k) {
         cs[j] = cos(2.0 * M_PI * j / P);
         sn[j] = sin(2.0 * M_PI * j / P);
     }
+    double all = 0.0;  // P x the sum of squares: the power of every frequency, the constant too
+    for (int r = 0; r < P; r++)
+        for (int c = 0; c < C; c++) all += P * (double)x[(size_t)r * ld + c] * x[(size_t)r * ld + c];
     for (int c = 0; c < C; c++)
         for (int f = 1; f <= F; f++) {
             double re = 0.0, im = 0.0;
@@ -165,7 +168,8 @@ double dense_fourier_share(const float *x, int P, int C, int ld, int k) {
     qsort(pw, (size_t)F, sizeof(double), cmp_desc);
     for (int f = 0; f < F && f < k; f++) top += pw[f];
     free(pw); free(cs); free(sn);
-    return total > 0 ? top / total : NAN;
+    // a constant leaves only rounding in the other frequencies: no share to speak of
+    return total > 1e-20 * all ? top / total : NAN;
 }
 
 int dense_measure(GPT *m, const DenseEval *de, int B, int step, DenseRecord *r) {

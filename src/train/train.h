@@ -124,7 +124,8 @@ double dense_weight_sq(const GPT *m);
 // x: P rows (residues 0..P-1) of C values, row stride ld. Per column, the DFT over the
 // residues; the power of frequency f (1 <= f <= P/2) is |X_f|^2 + |X_{P-f}|^2 (one term at
 // f = P/2), summed over the columns; the constant (f = 0) is left out. Returns the share of
-// that power in the k largest frequencies (1 when k >= P/2), NaN when it is all zero.
+// that power in the k largest frequencies (1 when k >= P/2), NaN when it is zero (below
+// 1e-20 of the power with the constant: rounding, as for constant columns).
 double dense_fourier_share(const float *x, int P, int C, int ld, int k);
 // One dense record as a JSON line (no newline) into buf.
 void dense_record_json(const DenseRecord *r, int topk, char *buf, size_t cap);
