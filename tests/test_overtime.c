@@ -1,10 +1,15 @@
 // Emergence over training time: the Fourier share of the dense evaluation against an fp64
 // reference, and the step definitions of ladder/overtime.
 #include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "ladder/overtime.h"
+#include "ladder/registry.h"
 #include "test.h"
 #include "train/train.h"
 
@@ -121,11 +126,60 @@ static void test_stat(void) {
     CHECK(one.n == 1 && one.mean == 100 && isnan(one.lo) && isnan(one.hi), "one seed: no interval");
 }
 
+// Dense rows round-trip (NaN as NULL, replaced when written again); a version-2 registry
+// (no dense table) opens as version 3 with the table.
+static void test_registry_dense(void) {
+    char path[] = "/tmp/test_overtime_regXXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0, "mkstemp");
+    close(fd);
+    remove(path);
+    Registry *r;
+    CHECK(reg_open(&r, path) == 0, "open: %s", em_errmsg());
+    RunInfo ri = {.point = "s00-wd1-seed1", .params = 10, .seed = 1, .sweep_name = "weight_decay",
+                  .sweep_value = 1.0, .lr = 1e-3, .steps = 100};
+    CHECK(reg_upsert_run(r, &ri) == 0, "run");
+    RegDense d = {.step = 50, .train_acc = 0.5, .test_acc = 0.25, .train_loss = 1, .test_loss = 2,
+                  .weight_sq = 400, .fourier_share = NAN, .fourier_k = 5};
+    CHECK(reg_add_dense(r, "s00-wd1-seed1", &d) == 0, "add");
+    d.test_acc = 0.75;
+    CHECK(reg_add_dense(r, "s00-wd1-seed1", &d) == 0, "replace");
+    CHECK(reg_add_dense(r, "nope", &d) != 0 && strstr(em_errmsg(), "no run 'nope'"), "unknown run");
+    RegDense *rows;
+    int n;
+    CHECK(reg_query_dense(r, &rows, &n) == 0 && n == 1, "one row, got %d", n);
+    if (n == 1)
+        CHECK(rows[0].step == 50 && rows[0].test_acc == 0.75 && isnan(rows[0].fourier_share) &&
+              rows[0].sweep_value == 1.0 && rows[0].seed == 1 && rows[0].fourier_k == 5, "row");
+    free(rows);
+    reg_close(r);
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    CHECK(sqlite3_exec(db, "DROP TABLE dense; UPDATE meta SET value = '2' WHERE key = "
+                           "'schema_version'", NULL, NULL, NULL) == SQLITE_OK, "make a v2 file");
+    sqlite3_close(db);
+    CHECK(reg_open(&r, path) == 0, "reopen v2: %s", em_errmsg());
+    CHECK(reg_query_dense(r, &rows, &n) == 0 && n == 0, "the dense table exists again");
+    free(rows);
+    reg_close(r);
+    sqlite3_open(path, &db);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st, NULL);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 3, "migrated to 3");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    char aux[1100];
+    remove(path);
+    snprintf(aux, sizeof aux, "%s-wal", path); remove(aux);
+    snprintf(aux, sizeof aux, "%s-shm", path); remove(aux);
+}
+
 int main(void) {
     RUN(test_fourier_reference);
     RUN(test_fourier_sinusoid);
     RUN(test_fourier_noise);
     RUN(test_steps);
     RUN(test_stat);
+    RUN(test_registry_dense);
     return test_summary();
 }
