@@ -10,6 +10,7 @@
 #include "core/core.h"
 #include "ladder/ladder.h"
 #include "ladder/sweep_analysis.h"
+#include "ladder/overtime.h"
 #include "report/report.h"
 
 // The ladder's progress: a header line, one status line redrawn in place on a terminal
@@ -182,6 +183,18 @@ static int analyze(const char *dir) {
     free(x);
     if (!rc) printf("analysis: %s\n", a->path);
     free(a);
+    if (!rc) {  // emergence over training time, when the runs were densely evaluated
+        OtAnalysis *o = xcalloc(1, sizeof *o);
+        int orc = ladder_overtime(dir, o);
+        if (orc == 0) {
+            printf("over training time:\n");
+            for (int i = 0; i < o->n_parts; i++) printf("  %s\n", o->part[i].text);
+            printf("analysis over time: %s\n", o->path);
+        }
+        ladder_overtime_free(o);
+        free(o);
+        rc = orc < 0 ? -1 : 0;
+    }
     return rc;
 }
 

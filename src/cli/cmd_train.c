@@ -1,4 +1,5 @@
 // emergent train: flags -> config, then the data, model and training modules.
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,16 @@ static void show(void *ctx, const TrainReport *r) {
     fflush(stdout);
 }
 
+// A dense measurement (--eval-task-every), as one line.
+static int show_dense(void *ctx, const DenseRecord *r) {
+    printf("step %d: task train acc %.4f, test acc %.4f | answer loss train %.4f, test %.4f | "
+           "sum w^2 %.1f", r->step, r->acc[0], r->acc[1], r->loss[0], r->loss[1], r->weight_sq);
+    if (isfinite(r->fourier)) printf(" | Fourier top-k share %.3f", r->fourier);
+    printf("\n");
+    fflush(stdout);
+    return 0;
+}
+
 // What a run trains: the model and its tokenizer, the state, the data, the recipe.
 typedef struct {
     GPT m;
@@ -38,6 +49,7 @@ typedef struct {
     TrainState st;
     TrainConfig tc;
     char *tok_json, *data_stored, *source;
+    DenseEval dense;
     const char *data;  // what the data was loaded from
 } Run;
 
@@ -47,6 +59,7 @@ static void run_free(Run *r) {
     free(r->tok_json);
     free(r->data_stored);
     free(r->source);
+    dense_free(&r->dense);
     data_free(&r->d);
     tok_free(&r->tok);
     gpt_free(&r->m);
@@ -123,11 +136,13 @@ static void print_plan(const Run *r) {
 }
 
 // Trains with Ctrl-C wired to a save and stop; the exit code, and the line that ends it.
-static int train_and_report(Run *r, const char *out, int stop_after, int quiet) {
+static int train_and_report(Run *r, const char *out, int stop_after, int quiet, int dense_every) {
     g_stop = 0;
     void (*old_handler)(int) = signal(SIGINT, on_sigint);
     TrainRun run = {.out_dir = out, .data_path = r->data, .tok_json = r->tok_json,
-                    .stop_after = stop_after, .stop = &g_stop, .on_report = quiet ? NULL : show};
+                    .stop_after = stop_after, .stop = &g_stop, .on_report = quiet ? NULL : show,
+                    .dense = dense_every > 0 ? &r->dense : NULL, .dense_every = dense_every,
+                    .on_dense = quiet ? NULL : show_dense};
     double t0 = now_sec();
     int rc = train_run(&r->m, &r->st, &r->tc, &r->d, &run);
     signal(SIGINT, old_handler);
@@ -156,7 +171,7 @@ int cmd_train(int argc, char **argv) {
     TrainConfig *tc = &r.tc;
     train_config_default(tc);
     int64_t seed = 1337;
-    int quiet = 0, stop_after = 0;
+    int quiet = 0, stop_after = 0, dense_every = 0, dense_n = 0, fourier_k = 5;
     float val_frac = 0.1f;
     ArgSpec specs[] = {
         {"--data", ARG_STR, &data, "text file to train on"},
@@ -183,6 +198,9 @@ int cmd_train(int argc, char **argv) {
         {"--grad-clip", ARG_FLOAT, &tc->grad_clip, "clip the global gradient norm (0: off)", 0, 1e9},
         {"--eval-every", ARG_INT, &tc->eval_every, "steps between train/val loss estimates (0: end only)", 0, 1 << 30},
         {"--eval-iters", ARG_INT, &tc->eval_iters, "batches per loss estimate", 1, 1 << 20},
+        {"--eval-task-every", ARG_INT, &dense_every, "steps between task evaluations on the train and test splits (accuracy, answer loss, weight norm, Fourier share; 0: off), logged to DIR/dense.jsonl", 0, 1 << 30},
+        {"--eval-task-n", ARG_INT, &dense_n, "items per split for --eval-task-every (0: every item of the split)", 0, 1 << 24},
+        {"--fourier-k", ARG_INT, &fourier_k, "top frequencies in the Fourier share of a mod:P task's residue embedding", 1, 1 << 20},
         {"--val-frac", ARG_FLOAT, &val_frac, "fraction of the text held out for validation", 0, 0.9},
         {"--log-every", ARG_INT, &tc->log_every, "steps between progress lines (0: automatic)", 0, 1 << 30},
         {"--save-every", ARG_INT, &tc->save_every, "steps between checkpoints (0: at evaluations)", 0, 1 << 30},
@@ -203,9 +221,27 @@ int cmd_train(int argc, char **argv) {
     }
     rc = resume ? open_resumed(&r, resume, data, val_frac, specs)
                 : open_new(&r, &mc, data, task, task_n, task_val_n, val_frac, tokenizer);
+    if (!rc && dense_every > 0) {
+        // one generator: the source of a task run is "task=SPEC;n=N;val=M"
+        char t[256] = "";
+        const char *src = r.source ? r.source : "", *semi = strchr(src, ';');
+        if (!strncmp(src, "task=", 5) && semi && (size_t)(semi - src - 5) < sizeof t)
+            memcpy(t, src + 5, (size_t)(semi - src - 5));
+        if (!*t || strchr(t, ',') || strchr(t, '@') || !strncmp(t, "file:", 5))
+            rc = em_error("--eval-task-every: needs a run on --task with one generator (such as "
+                          "mod:97:-:0.3), got %s", *t ? t : src);
+        else
+            rc = dense_setup(&r.dense, t, &r.tok, dense_n, fourier_k, r.m.cfg.block_size, 12345);
+        if (rc) rc = -1;
+    }
     if (!rc) {
         print_plan(&r);
-        rc = train_and_report(&r, out, stop_after, quiet);
+        if (dense_every > 0)
+            printf("task evaluation every %d steps: %s, %d train and %d test items%s\n", dense_every,
+                   r.dense.task, r.dense.n[0], r.dense.n[1],
+                   r.dense.P ? "; Fourier share of the residues' embedding (tied head: "
+                               "embedding = unembedding)" : "");
+        rc = train_and_report(&r, out, stop_after, quiet, dense_every);
     } else {
         rc = 1;
     }

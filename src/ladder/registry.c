@@ -36,7 +36,11 @@ static const char *SCHEMA =
     "CREATE TABLE IF NOT EXISTS positions(eval_id INTEGER NOT NULL REFERENCES"
     " evaluations(id) ON DELETE CASCADE, pos INTEGER NOT NULL, acc REAL, acc_tf REAL,"
     " PRIMARY KEY(eval_id, pos));"
-    "CREATE INDEX IF NOT EXISTS evaluations_task ON evaluations(task, point, step);";
+    "CREATE INDEX IF NOT EXISTS evaluations_task ON evaluations(task, point, step);"
+    "CREATE TABLE IF NOT EXISTS dense(point TEXT NOT NULL REFERENCES runs(point)"
+    " ON DELETE CASCADE, step INTEGER NOT NULL, train_acc REAL, test_acc REAL,"
+    " train_loss REAL, test_loss REAL, weight_sq REAL, fourier_share REAL, fourier_k INTEGER,"
+    " PRIMARY KEY(point, step));";
 
 #define APP_NAME "emergent registry"
 
@@ -230,8 +234,10 @@ static int schema_locked(Registry *r) {
         return em_error("%s: schema_version %ld is newer than this build supports (%d); use a "
                         "newer emergent", r->path, ver, REG_SCHEMA_VERSION);
     if (reg_exec(r, SCHEMA, "check schema")) return -1;
-    if (ver < 2) {  // version 2 records the machine of each run
+    if (ver < 2)  // version 2 records the machine of each run
         if (reg_exec(r, "ALTER TABLE runs ADD COLUMN machine TEXT", "add runs.machine")) return -1;
+    // version 3 adds the dense table (created by SCHEMA above)
+    if (ver < REG_SCHEMA_VERSION) {
         snprintf(v, sizeof v, "%d", REG_SCHEMA_VERSION);
         if (meta_set(r, "schema_version", v)) return -1;
     }

@@ -24,7 +24,7 @@
 
 #include <stddef.h>
 
-#define REG_SCHEMA_VERSION 2
+#define REG_SCHEMA_VERSION 3
 #define REG_NAME_MAX 128
 #define REG_BUSY_MS 60000
 #define REG_STEP_FINAL (-1)  // queries: the last evaluated step of each run (for that task)
@@ -92,6 +92,20 @@ typedef struct { const char *name; double value, stderr_, lo, hi; } MetricValue;
 int reg_add_eval(Registry *r, const char *point, int step, const char *task, int n_items,
                  const MetricValue *m, int n_metrics, const double *pos_acc,
                  const double *pos_acc_tf, int n_pos);
+
+// Dense measurements during training (registry_dense.c): one row per (point, step), replaced
+// when written again; NaN stored as NULL. fourier_k: the frequencies of fourier_share.
+typedef struct {
+    char point[REG_NAME_MAX];
+    double sweep_value;   // the run's (queries only)
+    int seed;             // the run's (queries only)
+    int step;
+    double train_acc, test_acc, train_loss, test_loss, weight_sq, fourier_share;
+    int fourier_k;
+} RegDense;
+int reg_add_dense(Registry *r, const char *point, const RegDense *row);
+// Every dense row, ordered as runs are, then by step.
+int reg_query_dense(Registry *r, RegDense **rows, int *n);
 
 // ---- queries --------------------------------------------------------------
 typedef struct {

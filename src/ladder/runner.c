@@ -34,8 +34,9 @@ static int point_setup(const LadderSpec *s, const LadderPoint *p, const char *di
     tc->lr = p->lr;
     tc->min_lr = p->lr * s->min_lr_ratio;
     tc->warmup = s->warmup < p->steps ? s->warmup : p->steps / 10;
+    tc->beta1 = s->beta1;
     tc->beta2 = s->beta2;
-    tc->weight_decay = s->weight_decay;
+    tc->weight_decay = p->weight_decay;
     tc->grad_clip = s->grad_clip;
     tc->eval_every = 0;
     tc->eval_iters = 10;
@@ -106,8 +107,17 @@ static int point_eval(Registry *reg, const LadderSpec *s, const LadderPoint *p, 
 // A point's progress, in memory shared by the runner and its workers: the step it
 // started from in this run (-1: not started) and the step it has reached.
 typedef struct { int base, step; } PointProgress;
+// What train_run's callbacks of a point see: its progress, and where dense measurements go.
+typedef struct { PointProgress *prog; Registry *reg; const char *point; int k; } PointCtx;
 static void point_on_step(void *ctx, int step, int steps) {
-    ((volatile PointProgress *)ctx)->step = step;
+    ((volatile PointProgress *)((PointCtx *)ctx)->prog)->step = step;
+}
+static int point_dense(void *ctx, const DenseRecord *r) {
+    const PointCtx *c = ctx;
+    RegDense d = {.step = r->step, .train_acc = r->acc[0], .test_acc = r->acc[1],
+                  .train_loss = r->loss[0], .test_loss = r->loss[1], .weight_sq = r->weight_sq,
+                  .fourier_share = r->fourier, .fourier_k = c->k};
+    return reg_add_dense(c->reg, c->point, &d);
 }
 
 // One point, start to finish (or from its last checkpoint), in a worker process.
@@ -139,13 +149,20 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
     if (!rc && (rc = reg_last_checkpoint(reg, p->key, &reg_step, reg_ck, sizeof reg_ck)) == 1)
         rc = reg_step > st.step ? em_error("%s: at step %d, but the registry recorded a checkpoint "
                                            "at step %d (%s)", dir, st.step, reg_step, reg_ck) : 0;
+    DenseEval dense = {0};
+    PointCtx pctx = {prog, reg, p->key, s->dense_k};
+    if (!rc && s->dense_every > 0)
+        rc = dense_setup(&dense, p->task, &tok, s->dense_n, s->dense_k, s->block_size,
+                         s->eval_seed);
     int steps[64], ns = rc ? 0 : ladder_eval_steps(p->steps, s->eval_points, steps);
     if (!rc) { prog->step = st.step; prog->base = st.step; }
     for (int i = 0; i < ns && !rc; i++) {
         if (steps[i] < st.step) continue;  // done before an interruption (the step reached is redone: idempotent)
         TrainRun run = {.out_dir = dir, .data_path = p->task, .tok_json = tok_json,
                         .stop_after = steps[i] < p->steps ? steps[i] : 0,
-                        .on_step = point_on_step, .ctx = prog};
+                        .on_step = point_on_step, .ctx = &pctx,
+                        .dense = s->dense_every > 0 ? &dense : NULL, .dense_every = s->dense_every,
+                        .on_dense = point_dense};
         // a checkpoint exactly at this step (killed before its evaluation): evaluate only
         if (st.step < steps[i] && (rc = train_run(&m, &st, &tc, &d, &run))) break;
         float tl = train_eval_loss(&m, &tc, &d, 0, tc.seed ^ 0x5eedf00dULL);
@@ -167,6 +184,7 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
         reg_set_status(reg, p->key, "failed");
     }
     reg_close(reg);
+    dense_free(&dense);
     free(st.m);
     free(st.v);
     free(tok_json);

@@ -155,7 +155,8 @@ static int parse(const cJSON *root, LadderSpec *s, const char *path) {
     double v;
     if (o) {
 #define F(key, field, lo, hi) v = s->field; if (get_num(o, key, &v, 0, lo, hi, path, "optimizer.")) return -1; s->field = (float)v
-        F("lr", lr, LR_MIN, LR_MAX); F("min_lr_ratio", min_lr_ratio, 0, 1); F("beta2", beta2, 0, 0.999999);
+        F("lr", lr, LR_MIN, LR_MAX); F("min_lr_ratio", min_lr_ratio, 0, 1); F("beta1", beta1, 0, 0.999999);
+        F("beta2", beta2, 0, 0.999999);
         F("weight_decay", weight_decay, 0, 10); F("grad_clip", grad_clip, 0, 1e9);
 #undef F
         if (get_int(o, "warmup", &s->warmup, 0, 0, 1 << 30, path, "optimizer.")) return -1;
@@ -175,16 +176,21 @@ static int parse(const cJSON *root, LadderSpec *s, const char *path) {
     if (rc) return -1;
     if (sw) {
         if (get_str(sw, "name", s->sweep_name, sizeof s->sweep_name, 1, path, "sweep.")) return -1;
-        int is_lr = !strcmp(s->sweep_name, "lr"), is_task = !strcmp(s->sweep_name, "task");
+        int is_wd = !strcmp(s->sweep_name, "weight_decay");
+        int is_lr = !strcmp(s->sweep_name, "lr") || is_wd, is_task = !strcmp(s->sweep_name, "task");
         if (!is_lr && !is_task)
-            return em_error("%s: sweep.name: expected \"lr\" or \"task\", got \"%s\"", path, s->sweep_name);
+            return em_error("%s: sweep.name: expected \"lr\", \"task\" or \"weight_decay\", got "
+                            "\"%s\"", path, s->sweep_name);
         const cJSON *vals = cJSON_GetObjectItemCaseSensitive(sw, "values");
         if (!cJSON_IsArray(vals) || cJSON_GetArraySize(vals) < 1 || cJSON_GetArraySize(vals) > LADDER_MAX)
             return em_error("%s: sweep.values: expected a list of 1 to %d values", path, LADDER_MAX);
         s->n_sweep = cJSON_GetArraySize(vals);
         for (int i = 0; i < s->n_sweep; i++) {
             const cJSON *e = cJSON_GetArrayItem(vals, i);
-            if (is_lr && (!cJSON_IsNumber(e) || !(e->valuedouble >= LR_MIN && e->valuedouble <= LR_MAX)))
+            if (is_wd && (!cJSON_IsNumber(e) || !(e->valuedouble >= 0 && e->valuedouble <= 10)))
+                return em_error("%s: sweep.values[%d]: expected a weight decay in [0, 10]", path, i);
+            if (is_lr && !is_wd &&
+                (!cJSON_IsNumber(e) || !(e->valuedouble >= LR_MIN && e->valuedouble <= LR_MAX)))
                 return em_error("%s: sweep.values[%d]: expected a learning rate in [%g, %g]", path,
                                 i, LR_MIN, LR_MAX);
             if (is_task && (!cJSON_IsString(e) || strlen(e->valuestring) >= sizeof s->sweep_tasks[0]))
@@ -224,6 +230,12 @@ static int parse(const cJSON *root, LadderSpec *s, const char *path) {
         return -1;
     if (es != floor(es)) return em_error("%s: eval.seed: expected an integer, got %g", path, es);
     s->eval_seed = (uint64_t)es;
+    const cJSON *dn = get_obj(root, "dense", 0, path, &rc);
+    if (rc) return -1;
+    if (dn && (get_int(dn, "every", &s->dense_every, 1, 1, 1 << 30, path, "dense.") ||
+               get_int(dn, "n", &s->dense_n, 0, 0, 1 << 24, path, "dense.") ||
+               get_int(dn, "fourier_k", &s->dense_k, 0, 1, 1 << 20, path, "dense.")))
+        return -1;
     return 0;
 }
 
@@ -232,10 +244,11 @@ int ladder_spec_load(const char *path, LadderSpec *s) {
     snprintf(s->path, sizeof s->path, "%s", path);
     // defaults
     s->task_val_n = 1000;
-    s->lr = 1e-3f; s->min_lr_ratio = 0.1f; s->beta2 = 0.99f; s->weight_decay = 0.1f;
+    s->lr = 1e-3f; s->min_lr_ratio = 0.1f; s->beta1 = 0.9f; s->beta2 = 0.99f; s->weight_decay = 0.1f;
     s->grad_clip = 1.0f; s->warmup = 100;
     strcpy(s->lr_rule, "constant");
     s->eval_n = 1000; s->eval_points = 6; s->eval_seed = 12345;
+    s->dense_k = 5;
     size_t len;
     char *text = read_file(path, &len);
     if (!text) return -1;
@@ -334,11 +347,16 @@ int ladder_points(const LadderSpec *s, LadderPoint *pts, int cap) {
                     p->lr = (float)lr;
                 }
                 p->task = s->task;
+                p->weight_decay = s->weight_decay;
                 if (!strcmp(s->sweep_name, "lr")) p->lr = (float)s->sweep_values[w];
+                if (!strcmp(s->sweep_name, "weight_decay"))
+                    p->weight_decay = (float)s->sweep_values[w];
                 if (!strcmp(s->sweep_name, "task")) p->task = s->sweep_tasks[w];
                 if (!s->n_sweep) snprintf(p->key, sizeof p->key, "s%02d-seed%d", i, p->seed);
                 else if (!strcmp(s->sweep_name, "lr"))
                     snprintf(p->key, sizeof p->key, "s%02d-lr%g-seed%d", i, p->lr, p->seed);
+                else if (!strcmp(s->sweep_name, "weight_decay"))
+                    snprintf(p->key, sizeof p->key, "s%02d-wd%g-seed%d", i, p->weight_decay, p->seed);
                 else snprintf(p->key, sizeof p->key, "s%02d-task%d-seed%d", i, w, p->seed);
                 double per_tok = gpt_train_flops_per_token(&p->cfg, s->block_size, NULL, NULL);
                 p->flops = per_tok * tok_per_step * p->steps;

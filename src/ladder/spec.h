@@ -15,10 +15,15 @@
 //                 "weight_decay": 0.1, "grad_clip": 1.0},
 //   "lr_rule": {"type": "constant"} or {"type": "power", "ref_params": 1e5, "exponent": -0.5}
 //                                   lr = lr * (params / ref_params)^exponent,
-//   "sweep": {"name": "lr", "values": [1e-3, 1e-2]},   optional second axis: lr, task
+//   "sweep": {"name": "lr", "values": [1e-3, 1e-2]},   optional second axis: lr, task,
+//                                   weight_decay (values in [0, 10])
 //                                   (distinct values; learning rates in [1e-8, 10])
 //   "eval": {"tasks": ["add:3:pad"], "shots": 0, "n": 1000, "points": 6, "seed": 12345}
 //                                   points: evaluations at log-spaced steps (the last at the end)
+//   "dense": {"every": 50, "n": 0, "fourier_k": 5}
+//                                   optional: the training task's train and test splits scored
+//                                   every `every` steps (n items per split, 0: all), with the
+//                                   weight norm and the Fourier share (train.h, DenseEval)
 // }
 // Eval tasks may name the point's training task: "{task}" stands for the whole training task
 // spec (the point's sweep value in a task sweep) and "{format}" for its last ':' field, so
@@ -52,17 +57,18 @@ typedef struct {
     int n_sizes;
     int seeds[LADDER_MAX];
     int n_seeds;
-    float lr, min_lr_ratio, beta2, weight_decay, grad_clip;
+    float lr, min_lr_ratio, beta1, beta2, weight_decay, grad_clip;
     int warmup;
     char lr_rule[16];               // "constant" or "power"
     double lr_ref_params, lr_exponent;
-    char sweep_name[16];            // "" (none), "lr" or "task"
+    char sweep_name[16];            // "" (none), "lr", "task" or "weight_decay"
     double sweep_values[LADDER_MAX];
     char sweep_tasks[LADDER_MAX][128];
     int n_sweep;
     char eval_tasks[8][128];        // as written: may hold "{task}" and "{format}"
     int n_eval_tasks, eval_shots, eval_n, eval_points;
     uint64_t eval_seed;
+    int dense_every, dense_n, dense_k;  // dense evaluation (every 0: none)
     int vocab_size;                 // filled by the runner from the data
 } LadderSpec;
 
@@ -73,7 +79,7 @@ typedef struct {
     GPTConfig cfg;
     size_t params;
     int steps;
-    float lr;
+    float lr, weight_decay;
     const char *task;               // training data of this point
     double flops;                   // training FLOPs: (6 N + 12 L C T) per token x tokens
 } LadderPoint;

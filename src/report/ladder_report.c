@@ -384,6 +384,7 @@ static int draw(const LadderReport *r) {
     page_summary(h, r);
     page_figures(h, r, sweep_title);
     if (!rc) rc |= report_experiments(r->dir, r->fdir, r->a, h);
+    rc |= report_overtime(h, r->dir, r->fdir);
     if (evals) {
         page_numbers(h, r);
         rp_ladder_schaeffer(h, r->p);

@@ -167,5 +167,9 @@ int html_end(ReportHtml *h, const char *path);
 // (what came out, the figures, the numbers per size, the machines the runs were made on).
 // Returns 0, or -1 with an em_error() message (gnuplot missing: nothing is written).
 int report_ladder(const char *dir);
+// The section on emergence over training time (overtime_report.c), when the ladder has dense
+// measurements: ladder_overtime (DIR/overtime.json), figures over steps into fdir, and the
+// section in h. Returns 0 (also when there is nothing to show) or -1 with em_error().
+int report_overtime(ReportHtml *h, const char *dir, const char *fdir);
 
 #endif

@@ -78,6 +78,19 @@ static int trim_log(const char *path, int step) {
     return rc;
 }
 
+// One dense measurement at st->step: a line of the dense log (flushed) and the caller's
+// on_dense.
+static int dense_step(GPT *m, const TrainState *st, const TrainConfig *tc, const TrainRun *run,
+                      FILE *f, const char *path) {
+    DenseRecord r;
+    if (dense_measure(m, run->dense, tc->batch_size, st->step, &r)) return -1;
+    char line[1024];
+    dense_record_json(&r, run->dense->topk, line, sizeof line);
+    if (fprintf(f, "%s\n", line) < 0 || fflush(f) != 0)
+        return em_error("%s: write failed: %s", path, strerror(errno));
+    return run->on_dense ? run->on_dense(run->ctx, &r) : 0;
+}
+
 static int auto_log_every(int steps) {
     int target = steps / 40;
     static const int nice[] = {1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000};
@@ -105,6 +118,21 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
     double t0 = now_sec(), t_log = t0, t_eval_total = 0.0;
     long tok_since = 0;
     float best_val = INFINITY;
+    char dense_path[1200];
+    FILE *dense = NULL;
+    if (run->dense) {
+        snprintf(dense_path, sizeof dense_path, "%s/%s", run->out_dir, TRAIN_DENSE_FILE);
+        if (st->step > 0 ? trim_log(dense_path, st->step) : (remove(dense_path), 0)) {
+            fclose(log);
+            free(inp);
+            free(tgt);
+            return -1;
+        }
+        dense = fopen(dense_path, "a");
+        if (!dense) rc = em_error("%s: cannot open for writing: %s", dense_path, strerror(errno));
+        else if (st->step == 0) rc = dense_step(m, st, tc, run, dense, dense_path);
+        if (rc) goto done;
+    }
 
     for (int step = st->step; step < tc->steps; step++) {
         float lr = train_lr(tc, step);
@@ -178,12 +206,22 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
             }
             t_eval_total += now_sec() - te;
         }
+        if (dense && (st->step % (run->dense_every > 0 ? run->dense_every : tc->steps) == 0 ||
+                      last)) {
+            double te = now_sec();
+            if ((rc = dense_step(m, st, tc, run, dense, dense_path))) goto done;
+            t_eval_total += now_sec() - te;
+        }
         int stop = run->stop_after > 0 && st->step == run->stop_after;
         int stop_asked = run->stop && *run->stop;
         int do_save = last || stop_asked || stop ||
                       (tc->save_every > 0 ? st->step % tc->save_every == 0 : do_eval);
         if (do_save) {
             double ts = now_sec();
+            if (dense && fsync(fileno(dense)) != 0) {
+                rc = em_error("%s: write failed: %s", dense_path, strerror(errno));
+                goto done;
+            }
             if (save_all(m, st, tc, run, log, log_path)) { rc = -1; goto done; }
             t_eval_total += now_sec() - ts;
         }
@@ -194,6 +232,8 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
         }
     }
 done:
+    if (dense && fclose(dense) != 0 && !rc)
+        rc = em_error("%s: write failed: %s", dense_path, strerror(errno));
     fclose(log);
     free(inp);
     free(tgt);

@@ -85,6 +85,52 @@ int train_check_resume(const char *dir, const GPT *m, const TrainState *st,
 // Returns the norm before clipping (not finite: nothing was updated).
 double train_optimizer_step(GPT *m, TrainState *st, const TrainConfig *tc, float lr);
 
+
+// ---- dense evaluation during training (progress measures over steps) ------------------
+// A task's train and test items, tokenized once, scored under teacher forcing at a fixed
+// interval: exact match of the answer (every target token the argmax; the stop is not
+// scored) and the answer's cross-entropy (nats, summed over its target tokens, averaged over
+// items), plus two continuous measures of the weights: the total squared norm and, for a
+// modular task (mod:P:...), the share of the residues' embedding Fourier power in its top-k
+// frequencies. The model's head is tied, so that embedding is also the unembedding.
+typedef struct {
+    char task[128];
+    int n[2];              // items of the train (0) and test (1) split
+    int T;                 // positions per item (the longest prompt + answer, minus one)
+    int *inp[2], *tgt[2];  // (n, T) input ids, and target ids (-1 outside the answer)
+    int P;                 // the modulus of a mod:P task, else 0 (no Fourier share)
+    int *residue_tok;      // (P) the token id of each residue 0..P-1
+    int topk;              // frequencies in the Fourier share
+} DenseEval;
+
+typedef struct {
+    int step;
+    double acc[2], loss[2];  // exact match and answer cross-entropy: train, test split
+    double weight_sq;        // sum of squares of every parameter
+    double fourier;          // top-k Fourier share of the residue embedding (NaN: no mod:P)
+    double seconds;          // what this measurement took
+} DenseRecord;
+
+// Items of task (one generator spec) from both splits: n per split (0: every item of a
+// listed family), drawn from seed, tokenized with tok; each must fit block_size + 1 tokens.
+// topk in 1..P/2 (used only for mod:P). Errors name the task.
+int dense_setup(DenseEval *de, const char *task, const Tokenizer *tok, int n, int topk,
+                int block_size, uint64_t seed);
+void dense_free(DenseEval *de);
+// Measures m at step, in batches of at most B items (B <= the arena's batch when it fits).
+int dense_measure(GPT *m, const DenseEval *de, int B, int step, DenseRecord *r);
+// Sum of squares of every parameter (in double).
+double dense_weight_sq(const GPT *m);
+// x: P rows (residues 0..P-1) of C values, row stride ld. Per column, the DFT over the
+// residues; the power of frequency f (1 <= f <= P/2) is |X_f|^2 + |X_{P-f}|^2 (one term at
+// f = P/2), summed over the columns; the constant (f = 0) is left out. Returns the share of
+// that power in the k largest frequencies (1 when k >= P/2), NaN when it is zero (below
+// 1e-20 of the power with the constant: rounding, as for constant columns).
+double dense_fourier_share(const float *x, int P, int C, int ld, int k);
+// One dense record as a JSON line (no newline) into buf.
+void dense_record_json(const DenseRecord *r, int topk, char *buf, size_t cap);
+#define TRAIN_DENSE_FILE "dense.jsonl"
+
 // What train_run reports at each progress line (kind TRAIN_REPORT_STEP) and at each
 // evaluation (TRAIN_REPORT_EVAL); the caller prints it as it likes.
 enum { TRAIN_REPORT_STEP, TRAIN_REPORT_EVAL };
@@ -108,6 +154,11 @@ typedef struct {
     // Called at each progress line and each evaluation (NULL: silent).
     void (*on_report)(void *ctx, const TrainReport *r);
     void *ctx;
+    // Dense evaluation (NULL: none): at step 0 of a fresh run, every dense_every steps and at
+    // the end, into out_dir/dense.jsonl and to on_dense (NULL: none; nonzero stops the run).
+    const DenseEval *dense;
+    int dense_every;
+    int (*on_dense)(void *ctx, const DenseRecord *r);
 } TrainRun;
 #define TRAIN_STOPPED 1
 
