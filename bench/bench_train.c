@@ -181,6 +181,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    em_wait_policy(argv);  // as emergent itself runs
     const char *name = NULL, *json_path = NULL;
     int steps = 20, warmup = 3, threads = 2, gen_tokens = 0, bw_mib = 1024;
     double gen_max_s = 30.0;

@@ -257,3 +257,9 @@ void sb_free(StrBuf *b) {
     b->p = NULL;
     b->n = b->cap = 0;
 }
+
+void em_wait_policy(char **argv) {
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
+    if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1)) return;
+    execv("/proc/self/exe", argv);  // on failure: go on with libgomp's default
+}
