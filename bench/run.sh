@@ -119,6 +119,28 @@ for c in $CONFIGS; do
         fi
     fi
 done
+# ---- under load: the baby config beside one busy-loop process ---------------------------
+# emergent's own wait policy (threads sleep while they wait) against libgomp's default spin
+# (GOMP_SPINCOUNT=300000 set by hand), each idle and with one other CPU-bound process.
+if [ "${BENCH_LOAD:-1}" != 0 ]; then
+    echo
+    echo "load: baby, $THREADS threads, idle and beside one busy loop"
+    for policy in sleep spin; do
+        pe=""; [ $policy = spin ] && pe="GOMP_SPINCOUNT=300000"
+        for state in idle busy; do
+            bpid=""
+            if [ $state = busy ]; then
+                sh -c 'while :; do :; done' & bpid=$!
+            fi
+            # shellcheck disable=SC2086
+            env $pe OMP_NUM_THREADS=$THREADS "$BIN" --config baby --steps "$(steps_for baby)" \
+                --warmup "$WARMUP" --threads "$THREADS" --json "$TMP/load_${policy}_$state.json" \
+                >"$TMP/load_${policy}_$state.txt" 2>&1 || fail=1
+            [ -n "$bpid" ] && kill "$bpid" 2>/dev/null; wait "$bpid" 2>/dev/null
+            echo "  $policy $state: $(grep 'tokens/s' "$TMP/load_${policy}_$state.txt" | head -1 | sed 's/^ *//')"
+        done
+    done
+fi
 # ---- GPT-2's tokenizer: encoding speed on one core -------------------------------------
 if [ "${BENCH_TOKENIZER:-1}" != 0 ]; then
     echo
@@ -195,6 +217,17 @@ for c in configs:
     res["configs"][c] = entry
 res["generation"] = gen
 res["tokenizer"] = load(os.path.join(E["B_TMP"], "tokenizer.json"))
+ld = {}
+for pol in ("sleep", "spin"):
+    for st in ("idle", "busy"):
+        j = load(os.path.join(E["B_TMP"], f"load_{pol}_{st}.json"))
+        if j: ld[f"{pol}_{st}"] = j["tokens_per_s"]["median"]
+if ld:
+    for pol in ("sleep", "spin"):
+        if f"{pol}_idle" in ld and f"{pol}_busy" in ld:
+            ld[f"{pol}_busy_over_idle"] = ld[f"{pol}_busy"] / ld[f"{pol}_idle"]
+    ld["goal_busy_over_idle"] = 0.45
+    res["load"] = ld
 
 out = os.path.join(E["B_OUT"], "latest.json")
 with open(out + ".tmp", "w") as f:
@@ -310,6 +343,13 @@ if tk:
     print(f"\ntokenizer: gpt2 encode on one core, {tk['text']}: {tk['mb_per_s_cold']:.1f} MB/s cold, "
           f"{tk['mb_per_s_warm']:.1f} MB/s warm; Unicode corpus {tk['unicode_mb_per_s_cold']:.1f} MB/s; "
           f"goal >= {tk['goal_mb_per_s']:.0f} MB/s: {'met' if tk['met'] else 'NOT met'}")
+if res.get("load"):
+    ld = res["load"]
+    def f(k): return f"{ld[k]:,.0f}" if k in ld else "-"
+    def r(k): return f"{ld[k]:.2f}" if k in ld else "-"
+    print(f"\nload: baby tok/s, idle and beside one busy loop (goal: busy >= 45% of idle, no variable set)")
+    print(f"  emergent's policy (threads sleep): {f('sleep_idle')} idle, {f('sleep_busy')} busy: {r('sleep_busy_over_idle')}")
+    print(f"  libgomp's default spin:            {f('spin_idle')} idle, {f('spin_busy')} busy: {r('spin_busy_over_idle')}")
 print(f"\nbench: wrote {out} ({res['elapsed_s']} s)")
 
 readme = E["B_README"]
