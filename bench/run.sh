@@ -141,6 +141,16 @@ if [ "${BENCH_LOAD:-1}" != 0 ]; then
         done
     done
 fi
+# ---- the ladder: the main job's own speed (make demo's ladder, training and evaluation) --
+if [ "${BENCH_LADDER:-1}" != 0 ] && [ -x "$BUILD/emergent" ]; then
+    echo
+    echo "ladder: ladders/addition-3.json (make demo's ladder) from scratch"
+    t0=$(date +%s.%N)
+    "$BUILD/emergent" ladder run ladders/addition-3.json --out "$TMP/ladder" >"$TMP/ladder.txt" 2>&1 || fail=1
+    t1=$(date +%s.%N)
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "{\"wall_s\": %.2f}\n", b - a }' >"$TMP/ladder.json"
+    echo "  $(tail -1 "$TMP/ladder.txt")"
+fi
 # ---- GPT-2's tokenizer: encoding speed on one core -------------------------------------
 if [ "${BENCH_TOKENIZER:-1}" != 0 ]; then
     echo
@@ -222,6 +232,18 @@ for pol in ("sleep", "spin"):
     for st in ("idle", "busy"):
         j = load(os.path.join(E["B_TMP"], f"load_{pol}_{st}.json"))
         if j: ld[f"{pol}_{st}"] = j["tokens_per_s"]["median"]
+lj = load(os.path.join(E["B_TMP"], "ladder.json"))
+if lj and lj.get("wall_s"):
+    import sqlite3
+    db = sqlite3.connect(os.path.join(E["B_TMP"], "ladder", "registry.sqlite"))
+    lj["flops"], lj["points"] = db.execute("select sum(flops), count(*) from runs").fetchone()
+    db.close()
+    lj["gflops_per_s"] = lj["flops"] / lj["wall_s"] / 1e9
+    em = (res["configs"].get("baby") or {}).get("emergent") or {}
+    ceil = ((em.get("sgemm_ceiling") or {}).get("large") or {}).get("gflops")
+    if ceil: lj["fraction_of_sgemm_ceiling"] = lj["gflops_per_s"] / ceil
+    lj["goal_fraction_of_sgemm_ceiling"] = 0.5
+    res["ladder"] = lj
 if ld:
     for pol in ("sleep", "spin"):
         if f"{pol}_idle" in ld and f"{pol}_busy" in ld:
@@ -350,6 +372,11 @@ if res.get("load"):
     print(f"\nload: baby tok/s, idle and beside one busy loop (goal: busy >= 45% of idle, no variable set)")
     print(f"  emergent's policy (threads sleep): {f('sleep_idle')} idle, {f('sleep_busy')} busy: {r('sleep_busy_over_idle')}")
     print(f"  libgomp's default spin:            {f('spin_idle')} idle, {f('spin_busy')} busy: {r('spin_busy_over_idle')}")
+if res.get("ladder"):
+    lj = res["ladder"]
+    fr = f", {100 * lj['fraction_of_sgemm_ceiling']:.0f}% of the sgemm ceiling" if "fraction_of_sgemm_ceiling" in lj else ""
+    print(f"\nladder: make demo's ladder, {lj['flops']:.3g} training FLOPs in {lj['wall_s']:.0f} s wall "
+          f"(training and evaluation): {lj['gflops_per_s']:.1f} GFLOP/s{fr} (goal: 50%)")
 print(f"\nbench: wrote {out} ({res['elapsed_s']} s)")
 
 readme = E["B_README"]
