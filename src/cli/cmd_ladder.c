@@ -161,7 +161,9 @@ static int analyze(const char *dir) {
         {
             const LadderPart *q = &a->part[i];
             printf("  %s = %-10g ", a->sweep_name, q->sweep);
-            if (q->verdict == LT_EMERGED && isfinite(q->threshold.point))
+            if (q->threshold_st.state == LA_SKIPPED)
+                printf("too few sizes (%d) for a threshold against size\n", q->n_sizes);
+            else if (q->verdict == LT_EMERGED && isfinite(q->threshold.point))
                 printf("threshold %.3g parameters\n", q->threshold.point);
             else if (q->verdict == LT_EMERGED)
                 printf("emerged, no crossing inside the ladder\n");

@@ -99,6 +99,11 @@ static void finding(LadderPart *p) {
         if (!(isfinite(a) && isfinite(b) && fabs(a - b) <= 1e-9)) same = 0;
     }
     p->one_token = same;
+    if (p->n_sizes < 2) {  // nothing to compare across sizes
+        p->finding = LF_NOTHING;
+        cat(t, n, "One size: the metrics cannot be compared across sizes.");
+        return;
+    }
     int cfirst = -1;  // the first size where a continuous metric moved
     for (int j = 1; j < 4; j++)
         if (fm[mirage_metrics[j]] >= 0 && (cfirst < 0 || fm[mirage_metrics[j]] < cfirst))

@@ -105,7 +105,9 @@ static void section_lr(const LadderAnalysis *a, SweepLr *x) {
     for (int v = 0; v < x->n; v++) {
         const LadderPart *p = &a->part[v];
         cat(t, n, " At lr %g: ", x->lr[v]);
-        if (p->verdict == LT_NOT_EMERGED) {
+        if (p->threshold_st.state == LA_SKIPPED) {
+            cat(t, n, "too few sizes (%d) for a threshold.", p->n_sizes);
+        } else if (p->verdict == LT_NOT_EMERGED) {
             cat(t, n, "did not emerge (exact match %.3f at the largest size).",
                 p->metric[LG_EM].mean[p->n_sizes - 1]);
         } else if (p->verdict == LT_NON_MONOTONE) {
