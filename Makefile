@@ -20,6 +20,23 @@ XCFLAGS := $(CFLAGS) $(SAN) -std=c11 -D_GNU_SOURCE -fno-math-errno -Wall -Wextra
 LDLIBS  := -lcjson -lsqlite3 -lgsl -lgslcblas -lm -ldl -lpthread
 XLDFLAGS := $(LDFLAGS) $(SAN) -fopenmp
 BUILD   ?= build
+# MPI is optional: found (OpenMPI's mpicc, or pkg-config ompi-c), `mpirun -np N emergent
+# train` trains over N ranks (src/train/dist.c, the one file that includes mpi.h); MPI=0
+# builds without it, MPI=1 insists on it.
+MPI     ?= auto
+ifneq ($(MPI),0)
+MPI_CFLAGS := $(shell mpicc --showme:compile 2>/dev/null || pkg-config --cflags ompi-c 2>/dev/null)
+MPI_LIBS   := $(shell mpicc --showme:link 2>/dev/null || pkg-config --libs ompi-c 2>/dev/null)
+endif
+ifneq ($(strip $(MPI_LIBS)),)
+MPI_DEFS := -DEMERGENT_MPI $(MPI_CFLAGS)
+LDLIBS   += $(MPI_LIBS)
+MPI_NOTE := MPI: on (mpirun -np N $(BUILD)/emergent train ...)
+else ifeq ($(MPI),1)
+$(error MPI=1: no MPI found (neither mpicc --showme nor pkg-config ompi-c); install libopenmpi-dev)
+else
+MPI_NOTE := MPI: off; to train over ranks with mpirun, install OpenMPI (Debian: apt-get install openmpi-bin libopenmpi-dev) and run make again
+endif
 
 LIB_SRC := $(wildcard src/core/*.c src/kernels/*.c src/model/*.c src/tokenizer/*.c \
                       src/data/*.c src/train/*.c src/eval/*.c src/ladder/*.c src/report/*.c \
@@ -48,7 +65,8 @@ deps-bench:
 
 # Objects depend on the flags they were built with: a change of flags rebuilds them.
 FLAGSTAMP := $(BUILD)/.flags
-$(shell mkdir -p $(BUILD); echo '$(XCFLAGS)' | cmp -s - $(FLAGSTAMP) || echo '$(XCFLAGS)' > $(FLAGSTAMP))
+$(shell mkdir -p $(BUILD); echo '$(XCFLAGS) $(MPI_DEFS)' | cmp -s - $(FLAGSTAMP) || echo '$(XCFLAGS) $(MPI_DEFS)' > $(FLAGSTAMP))
+$(BUILD)/src/train/dist.o: XCFLAGS += $(MPI_DEFS)
 
 $(BUILD)/%.o: %.c $(FLAGSTAMP)
 	@mkdir -p $(dir $@)
@@ -63,6 +81,7 @@ $(BUILD)/libemergent.a: $(LIB_OBJ)
 
 $(BIN): $(CLI_OBJ) $(BUILD)/libemergent.a
 	$(CC) $(XLDFLAGS) $^ $(LDLIBS) -o $@
+	@echo "emergent: $(MPI_NOTE)"
 	@if [ "$(BUILD)" = build ]; then ln -sf $(BIN) emergent 2>/dev/null || true; fi
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libemergent.a tests/test.h

@@ -2,7 +2,9 @@
 # Installs the Debian packages emergent needs when they are missing (as root).
 #   scripts/deps.sh           what building and running need
 #   scripts/deps.sh test      also what the tests need (the PyTorch cross-check, node and
-#                             npm for the GPT-2 tokenizer's reference)
+#                             npm for the GPT-2 tokenizer's reference, OpenMPI for the
+#                             data-parallel test; `make` builds with MPI once it is there)
+#   scripts/deps.sh mpi       only OpenMPI (mpirun and the headers `make` builds MPI with)
 #   scripts/deps.sh sanitize  also what the sanitizer suite and its fuzz run need (clang)
 #   scripts/deps.sh bench     also what the benchmarks' peers need (PyTorch)
 # Packages are checked by name (dpkg-query), never by a file that several packages
@@ -39,6 +41,9 @@ want libopenblas0-openmp
 core="$need"
 case "$level" in
     test|bench) want python3-torch; want python3-numpy ;;
+esac
+case "$level" in
+    test|bench|mpi) want openmpi-bin; want libopenmpi-dev ;;
 esac
 case "$level" in  # node's own npm (as NodeSource's nodejs ships it) counts as npm
     test) want nodejs; command -v npm >/dev/null 2>&1 || want npm ;;

@@ -128,11 +128,28 @@ static void print_plan(const Run *r) {
            r->d.n - r->d.split, r->tok.vocab_size);
     printf("model: %d layers, %d heads, %d wide, block %d: %.2fM parameters\n", r->m.cfg.n_layer,
            r->m.cfg.n_head, r->m.cfg.n_embd, r->m.cfg.block_size, r->m.num_params / 1e6);
-    printf("train: %d steps x %d x %d tokens, lr %g -> %g (warmup %d), %d threads\n",
+    printf("train: %d steps x %d x %d tokens, lr %g -> %g (warmup %d), %d threads",
            r->tc.steps, r->tc.batch_size * r->tc.grad_accum, r->tc.seq_len, r->tc.lr,
            r->tc.min_lr, r->tc.warmup, em_threads());
+    if (dist_size() > 1) printf(" x %d ranks (%s)", dist_size(), dist_describe());
+    printf("\n");
     if (r->st.step > 0 && r->st.step >= r->tc.steps)
         printf("already at step %d of %d: nothing to do\n", r->st.step, r->tc.steps);
+}
+
+// Over ranks, whether each opened its run: a failure on rank 0 is printed there alone (the
+// ranks read the same files, so they fail alike), one on another rank by that rank.
+static int agree_setup(int rc) {
+    if (dist_size() == 1) return rc;
+    double f[2] = {rc && dist_rank() == 0, rc != 0};
+    dist_allreduce_max_d(f, 2);
+    if (f[0] && dist_rank() > 0) return CMD_REPORTED;
+    if (rc && dist_rank() > 0) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", em_errmsg());
+        em_error("rank %d: %s", dist_rank(), msg);
+    }
+    return f[1] ? (rc ? rc : CMD_REPORTED) : 0;
 }
 
 // Trains with Ctrl-C wired to a save and stop; the exit code, and the line that ends it.
@@ -146,6 +163,7 @@ static int train_and_report(Run *r, const char *out, int stop_after, int quiet, 
     double t0 = now_sec();
     int rc = train_run(&r->m, &r->st, &r->tc, &r->d, &run);
     signal(SIGINT, old_handler);
+    if (rc == TRAIN_PEER_FAILED) return CMD_REPORTED;
     if (rc == TRAIN_STOPPED) {
         fprintf(stderr, "interrupted at step %d; checkpoint saved in %s (continue with "
                         "--resume %s)\n", r->st.step, out, out);
@@ -154,6 +172,17 @@ static int train_and_report(Run *r, const char *out, int stop_after, int quiet, 
     if (rc) return 1;
     char el[32];
     fmt_duration(el, sizeof el, now_sec() - t0);
+    if (dist_size() > 1) {
+        uint64_t dig = train_model_digest(&r->m);
+        if (!dist_same_u64(dig)) {
+            em_error("the parameters differ between the %d ranks at step %d", dist_size(),
+                     r->st.step);
+            return 1;
+        }
+        printf("ranks: %d, the same parameters on every rank (digest %016llx); %.2f s of %.2f s "
+               "in the gradient allreduce\n", dist_size(), (unsigned long long)dig,
+               dist_comm_seconds(), now_sec() - t0);
+    }
     if (r->st.step < r->tc.steps)
         printf("stopped at step %d of %d after %s (continue with --resume %s)\n", r->st.step,
                r->tc.steps, el, out);
@@ -211,16 +240,32 @@ int cmd_train(int argc, char **argv) {
     };
     int rc = args_parse("train", "--data FILE.txt [--out DIR] [flags]  |  --resume DIR [--steps N]",
                         specs, argc, argv, NULL, 0, NULL);
-    if (rc) return rc > 0 ? 0 : 1;
+    if (rc) return rc > 0 ? 0 : dist_rank() > 0 ? CMD_REPORTED : 1;  // the same on every rank
     tc->seed = (uint64_t)seed;
+    // over ranks, rank 0 alone prints (errors aside)
+    if (dist_rank() > 0 && !freopen("/dev/null", "w", stdout)) {
+        em_error("rank %d: cannot silence standard output", dist_rank());
+        return 1;
+    }
     if (resume) out = resume;
     if (resume && args_given(specs, "--tokenizer")) {
         em_error("--tokenizer: a resumed run keeps the tokenizer stored in %s/%s", resume,
                  TRAIN_MODEL_FILE);
         return 1;
     }
-    rc = resume ? open_resumed(&r, resume, data, val_frac, specs)
-                : open_new(&r, &mc, data, task, task_n, task_val_n, val_frac, tokenizer);
+    // Over ranks, rank 0 opens a run to resume first (it may finish an interrupted save
+    // there); the others then read the same directory (a shared file system).
+    int first = resume && dist_size() > 1;
+    if (first && dist_rank() == 0) rc = open_resumed(&r, resume, data, val_frac, specs);
+    double root_failed = 0;
+    if (first) {
+        root_failed = dist_rank() == 0 && rc;
+        dist_allreduce_max_d(&root_failed, 1);
+        if (root_failed && dist_rank() > 0) return CMD_REPORTED;
+    }
+    if (!first || dist_rank() > 0)
+        rc = resume ? open_resumed(&r, resume, data, val_frac, specs)
+                    : open_new(&r, &mc, data, task, task_n, task_val_n, val_frac, tokenizer);
     if (!rc && dense_every > 0) {
         // one generator: the source of a task run is "task=SPEC;n=N;val=M"
         char t[256] = "";
@@ -233,6 +278,11 @@ int cmd_train(int argc, char **argv) {
         else
             rc = dense_setup(&r.dense, t, &r.tok, dense_n, fourier_k, r.m.cfg.block_size, 12345);
         if (rc) rc = -1;
+    }
+    if (!root_failed) rc = agree_setup(rc);
+    if (rc == CMD_REPORTED) {
+        run_free(&r);
+        return rc;
     }
     if (!rc) {
         print_plan(&r);

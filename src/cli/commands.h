@@ -24,6 +24,8 @@ int cli_load_task(const char *spec, const char *format, int n, uint64_t seed, in
 // file, or a mixture with task_n items from seed, at block size block). -1 naming the file.
 int cli_load_training(const char *run, const char *train, int task_n, int64_t seed,
                       float val_frac, int block, Tokenizer *tok, TokenData *d, char **src);
+// The exit code of a rank other than 0 that failed because rank 0 did (main prints nothing).
+#define CMD_REPORTED 3
 int cmd_train(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_params(int argc, char **argv);

@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "core/core.h"
 #include "kernels/kernels.h"
+#include "train/train.h"
 
 typedef struct { const char *name; int (*fn)(int, char **); const char *summary; } Command;
 static const Command commands[] = {
@@ -30,8 +31,21 @@ static void usage(FILE *f) {
     fprintf(f, "\n  --version      print the version, kernels and threads\n");
 }
 
+static int run(int argc, char **argv);
+
+// Under mpirun every rank runs main; MPI starts (dist.c) and ends around the command.
 int main(int argc, char **argv) {
     em_wait_policy(argv);
+    if (dist_init(&argc, &argv)) {
+        fprintf(stderr, "emergent: error: %s\n", em_errmsg());
+        return 1;
+    }
+    int rc = run(argc, argv);
+    dist_finalize();
+    return rc;
+}
+
+static int run(int argc, char **argv) {
     if (argc < 2) { usage(stderr); return 2; }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
@@ -42,14 +56,15 @@ int main(int argc, char **argv) {
         char line[512];
         kernels_machine(&mi);
         kernels_machine_line(&mi, line, sizeof line);
-        printf("emergent %s\nkernels: %s\nmachine: %s\n", EMERGENT_VERSION, kernels_describe(),
-               line);
+        printf("emergent %s\nkernels: %s\nmachine: %s\nmpi: %s\n", EMERGENT_VERSION,
+               kernels_describe(), line, dist_describe());
         return 0;
     }
     for (const Command *c = commands; c->name; c++) {
         if (strcmp(argv[1], c->name)) continue;
         int rc = c->fn(argc - 2, argv + 2);
-        if (rc != 0 && rc != 130) fprintf(stderr, "emergent %s: error: %s\n", c->name, em_errmsg());
+        // CMD_REPORTED: failed, and rank 0 printed why
+        if (rc != 0 && rc != 130 && rc != CMD_REPORTED) fprintf(stderr, "emergent %s: error: %s\n", c->name, em_errmsg());
         return rc;
     }
     fprintf(stderr, "emergent: unknown command '%s'\n\n", argv[1]);

@@ -99,59 +99,105 @@ static int auto_log_every(int steps) {
     return best;
 }
 
+// This rank's share of one step. The step's global batch, A micro-batches of B sequences,
+// is drawn whole from st->rng (as one process draws it, so the RNG advances the same) and
+// cut into dist_size() contiguous ranges of sequences; this rank runs forward and backward on
+// its range, in pieces that stay inside one micro-batch. A piece holding n of its
+// micro-batch's n_all trained tokens is weighted n / n_all, so that the sum over the ranks is
+// one process's gradient and loss (a whole micro-batch: weight 1, the same arithmetic).
+// *loss: this rank's part of the sum of micro-batch losses; *bad: the first micro-batch
+// with a non-finite loss (-1: none), after which nothing more is computed.
+static void step_share(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
+                       int *inp, int *tgt, double *loss, int *bad) {
+    int B = tc->batch_size, T = tc->seq_len, A = tc->grad_accum, R = dist_size();
+    long G = (long)A * B, lo = G * dist_rank() / R, hi = G * (dist_rank() + 1) / R;
+    *loss = 0.0;
+    *bad = -1;
+    for (int a = 0; a < A; a++) {
+        data_sample(d, 0, B, T, &st->rng, inp, tgt);
+        long first = (long)a * B;
+        int s0 = lo > first ? (int)(lo - first) : 0;
+        int s1 = hi < first + B ? (int)(hi - first) : B;
+        if (s0 >= s1 || *bad >= 0) continue;  // not this rank's (the draw still advances)
+        int nb = s1 - s0, n_all = 0;
+        if (nb < B)
+            for (long i = 0; i < (long)B * T; i++) n_all += tgt[i] >= 0;
+        gpt_forward(m, inp + (size_t)s0 * T, tgt + (size_t)s0 * T, nb, T);
+        if (m->n_valid == 0) continue;  // no answer token in this piece
+        if (!isfinite(m->loss)) { *bad = a; continue; }
+        if (nb == B || m->n_valid == n_all) {
+            *loss += m->loss;
+            gpt_backward(m, inp + (size_t)s0 * T, 1.0f / A);
+        } else {
+            double w = (double)m->n_valid / n_all;
+            *loss += m->loss * w;
+            gpt_backward(m, inp + (size_t)s0 * T, (float)(w / A));
+        }
+    }
+}
+
 int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
               const TrainRun *run) {
     int B = tc->batch_size, T = tc->seq_len, A = tc->grad_accum;
+    int R = dist_size(), root = dist_rank() == 0;
     if (gpt_alloc_acts(m, B, T)) return -1;
     gpt_alloc_grads(m);
-    if (make_dir(run->out_dir)) return -1;
-    char log_path[1200];
+    // Only rank 0 touches the run directory. A failure before the loop is its alone; the
+    // other ranks learn of it from the first agreement below.
+    int rc = 0;
+    FILE *log = NULL, *dense = NULL;
+    char log_path[1200], dense_path[1200];
     snprintf(log_path, sizeof log_path, "%s/%s", run->out_dir, TRAIN_LOG_FILE);
-    if (st->step > 0 ? trim_log(log_path, st->step) : (remove(log_path), 0)) return -1;
-    FILE *log = fopen(log_path, "a");
-    if (!log) return em_error("%s: cannot open for writing: %s", log_path, strerror(errno));
-
+    snprintf(dense_path, sizeof dense_path, "%s/%s", run->out_dir, TRAIN_DENSE_FILE);
+    if (root) {
+        if (make_dir(run->out_dir) ||
+            (st->step > 0 ? trim_log(log_path, st->step) : (remove(log_path), 0)))
+            rc = -1;
+        else if (!(log = fopen(log_path, "a")))
+            rc = em_error("%s: cannot open for writing: %s", log_path, strerror(errno));
+        else if (run->dense) {
+            if (st->step > 0 ? trim_log(dense_path, st->step) : (remove(dense_path), 0))
+                rc = -1;
+            else if (!(dense = fopen(dense_path, "a")))
+                rc = em_error("%s: cannot open for writing: %s", dense_path, strerror(errno));
+            else if (st->step == 0)
+                rc = dense_step(m, st, tc, run, dense, dense_path);
+        }
+    }
+    if (R > 1) {
+        double f = rc != 0;
+        dist_allreduce_max_d(&f, 1);
+        if (f != 0 && !root) rc = TRAIN_PEER_FAILED;
+    }
     int *inp = xmalloc((size_t)B * T * sizeof(int)), *tgt = xmalloc((size_t)B * T * sizeof(int));
     int log_every = tc->log_every > 0 ? tc->log_every : auto_log_every(tc->steps);
     uint64_t eval_seed = tc->seed ^ 0x5eedf00dULL;
-    int rc = 0, start = st->step;
+    int start = st->step;
     double t0 = now_sec(), t_log = t0, t_eval_total = 0.0;
     long tok_since = 0;
     float best_val = INFINITY;
-    char dense_path[1200];
-    FILE *dense = NULL;
-    if (run->dense) {
-        snprintf(dense_path, sizeof dense_path, "%s/%s", run->out_dir, TRAIN_DENSE_FILE);
-        if (st->step > 0 ? trim_log(dense_path, st->step) : (remove(dense_path), 0)) {
-            fclose(log);
-            free(inp);
-            free(tgt);
-            return -1;
-        }
-        dense = fopen(dense_path, "a");
-        if (!dense) rc = em_error("%s: cannot open for writing: %s", dense_path, strerror(errno));
-        else if (st->step == 0) rc = dense_step(m, st, tc, run, dense, dense_path);
-        if (rc) goto done;
-    }
+    if (rc) goto done;
 
     for (int step = st->step; step < tc->steps; step++) {
         float lr = train_lr(tc, step);
         gpt_zero_grad(m);
-        double loss = 0.0;
-        for (int a = 0; a < A; a++) {
-            data_sample(d, 0, B, T, &st->rng, inp, tgt);
-            gpt_forward(m, inp, tgt, B, T);
-            if (m->n_valid == 0) continue;  // no answer token in this micro-batch
-            if (!isfinite(m->loss)) {
-                rc = em_error("step %d: the training loss is %s (micro-batch %d); stopping. The "
-                              "last good checkpoint is in %s; try a lower learning rate", step + 1,
-                              isnan(m->loss) ? "NaN" : "infinite", a, run->out_dir);
-                goto done;
-            }
-            loss += m->loss;
-            gpt_backward(m, inp, 1.0f / A);
+        double loss;
+        int bad;
+        step_share(m, st, tc, d, inp, tgt, &loss, &bad);
+        // the ranks agree on the loss, a non-finite one (the first micro-batch) and a stop
+        double sum = loss, mx[3] = {bad >= 0 ? (double)(A - bad) : 0.0,
+                                    bad >= 0 ? (isnan(m->loss) ? 2.0 : 1.0) : 0.0,
+                                    run->stop && *run->stop ? 1.0 : 0.0};
+        dist_allreduce_sum_d(&sum, 1);
+        dist_allreduce_max_d(mx, 3);
+        if (mx[0] > 0) {
+            rc = em_error("step %d: the training loss is %s (micro-batch %d); stopping. The "
+                          "last good checkpoint is in %s; try a lower learning rate", step + 1,
+                          mx[1] == 2 ? "NaN" : "infinite", A - (int)mx[0], run->out_dir);
+            goto done;
         }
-        loss /= A;
+        dist_allreduce_sum_f(m->grads, m->num_params);
+        loss = sum / A;
         double norm = train_optimizer_step(m, st, tc, lr);
         if (!isfinite(norm)) {
             rc = em_error("step %d: the gradient norm is %s; stopping", step + 1,
@@ -162,11 +208,26 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
         tok_since += (long)B * T * A;
         if (run->on_step) run->on_step(run->ctx, st->step, tc->steps);
 
+        // what this step does besides training, the same on every rank
         int last = st->step == tc->steps;
         // the log holds the same records whether or not the run was resumed; the first
         // step after a resume is only shown
         int logged = st->step % log_every == 0 || last || st->step == 1;
-        if (logged || st->step == start + 1) {
+        int shown = logged || st->step == start + 1;
+        int do_eval = tc->eval_every > 0 && (st->step % tc->eval_every == 0 || last);
+        int do_dense = run->dense &&
+                       (st->step % (run->dense_every > 0 ? run->dense_every : tc->steps) == 0 || last);
+        int stop = run->stop_after > 0 && st->step == run->stop_after;
+        int stop_asked = mx[2] > 0;
+        int do_save = last || stop_asked || stop ||
+                      (tc->save_every > 0 ? st->step % tc->save_every == 0 : do_eval);
+        if (do_save && R > 1 && !dist_same_u64(train_model_digest(m))) {
+            rc = em_error("step %d: the ranks' parameters differ (the gradient sums disagree); "
+                          "nothing saved", st->step);
+            goto done;
+        }
+        if (!root) goto agree;
+        if (shown) {
             double t = now_sec(), dt = t - t_log;
             double per_step = (t - t0 - t_eval_total) / (st->step - start);
             double tps = dt > 0 ? tok_since / dt : 0;
@@ -181,13 +242,12 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
                         st->step, loss, lr, norm, tps);
                 if (fflush(log) != 0) {  // one line at a time: a kill cuts at most the last
                     rc = em_error("%s: write failed: %s", log_path, strerror(errno));
-                    goto done;
+                    goto agree;
                 }
             }
             t_log = now_sec();
             tok_since = 0;
         }
-        int do_eval = tc->eval_every > 0 && (st->step % tc->eval_every == 0 || last);
         if (do_eval) {
             double te = now_sec();
             float tl = train_eval_loss(m, tc, d, 0, eval_seed);
@@ -202,29 +262,33 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
             fprintf(log, "{\"step\":%d,\"train_loss\":%.6f,\"val_loss\":%.6f}\n", st->step, tl, vl);
             if (fflush(log) != 0) {
                 rc = em_error("%s: write failed: %s", log_path, strerror(errno));
-                goto done;
+                goto agree;
             }
             t_eval_total += now_sec() - te;
         }
-        if (dense && (st->step % (run->dense_every > 0 ? run->dense_every : tc->steps) == 0 ||
-                      last)) {
+        if (do_dense) {
             double te = now_sec();
-            if ((rc = dense_step(m, st, tc, run, dense, dense_path))) goto done;
+            if ((rc = dense_step(m, st, tc, run, dense, dense_path))) goto agree;
             t_eval_total += now_sec() - te;
         }
-        int stop = run->stop_after > 0 && st->step == run->stop_after;
-        int stop_asked = run->stop && *run->stop;
-        int do_save = last || stop_asked || stop ||
-                      (tc->save_every > 0 ? st->step % tc->save_every == 0 : do_eval);
         if (do_save) {
             double ts = now_sec();
             if (dense && fsync(fileno(dense)) != 0) {
                 rc = em_error("%s: write failed: %s", dense_path, strerror(errno));
-                goto done;
+                goto agree;
             }
-            if (save_all(m, st, tc, run, log, log_path)) { rc = -1; goto done; }
+            if (save_all(m, st, tc, run, log, log_path)) { rc = -1; goto agree; }
             t_eval_total += now_sec() - ts;
         }
+    agree:
+        // rank 0's writes and evaluations may fail (or a dense measure stop the run): the
+        // others wait for its outcome at each step that has any
+        if (R > 1 && (logged || do_eval || do_dense || do_save)) {
+            double f = rc != 0 ? 1.0 : 0.0;
+            dist_allreduce_max_d(&f, 1);
+            if (f != 0 && !root) rc = TRAIN_PEER_FAILED;
+        }
+        if (rc) goto done;
         if (stop) break;
         if (stop_asked) {
             rc = TRAIN_STOPPED;
@@ -234,7 +298,7 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
 done:
     if (dense && fclose(dense) != 0 && !rc)
         rc = em_error("%s: write failed: %s", dense_path, strerror(errno));
-    fclose(log);
+    if (log) fclose(log);
     free(inp);
     free(tgt);
     return rc;

@@ -86,6 +86,28 @@ int train_check_resume(const char *dir, const GPT *m, const TrainState *st,
 double train_optimizer_step(GPT *m, TrainState *st, const TrainConfig *tc, float lr);
 
 
+// ---- data parallelism (dist.c: the only file that calls MPI) ---------------------------
+// Under a launcher (mpirun -np N), N ranks train one model: each runs forward and backward
+// on its share of every global batch, the gradients are summed over the ranks, and the
+// optimizer runs identically on each. Built without MPI, or started alone: one rank, and
+// the collectives do nothing.
+//
+// Starts MPI when the process was started by a launcher (-1 with a message when it was,
+// but the build has no MPI). Called once, before anything else.
+int dist_init(int *argc, char ***argv);
+void dist_finalize(void);
+int dist_rank(void);               // 0 .. dist_size() - 1
+int dist_size(void);
+const char *dist_describe(void);   // the MPI library, or how to build with one
+// In-place sums (and maxima) over the ranks; the same result on every rank.
+void dist_allreduce_sum_f(float *x, size_t n);
+void dist_allreduce_sum_d(double *x, int n);
+void dist_allreduce_max_d(double *x, int n);
+// 1 when every rank passed the same v.
+int dist_same_u64(uint64_t v);
+// Seconds spent in dist_allreduce_sum_f (the gradients) so far.
+double dist_comm_seconds(void);
+
 // ---- dense evaluation during training (progress measures over steps) ------------------
 // A task's train and test items, tokenized once, scored under teacher forcing at a fixed
 // interval: exact match of the answer (every target token the argmax; the stop is not
@@ -161,11 +183,17 @@ typedef struct {
     int (*on_dense)(void *ctx, const DenseRecord *r);
 } TrainRun;
 #define TRAIN_STOPPED 1
+#define TRAIN_PEER_FAILED 2  // another rank failed (rank 0 holds the message); not rank 0
 
 // Trains m (weights initialised or loaded, st initialised) on d until tc->steps, or
 // until stop_after or *stop. Returns 0 (the end or stop_after reached), TRAIN_STOPPED
 // (stopped on request, the checkpoint saved at st->step), or -1 with a message (e.g. a
-// NaN loss naming the step).
+// NaN loss naming the step). Over several ranks (dist_size() > 1) every rank calls it with
+// the same arguments; each draws the whole global batch (grad_accum x batch_size sequences,
+// the draws of one process) and trains on its contiguous share, so the run is the one
+// process's up to the order of the gradient sums. Only rank 0 writes (log, checkpoints,
+// dense log) and reports; the ranks agree on every stop, and a rank other than 0 returns
+// TRAIN_PEER_FAILED when rank 0 failed. A stop on any rank stops them all.
 int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
               const TrainRun *run);
 // Mean loss over eval_iters batches of part 0 (train) or 1 (validation) of d, drawn
