@@ -106,6 +106,86 @@ static void test_greedy_and_determinism(void) {
     gpt_free(&m);
 }
 
+// kv_prefill (pieces of KV_PREFILL_ROWS rows) gives the cache and logits of n kv_steps.
+static void test_prefill_matches_steps(void) {
+    GPTConfig c = {.vocab_size = 29, .block_size = 150, .n_layer = 2, .n_head = 2, .n_embd = 16};
+    GPT m;
+    gpt_create(&m, &c);
+    gpt_init_weights(&m, 21);
+    for (size_t i = 0; i < m.num_params; i++) m.params[i] *= 4.0f;
+    int n = 2 * KV_PREFILL_ROWS + 7, ids[150];
+    Rng r;
+    rng_seed(&r, 3);
+    for (int i = 0; i < n; i++) ids[i] = rng_below(&r, c.vocab_size);
+    KVCache a, b;
+    kv_init(&a, &m);
+    kv_init(&b, &m);
+    for (int i = 0; i < n; i++) kv_step(&a, ids[i]);
+    kv_prefill(&b, ids, 5);  // two calls: the second starts at position 5
+    kv_prefill(&b, ids + 5, n - 5);
+    float maxd = 0.0f, maxk = 0.0f;
+    for (int v = 0; v < c.vocab_size; v++) maxd = fmaxf(maxd, fabsf(a.logits[v] - b.logits[v]));
+    size_t nk = (size_t)c.n_layer * c.block_size * c.n_embd;
+    for (size_t i = 0; i < nk; i++)
+        maxk = fmaxf(maxk, fmaxf(fabsf(a.k[i] - b.k[i]), fabsf(a.v[i] - b.v[i])));
+    CHECK(b.len == n, "prefill length %d, expected %d", b.len, n);
+    CHECK(maxd < 1e-4f, "prefill logits differ from step-by-step by %g", maxd);
+    CHECK(maxk < 1e-4f, "prefill keys/values differ from step-by-step by %g", maxk);
+    kv_free(&a);
+    kv_free(&b);
+    gpt_free(&m);
+}
+
+// Greedy ids of gpt_generate (n ids in g) that disagree with the argmax of a fresh forward
+// over the last block_size tokens before each one; *margin: the smallest top-1/top-2 gap.
+static int window_mismatches(GPT *m, const int *g, int n_prompt, int n, float *margin) {
+    int maxT = m->cfg.block_size, V = m->cfg.vocab_size, bad = 0;
+    gpt_alloc_acts(m, 1, maxT);
+    *margin = INFINITY;
+    for (int t = n_prompt; t < n; t++) {
+        int s = t > maxT ? t - maxT : 0;
+        gpt_forward(m, g + s, NULL, 1, t - s);
+        const float *lg = m->a.logits + (size_t)(t - s - 1) * V;
+        int best = 0, second = -1;
+        for (int v = 1; v < V; v++) if (lg[v] > lg[best]) best = v;
+        for (int v = 0; v < V; v++)
+            if (v != best && (second < 0 || lg[v] > lg[second])) second = v;
+        *margin = fminf(*margin, lg[best] - lg[second]);
+        bad += best != g[t];
+    }
+    return bad;
+}
+
+// Past block_size, greedy decoding conditions on exactly the last block_size tokens at
+// every step (nanoGPT's and Hugging Face's rule), from a short prompt and from one longer
+// than the block; the halving rule (CTX_HALVE) does not, and the check sees it.
+static void test_context_past_block_exact(void) {
+    GPTConfig c = {.vocab_size = 19, .block_size = 8, .n_layer = 2, .n_head = 2, .n_embd = 16};
+    GPT m;
+    gpt_create(&m, &c);
+    gpt_init_weights(&m, 2);
+    for (size_t i = 0; i < m.num_params; i++) m.params[i] *= 5.0f;
+    int prompt[20], g[80];
+    Rng r;
+    rng_seed(&r, 17);
+    for (int i = 0; i < 20; i++) prompt[i] = rng_below(&r, c.vocab_size);
+    SampleConfig exact = {.temperature = 0.0f}, halve = {.temperature = 0.0f, .context = CTX_HALVE};
+    float margin;
+    int n = gpt_generate(&m, prompt, 3, 60, &exact, &r, g, NULL, NULL);
+    int bad = window_mismatches(&m, g, 3, n, &margin);
+    CHECK(n == 63 && bad == 0, "%d of 60 greedy ids past a 3-token prompt differ from a fresh "
+          "forward over the last 8 tokens", bad);
+    n = gpt_generate(&m, prompt, 20, 60, &exact, &r, g, NULL, NULL);
+    bad = window_mismatches(&m, g, 20, n, &margin);
+    CHECK(n == 80 && bad == 0, "%d of 60 greedy ids past a 20-token prompt differ", bad);
+    CHECK(margin > 1e-3f, "top-1/top-2 margin %g: too close for an exact comparison", margin);
+    n = gpt_generate(&m, prompt, 3, 60, &halve, &r, g, NULL, NULL);
+    bad = window_mismatches(&m, g, 3, n, &margin);
+    CHECK(bad > 0, "the halving rule matched the sliding window at every step: the check "
+          "cannot tell them apart");
+    gpt_free(&m);
+}
+
 static void test_top_k_top_p(void) {
     float logits[6] = {3.0f, 2.5f, 0.1f, -1.0f, 2.9f, -5.0f}, scratch[12];
     Rng r;
@@ -143,6 +223,8 @@ int main(void) {
     RUN(test_kv_matches_forward);
     RUN(test_kv_batch_matches_single);
     RUN(test_greedy_and_determinism);
+    RUN(test_prefill_matches_steps);
+    RUN(test_context_past_block_exact);
     RUN(test_top_k_top_p);
     return test_summary();
 }

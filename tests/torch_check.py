@@ -18,6 +18,17 @@ compares:
 TORCH_CHECK_SELFTEST=1 also proves the check can fail: each of our gradients scaled by
 1.001, one logit moved by 2e-4 and the loss scaled by 1 + 2e-5 must each be rejected.
 
+The Hugging Face case (torch_check.py --hf-write DIR, then --hf-check DIR EMERGENT):
+PyTorch writes a GPT-2 with random weights of a large scale (std 0.3) as Hugging Face
+does (config.json, model.safetensors with "transformer." names, (in, out) Conv1D weights,
+the h.{i}.attn.bias / masked_bias buffers, lm_head.weight tied to wte, {"format": "pt"}),
+by hand when the safetensors package is absent; tests/torch_dump.c --hf loads it with our
+foreign reader and writes the logits of one block; EMERGENT generate --prompt-ids --ids
+decodes greedily far past the block size. Compared with torch (float64):
+    logits     max |ours - torch| / max(1, max |torch|)  <= 1e-5
+    greedy ids every id equal to the argmax of a fresh forward over the last
+               block_size tokens (nanoGPT's and Hugging Face's rule)
+
 Exit status: 0 pass, 1 failure, 2 usage or unreadable files, 77 torch/numpy missing (skip).
 """
 import json
@@ -308,7 +319,131 @@ def check_dir(d, selftest):
     return ok
 
 
+# ---- the Hugging Face case ----------------------------------------------------------
+HF_CFG = dict(vocab_size=61, n_positions=16, n_layer=3, n_head=4, n_embd=32)
+HF_PROMPT = [5, 17, 33, 2, 40]
+HF_NEW = 40  # the prompt and 40 new ids: 45 positions, almost three blocks
+HF_LOGITS_TOL = 1e-5
+
+
+def write_safetensors(path, tensors, metadata):
+    """tensors: [(name, ndarray)] written in order, as the safetensors package lays them out."""
+    codes = {np.dtype("<f4"): "F32", np.dtype("<f2"): "F16", np.dtype("bool"): "BOOL",
+             np.dtype("<i4"): "I32"}
+    header, blobs, off = {"__metadata__": metadata}, [], 0
+    for name, a in tensors:
+        a = np.ascontiguousarray(a)
+        b = a.tobytes()
+        header[name] = {"dtype": codes[a.dtype], "shape": list(a.shape),
+                        "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    os.replace(tmp, path)
+
+
+def hf_model():
+    c = HF_CFG
+    torch.manual_seed(1234)
+    model = GPT(c["vocab_size"], c["n_positions"], c["n_layer"], c["n_head"], c["n_embd"])
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("ln_1.weight") or name.endswith("ln_2.weight") or \
+                    name.endswith("ln_f.weight"):
+                p.copy_(1.0 + 0.3 * torch.randn_like(p))
+            else:
+                p.copy_(0.3 * torch.randn_like(p))
+    return model
+
+
+def hf_write(d):
+    os.makedirs(d, exist_ok=True)
+    model, c = hf_model(), HF_CFG
+    sd = {k: v.detach().float().numpy() for k, v in model.state_dict().items()}
+    sd["lm_head.weight"] = sd["transformer.wte.weight"]  # tied, saved as both
+    T = c["n_positions"]
+    mask = np.tril(np.ones((T, T), dtype=bool)).reshape(1, 1, T, T)
+    for i in range(c["n_layer"]):
+        sd[f"transformer.h.{i}.attn.bias"] = mask
+        sd[f"transformer.h.{i}.attn.masked_bias"] = np.array(-1e4, dtype="<f4")
+    path = os.path.join(d, "model.safetensors")
+    try:
+        from safetensors.numpy import save_file
+        save_file(sd, path, metadata={"format": "pt"})
+        how = "the safetensors package"
+    except ImportError:
+        write_safetensors(path, sorted(sd.items()), {"format": "pt"})
+        how = "by hand (no safetensors package)"
+    cfg = dict(architectures=["GPT2LMHeadModel"], model_type="gpt2", n_ctx=T, n_inner=None,
+               activation_function="gelu_new", layer_norm_epsilon=1e-5,
+               scale_attn_weights=True, tie_word_embeddings=True, **c)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+    print(f"hf: wrote {path} ({how}), std 0.3 weights, config {c}")
+    return 0
+
+
+def hf_check(d, emergent):
+    import subprocess
+    model, c = hf_model(), HF_CFG
+    model = model.double()
+    ours, _ = read_safetensors(os.path.join(d, "ours.safetensors"))
+    inputs = torch.from_numpy(ours["inputs"][1].astype(np.int64))
+    targets = torch.full_like(inputs, -1)
+    targets[0, 0] = 0
+    with torch.no_grad():
+        ref, _ = model(inputs, targets)
+    ref = ref.numpy()
+    got = ours["logits"][1].astype(np.float64)
+    if got.shape != ref.shape:
+        raise CheckError(f"{d}: logits shape {got.shape}, torch {ref.shape}")
+    mx = float(np.abs(ref).max())
+    err = float(np.abs(got - ref).max()) / max(1.0, mx)
+    ok = err <= HF_LOGITS_TOL
+    print(f"hf: logits of {inputs.shape[1]} positions: max|torch| {mx:.3f}, max-abs diff / "
+          f"max(1, max|torch|) {err:.3e} (tol {HF_LOGITS_TOL:.0e}): {'ok' if ok else 'FAIL'}")
+
+    cmd = [emergent, "generate", "--model", d, "--prompt-ids", ",".join(map(str, HF_PROMPT)),
+           "--ids", "--temperature", "0", "--max-new", str(HF_NEW)]
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    if run.returncode != 0:
+        raise CheckError(f"{' '.join(cmd)}: exit {run.returncode}: {run.stderr.strip()}")
+    ids = [int(x) for x in run.stdout.strip().split(",")]
+    if ids[:len(HF_PROMPT)] != HF_PROMPT or len(ids) != len(HF_PROMPT) + HF_NEW:
+        raise CheckError(f"generate printed {len(ids)} ids, expected the prompt and {HF_NEW}")
+    T, bad, past, margin = c["n_positions"], [], 0, math.inf
+    with torch.no_grad():
+        for t in range(len(HF_PROMPT), len(ids)):
+            window = torch.tensor([ids[max(0, t - T):t]])
+            lg, _ = model(window, torch.full_like(window, -1).index_fill_(1, torch.tensor([0]), 0))
+            row = lg[0, -1].numpy()
+            top = np.argsort(row)[::-1]
+            margin = min(margin, float(row[top[0]] - row[top[1]]))
+            past += t >= T
+            if int(top[0]) != ids[t]:
+                bad.append(t)
+    ok_ids = not bad
+    print(f"hf: greedy ids: {len(ids) - len(HF_PROMPT) - len(bad)}/{HF_NEW} equal the argmax of "
+          f"torch over the last {T} tokens ({past} of them past the block size), smallest "
+          f"top-1/top-2 margin {margin:.3f}: {'ok' if ok_ids else 'FAIL at positions ' + str(bad)}")
+    return ok and ok_ids
+
+
 def main(argv):
+    if len(argv) >= 3 and argv[1] == "--hf-write":
+        return hf_write(argv[2])
+    if len(argv) >= 4 and argv[1] == "--hf-check":
+        try:
+            ok = hf_check(argv[2], argv[3])
+        except (CheckError, OSError) as e:
+            print(f"torch_check: error: {e}")
+            return 2
+        print("torch_check hf: " + ("PASS" if ok else "FAIL"))
+        return 0 if ok else 1
     if len(argv) < 2:
         print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
         return 2

@@ -19,5 +19,10 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/torch_check.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 "$BUILD/tests/torch_dump" "$tmp" || exit 1
-TORCH_CHECK_SELFTEST=1 "$PY" tests/torch_check.py "$tmp"
+TORCH_CHECK_SELFTEST=1 "$PY" tests/torch_check.py "$tmp" || exit $?
+# a checkpoint PyTorch writes in the Hugging Face layout, loaded by our foreign reader
+make --no-print-directory -s BUILD="$BUILD" "$BUILD/emergent" || exit 1
+"$PY" tests/torch_check.py --hf-write "$tmp/hf" || exit 1
+"$BUILD/tests/torch_dump" --hf "$tmp/hf" || exit 1
+"$PY" tests/torch_check.py --hf-check "$tmp/hf" "$BUILD/emergent"
 exit $?

@@ -14,6 +14,7 @@
 #include "core/core.h"
 #include "model/checkpoint.h"
 #include "model/gpt.h"
+#include "tokenizer/tokenizer.h"
 
 typedef struct {
     const char *name;
@@ -99,9 +100,46 @@ static int run_case(const Case *k, const char *outdir) {
     return rc;
 }
 
+// --hf DIR: DIR/model.safetensors written by PyTorch in the Hugging Face layout, loaded by
+// our foreign reader; one block of random ids through it -> DIR/ours.safetensors (inputs
+// I32 (1, T), logits F32 (1, T, V)).
+static int run_hf(const char *dir) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    GPT m;
+    Tokenizer tok;
+    if (ckpt_load_ex(path, &m, &tok, NULL, CKPT_ALLOW_NO_TOKENIZER, 0)) return -1;
+    int T = m.cfg.block_size, V = m.cfg.vocab_size;
+    int *inputs = xmalloc((size_t)T * sizeof(int));
+    Rng r;
+    rng_seed(&r, 99);
+    for (int i = 0; i < T; i++) inputs[i] = (int)rng_below(&r, (uint32_t)V);
+    int rc = gpt_alloc_acts(&m, 1, T);
+    if (!rc) {
+        gpt_forward(&m, inputs, NULL, 1, T);
+        StTensor t[2] = {
+            {.name = "inputs", .dtype = "I32", .data = inputs, .ndim = 2, .shape = {1, T}},
+            {.name = "logits", .dtype = "F32", .data = m.a.logits, .ndim = 3, .shape = {1, T, V}},
+        };
+        snprintf(path, sizeof path, "%s/ours.safetensors", dir);
+        rc = st_write(path, t, 2, NULL, NULL, 0);
+    }
+    if (!rc) printf("torch_dump: hf V=%d block=%d L=%d NH=%d C=%d -> %s\n", V, T, m.cfg.n_layer,
+                    m.cfg.n_head, m.cfg.n_embd, path);
+    free(inputs);
+    tok_free(&tok);
+    gpt_free(&m);
+    return rc;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 3 && !strcmp(argv[1], "--hf")) {
+        if (!run_hf(argv[2])) return 0;
+        fprintf(stderr, "torch_dump: error: %s\n", em_errmsg());
+        return 1;
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: torch_dump OUTDIR\n");
+        fprintf(stderr, "usage: torch_dump OUTDIR | torch_dump --hf DIR\n");
         return 2;
     }
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)

@@ -187,8 +187,9 @@ static void print_text(const StFile *f, const GPTConfig *c, const Counts *n, int
 }
 
 int cmd_info(int argc, char **argv) {
-    int json = 0, tensors = 0;
+    int json = 0, tensors = 0, n_head = 0;
     ArgSpec specs[] = {
+        {"--n-head", ARG_INT, &n_head, "heads, for a Hugging Face file with no config.json", 0, 1 << 20},
         {"--json", ARG_FLAG, &json, "print JSON instead of text", 0, 0, 0},
         {"--tensors", ARG_FLAG, &tensors, "also list every tensor (name, dtype, shape)", 0, 0, 0},
         {NULL},
@@ -205,16 +206,31 @@ int cmd_info(int argc, char **argv) {
     StFile f;
     if (st_open(&f, path)) return 1;
     GPTConfig c;
-    if (ckpt_read_config(&f, &c)) { st_close(&f); return 1; }
+    int ours = ckpt_is_ours(&f);  // else a Hugging Face file: config.json or the shapes
+    if (ours ? ckpt_read_config(&f, &c) : hf_read_config(&f, n_head, &c)) { st_close(&f); return 1; }
     Counts n = count_params(&c);
     char why[256];
-    const char *mismatch = tensor_mismatch(&f, &c, why, sizeof why);
+    const char *mismatch = ours ? tensor_mismatch(&f, &c, why, sizeof why) : NULL;
     if (json) print_json(&f, &c, &n, tensors, mismatch);
     else print_text(&f, &c, &n, tensors, mismatch);
     fflush(stdout);
     // what is listed may still be a file no other command loads: say why, exit non-zero
     const char *allow = getenv("EMERGENT_ALLOW_NONFINITE");
-    rc = ckpt_check(&f, allow && !strcmp(allow, "1") ? CKPT_ALLOW_NONFINITE : 0);
+    unsigned flags = allow && !strcmp(allow, "1") ? CKPT_ALLOW_NONFINITE : 0;
+    if (ours) {
+        rc = ckpt_check(&f, flags);
+    } else {  // every check of loading it
+        GPT m;
+        Tokenizer tok;
+        rc = hf_load(path, n_head, &m, &tok, flags);
+        if (!rc) {
+            if (!json) printf("%-12s Hugging Face layout; tokenizer %s\n", "format",
+                   tok.kind == TOK_BPE ? "BPE (beside the file, or GPT-2's built-in)"
+                   : tok.kind == TOK_CHAR ? "char" : "none");
+            tok_free(&tok);
+            gpt_free(&m);
+        }
+    }
     st_close(&f);
     if (rc == CKPT_ERR_NONFINITE) {
         char msg[1024];

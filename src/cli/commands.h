@@ -13,6 +13,10 @@
 // A checkpoint file or a run directory -> the model and its tokenizer; the file's path goes
 // to path (may be NULL). -1 with a message naming the file.
 int cli_load_model(const char *model, GPT *m, Tokenizer *tok, char *path, size_t np);
+// With n_head for a Hugging Face file that has no config.json (0: none), and extra load
+// flags (CKPT_ALLOW_NO_TOKENIZER).
+int cli_load_model_ex(const char *model, GPT *m, Tokenizer *tok, char *path, size_t np,
+                      int n_head, unsigned more);
 // Only the path: a run directory's model.safetensors, else the argument itself.
 void cli_model_path(const char *model, char *path, size_t np);
 // A task: a file (BIG-bench task.json, JSON lines) or a generator spec, with format added to
@@ -37,6 +41,7 @@ int cmd_w2v(int argc, char **argv);
 int cmd_contamination(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_bpe(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 // the microscope's tools (src/cli/cmd_inspect_*.c)
 int inspect_lens_main(int argc, char **argv);
 int inspect_attention_main(int argc, char **argv);

@@ -18,19 +18,25 @@ void cli_model_path(const char *model, char *path, size_t np) {
 
 // EMERGENT_ALLOW_NONFINITE=1 loads a model with NaN or Inf weights (with a warning).
 int cli_load_model(const char *model, GPT *m, Tokenizer *tok, char *path, size_t np) {
+    return cli_load_model_ex(model, m, tok, path, np, 0, 0);
+}
+
+// n_head: for a Hugging Face file without config.json; more: CKPT_ALLOW_NO_TOKENIZER.
+int cli_load_model_ex(const char *model, GPT *m, Tokenizer *tok, char *path, size_t np,
+                      int n_head, unsigned more) {
     char local[1200];
     if (!path) { path = local; np = sizeof local; }
     cli_model_path(model, path, np);
     const char *allow = getenv("EMERGENT_ALLOW_NONFINITE");
-    unsigned flags = allow && !strcmp(allow, "1") ? CKPT_ALLOW_NONFINITE : 0;
-    int rc = ckpt_load(path, m, tok, NULL, flags);
+    unsigned flags = (allow && !strcmp(allow, "1") ? CKPT_ALLOW_NONFINITE : 0) | more;
+    int rc = ckpt_load_ex(path, m, tok, NULL, flags, n_head);
     if (rc == CKPT_ERR_NONFINITE) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", em_errmsg());
         return em_error("%s (EMERGENT_ALLOW_NONFINITE=1 loads it anyway)", msg);
     }
     char name[64];
-    if (!rc && flags && ckpt_first_nonfinite(m, name, sizeof name))
+    if (!rc && (flags & CKPT_ALLOW_NONFINITE) && ckpt_first_nonfinite(m, name, sizeof name))
         fprintf(stderr, "warning: %s: tensor %s holds NaN or Inf weights (loaded because "
                 "EMERGENT_ALLOW_NONFINITE=1)\n", path, name);
     return rc ? -1 : 0;

@@ -13,6 +13,7 @@ static const Command commands[] = {
     {"generate", cmd_generate, "sample text from a checkpoint (KV cache)"},
     {"params", cmd_params, "parameter count, FLOPs and memory of a config or preset"},
     {"info", cmd_info, "print a checkpoint's config and sizes"},
+    {"export", cmd_export, "write a checkpoint as a Hugging Face GPT-2 folder"},
     {"eval", cmd_eval, "score a checkpoint on tasks under every metric"},
     {"ladder", cmd_ladder, "train and evaluate a ladder of model sizes (the main job)"},
     {"inspect", cmd_inspect, "the microscope: logit lens, attention, ablation, patching, vectors"},

@@ -216,9 +216,35 @@ static int tokenizer_fits(const char *path, const char *json, int vocab_size, To
     return 0;
 }
 
+// A file we did not write: Hugging Face's layout, its tokenizer from the files beside it.
+static int load_foreign(const char *path, GPT *m, Tokenizer *tok, char **tokenizer_json,
+                        unsigned flags, int n_head) {
+    int rc = hf_load(path, n_head, m, tok, flags);
+    if (rc) return rc;
+    if (tok->kind == TOK_NONE && !(flags & CKPT_ALLOW_NO_TOKENIZER)) {
+        int V = m->cfg.vocab_size;
+        gpt_free(m);
+        return em_error("%s: no tokenizer: expected vocab.json and merges.txt, or "
+                        "tokenizer.json, beside it (vocab_size %d is not GPT-2's 50257)", path, V);
+    }
+    if (tokenizer_json && tok->kind != TOK_NONE) *tokenizer_json = tok_to_json(tok);
+    return 0;
+}
+
 int ckpt_load(const char *path, GPT *m, Tokenizer *tok, char **tokenizer_json, unsigned flags) {
+    return ckpt_load_ex(path, m, tok, tokenizer_json, flags, 0);
+}
+
+int ckpt_load_ex(const char *path, GPT *m, Tokenizer *tok, char **tokenizer_json,
+                 unsigned flags, int n_head) {
     memset(tok, 0, sizeof *tok);
+    memset(m, 0, sizeof *m);
     if (tokenizer_json) *tokenizer_json = NULL;
+    StFile f;
+    if (st_open(&f, path)) return -1;
+    int ours = ckpt_is_ours(&f);
+    st_close(&f);
+    if (!ours) return load_foreign(path, m, tok, tokenizer_json, flags, n_head);
     char *js = NULL;
     int rc = ckpt_load_model_flags(path, m, &js, flags);
     if (rc) return rc;

@@ -82,6 +82,7 @@ int ckpt_read_config(const StFile *f, GPTConfig *cfg);
 // Load flags.
 enum {
     CKPT_ALLOW_NONFINITE = 1,  // load NaN and Inf weights instead of refusing the file
+    CKPT_ALLOW_NO_TOKENIZER = 2,  // a Hugging Face file with no tokenizer: tok is TOK_NONE
 };
 // ckpt_load_model refuses a weight that is NaN or Inf (naming the tensor and element)
 // with this code instead of -1, so a caller can say how to load it anyway.
@@ -93,7 +94,8 @@ enum {
 // *tokenizer_json (malloc'd) may be NULL. On failure m is freed and zeroed.
 int ckpt_load_model_flags(const char *path, GPT *m, char **tokenizer_json, unsigned flags);
 int ckpt_load_model(const char *path, GPT *m, char **tokenizer_json);  // flags 0
-// A model and its tokenizer, as every command that runs a model needs them: the model
+// A model and its tokenizer, as every command that runs a model needs them. A file that
+// ckpt_save_model did not write (no __metadata__.n_positions) is read by hf_load. Ours: the model
 // (ckpt_load_model_flags), then __metadata__.tokenizer, which must be present, parse,
 // and have at most vocab_size symbols (one per row of the embedding). *tokenizer_json
 // (malloc'd; pass NULL if unwanted) is the stored text. On failure all outputs are freed.
@@ -102,8 +104,36 @@ int ckpt_load(const char *path, GPT *m, Tokenizer *tok, char **tokenizer_json, u
 // config, the tensors, the tokenizer and (unless flags allow them) finite weights, which
 // reads every weight. The error is the one ckpt_load would give.
 int ckpt_check(const StFile *f, unsigned flags);
+// ckpt_load with n_head for a Hugging Face file with no config.json beside it (0: none
+// given), and CKPT_ALLOW_NO_TOKENIZER among the flags.
+int ckpt_load_ex(const char *path, GPT *m, Tokenizer *tok, char **tokenizer_json,
+                 unsigned flags, int n_head);
 // The name of the first parameter tensor of m holding a NaN or Inf, or NULL if none
 // (for a warning after loading with CKPT_ALLOW_NONFINITE). Copied into buf.
 const char *ckpt_first_nonfinite(const GPT *m, char *buf, size_t n);
+
+// ---- Hugging Face GPT-2 checkpoints written by others ----------------------------------
+// Whether f is a file ckpt_save_model wrote (its __metadata__ has n_positions).
+int ckpt_is_ours(const StFile *f);
+// The config of a Hugging Face GPT-2 checkpoint: config.json beside the file (n_layer,
+// n_head, n_embd, n_positions, vocab_size; layer_norm_epsilon 1e-5, activation_function
+// gelu_new, n_inner null or 4 n_embd, or refused), else from the tensor shapes (wte
+// (V, C), wpe (maxT, C), h.0..h.{L-1}) with n_head (> 0) given.
+int hf_read_config(const StFile *f, int n_head, GPTConfig *cfg);
+// Loads model.safetensors as Hugging Face writes GPT-2: names with or without the
+// "transformer." prefix; the h.{i}.attn.bias / masked_bias buffers ignored; F32, F16,
+// BF16 or F64 tensors (converted to F32); wte (and lm_head) may have rows beyond
+// vocab_size (a padded vocabulary, as llm.c writes it), which are dropped; lm_head.weight
+// is accepted only when it equals wte (the engine ties the head), else refused. The
+// tokenizer from the files beside it: vocab.json + merges.txt (or encoder.json +
+// vocab.bpe), tokenizer.json, emergent_tokenizer.json, else GPT-2's built-in one when
+// vocab_size is 50257, else none (tok->kind TOK_NONE). On failure all outputs are freed.
+int hf_load(const char *path, int n_head, GPT *m, Tokenizer *tok, unsigned flags);
+// Writes dir/config.json, the tokenizer (BPE: vocab.json + merges.txt; char:
+// emergent_tokenizer.json, our JSON, since Hugging Face has no char-level GPT-2
+// tokenizer; none when tok is NULL or TOK_NONE) and dir/model.safetensors (F32,
+// GPT2LMHeadModel names, (in, out) weights, head tied so lm_head.weight is not stored,
+// __metadata__ {"format": "pt"} only), each atomically.
+int hf_export(const char *dir, const GPT *m, const Tokenizer *tok);
 
 #endif

@@ -13,23 +13,27 @@ void kv_init_batch(KVCache *kv, const GPT *m, int B) {
     memset(kv, 0, sizeof *kv);
     kv->m = m;
     kv->B = B;
+    // rows of one forward: a step of B slots, or a piece of a prefill
+    size_t R = (size_t)(B > KV_PREFILL_ROWS ? B : KV_PREFILL_ROWS);
+    kv->rows = (int)R;
     kv->lens = xcalloc(B, sizeof(int));
+    kv->pos = xcalloc(R, sizeof(int));
     kv->k = xcalloc_big(B * L * T * C, sizeof(float));
     kv->v = xcalloc_big(B * L * T * C, sizeof(float));
-    kv->x = xcalloc(B * C, sizeof(float));
-    kv->ln = xcalloc(B * C, sizeof(float));
-    kv->qkv = xcalloc(B * 3 * C, sizeof(float));
-    kv->atty = xcalloc(B * C, sizeof(float));
-    kv->fch = xcalloc(B * 4 * C, sizeof(float));
-    kv->fchg = xcalloc(B * 4 * C, sizeof(float));
-    kv->att = xcalloc((size_t)B * c->n_head * T, sizeof(float));
+    kv->x = xcalloc(R * C, sizeof(float));
+    kv->ln = xcalloc(R * C, sizeof(float));
+    kv->qkv = xcalloc(R * 3 * C, sizeof(float));
+    kv->atty = xcalloc(R * C, sizeof(float));
+    kv->fch = xcalloc(R * 4 * C, sizeof(float));
+    kv->fchg = xcalloc(R * 4 * C, sizeof(float));
+    kv->att = xcalloc(R * c->n_head * T, sizeof(float));
     kv->logits = xcalloc((size_t)B * c->vocab_size, sizeof(float));
 }
 
 void kv_init(KVCache *kv, const GPT *m) { kv_init_batch(kv, m, 1); }
 
 void kv_free(KVCache *kv) {
-    free(kv->lens); free(kv->k); free(kv->v); free(kv->x); free(kv->ln); free(kv->qkv);
+    free(kv->lens); free(kv->pos); free(kv->k); free(kv->v); free(kv->x); free(kv->ln); free(kv->qkv);
     free(kv->atty); free(kv->fch); free(kv->fchg); free(kv->att); free(kv->logits);
     memset(kv, 0, sizeof *kv);
 }
@@ -39,17 +43,18 @@ void kv_reset(KVCache *kv) {
     kv->len = 0;
 }
 
-// One query per row against its slot's cached keys, head by head.
+// One query per row against its slot's cached keys up to its position kv->pos[r], head by
+// head (rows of one slot at several positions see only the keys at or before their own).
 static void kv_attention(KVCache *kv, int l, const int *slots, int n) {
     const GPTConfig *c = &kv->m->cfg;
     int C = c->n_embd, NH = c->n_head, HS = C / NH, maxT = c->block_size, L = c->n_layer;
     float scale = 1.0f / sqrtf((float)HS);
     long work = 0;
-    for (int r = 0; r < n; r++) work += (long)(kv->lens[slots[r]] + 1) * C;
+    for (int r = 0; r < n; r++) work += (long)(kv->pos[r] + 1) * C;
 #pragma omp parallel for collapse(2) schedule(static) if (work >= 65536)
     for (int r = 0; r < n; r++)
         for (int h = 0; h < NH; h++) {
-            int b = slots[r], t = kv->lens[b];
+            int b = slots[r], t = kv->pos[r];
             const float *K = kv->k + ((size_t)b * L + l) * maxT * C;
             const float *V = kv->v + ((size_t)b * L + l) * maxT * C;
             const float *q = kv->qkv + (size_t)r * 3 * C + h * HS;
@@ -76,7 +81,9 @@ static void kv_attention(KVCache *kv, int l, const int *slots, int n) {
         }
 }
 
-void kv_step_batch(KVCache *kv, const int *slots, const int *tokens, int n) {
+// The forward of n rows: row r puts tokens[r] at position kv->pos[r] of slot slots[r],
+// its keys and values into the cache. Leaves the final LayerNorm of each row in kv->ln.
+static void kv_forward_rows(KVCache *kv, const int *slots, const int *tokens, int n) {
     const GPT *m = kv->m;
     const GPTConfig *c = &m->cfg;
     const ParamPtrs *p = &m->p;
@@ -84,14 +91,14 @@ void kv_step_batch(KVCache *kv, const int *slots, const int *tokens, int n) {
     float *mean = kv->att, *rstd = kv->att + n;  // LayerNorm statistics: unused scratch
     for (int r = 0; r < n; r++)
         encoder_forward(kv->x + (size_t)r * C, &tokens[r], p->wte,
-                        p->wpe + (size_t)kv->lens[slots[r]] * C, 1, 1, C);
+                        p->wpe + (size_t)kv->pos[r] * C, 1, 1, C);
     for (int l = 0; l < L; l++) {
         layernorm_forward(kv->ln, mean, rstd, kv->x, p->ln1w + (size_t)l * C,
                           p->ln1b + (size_t)l * C, n, C);
         matmul_forward(kv->qkv, kv->ln, p->qkvw + (size_t)l * C * 3 * C,
                        p->qkvb + (size_t)l * 3 * C, n, C, 3 * C, 0);
         for (int r = 0; r < n; r++) {
-            int b = slots[r], t = kv->lens[b];
+            int b = slots[r], t = kv->pos[r];
             size_t off = (((size_t)b * L + l) * maxT + t) * C;
             memcpy(kv->k + off, kv->qkv + (size_t)r * 3 * C + C, C * sizeof(float));
             memcpy(kv->v + off, kv->qkv + (size_t)r * 3 * C + 2 * C, C * sizeof(float));
@@ -108,9 +115,31 @@ void kv_step_batch(KVCache *kv, const int *slots, const int *tokens, int n) {
                        p->fcprojb + (size_t)l * C, n, 4 * C, C, 1);
     }
     layernorm_forward(kv->ln, mean, rstd, kv->x, p->lnfw, p->lnfb, n, C);
-    head_forward(kv->logits, kv->ln, p->wte, n, C, c->vocab_size);
+}
+
+void kv_step_batch(KVCache *kv, const int *slots, const int *tokens, int n) {
+    const GPTConfig *c = &kv->m->cfg;
+    for (int r = 0; r < n; r++) kv->pos[r] = kv->lens[slots[r]];
+    kv_forward_rows(kv, slots, tokens, n);
+    head_forward(kv->logits, kv->ln, kv->m->p.wte, n, c->n_embd, c->vocab_size);
     for (int r = 0; r < n; r++) kv->lens[slots[r]]++;
     kv->len = kv->lens[0];
+}
+
+void kv_prefill(KVCache *kv, const int *tokens, int n) {
+    const GPTConfig *c = &kv->m->cfg;
+    int *slots = xcalloc((size_t)kv->rows, sizeof(int));  // all slot 0
+    for (int o = 0; o < n; o += kv->rows) {
+        int k = n - o < kv->rows ? n - o : kv->rows;
+        for (int r = 0; r < k; r++) kv->pos[r] = kv->lens[0] + r;
+        kv_forward_rows(kv, slots, tokens + o, k);
+        kv->lens[0] += k;
+        if (o + k == n)  // the logits of the last token only
+            head_forward(kv->logits, kv->ln + (size_t)(k - 1) * c->n_embd, kv->m->p.wte, 1,
+                         c->n_embd, c->vocab_size);
+    }
+    kv->len = kv->lens[0];
+    free(slots);
 }
 
 void kv_step(KVCache *kv, int token) {
@@ -175,17 +204,22 @@ int gpt_generate(const GPT *m, const int *prompt, int n_prompt, int max_new,
     float *scratch = xmalloc(2 * (size_t)V * sizeof(float));
     // prefill: the last maxT tokens of the prompt
     int start = n > maxT ? n - maxT : 0;
-    for (int i = start; i < n; i++) kv_step(&kv, out[i]);
+    kv_prefill(&kv, out + start, n - start);
     for (int j = 0; j < max_new; j++) {
         int tok = gpt_sample_token(kv.logits, V, cfg, r, scratch);
         out[n++] = tok;
         if (emit) emit(tok, ctx);
         if (j == max_new - 1) break;
-        if (kv.len == maxT) {  // window full: rebuild from the recent half
+        if (kv.len < maxT) {
+            kv_step(&kv, tok);
+        } else if (cfg->context == CTX_HALVE) {  // rebuild from the recent half, then step
             kv_reset(&kv);
-            for (int i = n - maxT / 2 - 1; i < n - 1; i++) kv_step(&kv, out[i]);
+            kv_prefill(&kv, out + n - 1 - maxT / 2, maxT / 2);
+            kv_step(&kv, tok);
+        } else {  // every position moved: the cache of the last maxT tokens, anew
+            kv_reset(&kv);
+            kv_prefill(&kv, out + n - maxT, maxT);
         }
-        kv_step(&kv, tok);
     }
     free(scratch);
     kv_free(&kv);

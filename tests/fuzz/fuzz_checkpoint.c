@@ -1,5 +1,6 @@
 // libFuzzer target: a safetensors file, opened generically (st_open, every entry looked up
-// and read) and loaded as a model with its tokenizer, as every command that takes --model does.
+// and read) and loaded as a model with its tokenizer, as every command that takes --model does,
+// and read as a Hugging Face file (config from the tensor shapes, F16/BF16 conversion).
 #include <string.h>
 
 #include "fuzz.h"
@@ -36,6 +37,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         gpt_free(&m);
     }
     free(js);
+    Tokenizer tok;
+    if (!hf_load(ff.path, 2, &m, &tok, 0)) {
+        FUZZ_CHECK(m.cfg.n_head == 2 && m.params);
+        tok_free(&tok);
+        gpt_free(&m);
+    }
     fuzz_file_close(&ff);
     return 0;
 }
