@@ -73,9 +73,9 @@ typedef struct {
 } ShardWriteStats;
 // Encodes the files with tok (BPE with <|endoftext|>) into shards. Each file is one document
 // and starts with <|endoftext|> (llm.c's layout: documents separated, and the first one
-// marked, by the end-of-text token). Text is encoded in chunks cut after a "\n" that precedes
-// a printable ASCII character, where no GPT-2 piece spans the cut: the ids equal those of
-// encoding each file whole. Each shard is written to a temporary name, fsync'd and renamed;
+// marked, by the end-of-text token). Text is encoded in chunks cut at "x\n|y" (x, y printable
+// ASCII, not space), where no GPT-2 piece spans the cut: the ids equal those of encoding
+// each file whole. Each shard is written to a temporary name, fsync'd and renamed;
 // on failure the shards written are removed.
 int shards_write(const ShardWriteConfig *c, const char *const *files, int n_files,
                  const Tokenizer *tok, ShardWriteStats *st);

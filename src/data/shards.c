@@ -107,16 +107,20 @@ static int w_put(Writer *w, const int *ids, size_t n) {
     return 0;
 }
 
-// A place to cut text so that encoding the parts gives the ids of the whole: after a "\n"
-// followed by a printable ASCII character (no GPT-2 piece spans it: "\n" before a non-space
-// ends its whitespace run, and the character starts a piece). The cut nearest below `want`,
-// else above it; len at the end of the input; 0: none in buf (read more).
+// A place to cut text so that encoding the parts gives the ids of the whole: "x\n|y", x and y
+// printable ASCII, not space. No GPT-2 piece spans it: a lone "\n" between two non-spaces is
+// a piece of its own (a longer whitespace run would give its last character to the next
+// piece, so a run is never cut), and y starts a piece. The cut nearest below `want`, else
+// above it; len at the end of the input; 0: none in buf (read more).
+static int cut_at(const char *b, size_t p) {
+    return p >= 2 && b[p - 1] == '\n' && b[p - 2] > ' ' && b[p - 2] < 0x7f && b[p] > ' ' &&
+           b[p] < 0x7f;
+}
+
 static size_t find_cut(const char *b, size_t len, size_t want, int eof) {
     if (want >= len) return eof ? len : find_cut(b, len, len - 1, 0);
-    for (size_t p = want; p >= 1; p--)
-        if (b[p - 1] == '\n' && b[p] > ' ' && b[p] < 0x7f) return p;
-    for (size_t p = want + 1; p < len; p++)
-        if (b[p - 1] == '\n' && b[p] > ' ' && b[p] < 0x7f) return p;
+    for (size_t p = want; p >= 2; p--) if (cut_at(b, p)) return p;
+    for (size_t p = want + 1; p < len; p++) if (cut_at(b, p)) return p;
     return eof ? len : 0;
 }
 
