@@ -120,6 +120,53 @@ static void test_fresh_model_is_at_chance(void) {
     gpt_free(&m);
 }
 
+// Numeric metrics on a file task whose targets are numbers as GPT-3's files write them
+// (" 143"): a model that always answers "7" gives "77..." and its absolute and relative
+// errors against the published targets.
+static void test_numeric_file_task(void) {
+    char dir[] = "/tmp/emergent-evalnum-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char path[128];
+    snprintf(path, sizeof path, "%s/two_digit_addition.jsonl", dir);
+    const char *lines =
+        "{\"context\": \"\\n\\nQ: What is 98 plus 45?\\n\\nA:\", \"completion\": \" 143\"}\n"
+        "{\"context\": \"\\n\\nQ: What is 72 plus 25?\\n\\nA:\", \"completion\": \" 97\"}\n";
+    CHECK(write_file_atomic(path, lines, strlen(lines)) == 0, "%s", em_errmsg());
+    TaskSet ts;
+    CHECK(task_load_jsonl(path, &ts) == 0 && ts.numeric, "not numeric: %s", em_errmsg());
+    Tokenizer tok = {0};
+    const char *chars = "\n 0123456789:?AQWabehilnpsstu";
+    CHECK(tok_build_char(&tok, chars, strlen(chars), "chars") == 0, "%s", em_errmsg());
+    GPTConfig c = {.vocab_size = tok.vocab_size, .block_size = 64, .n_layer = 1, .n_head = 1, .n_embd = 8};
+    GPT m;
+    CHECK(gpt_create(&m, &c) == 0, "%s", em_errmsg());
+    memset(m.params, 0, m.num_params * sizeof(float));
+    ParamPtrs p;
+    gpt_param_ptrs(&c, m.params, &p);
+    int *seven = NULL;
+    size_t n1 = 0;
+    CHECK(tok_encode(&tok, "7", 1, &seven, &n1, "7") == 0 && n1 == 1, "encode 7");
+    p.lnfb[0] = 1.0f;                       // the final state is e_0 whatever the input ...
+    p.wte[(size_t)seven[0] * c.n_embd] = 1.0f;  // ... and only "7" has a logit above 0
+    free(seven);
+    EvalConfig ec = {.shots = 0, .seed = 1, .n_boot = 50, .max_new = 4};
+    EvalResult r;
+    CHECK(eval_task(&m, &tok, &ts, &ts, &ec, &r) == 0, "%s", em_errmsg());
+    CHECK(r.n == 2 && !strcmp(r.items[0].answer, "7777") && !strcmp(r.items[1].answer, "7777"),
+          "answers [%s] [%s]", r.items[0].answer, r.items[1].answer);
+    CHECK(r.items[0].m[MET_ABS_ERR] == 7777 - 143 && r.items[1].m[MET_ABS_ERR] == 7777 - 97,
+          "abs errors %g %g", r.items[0].m[MET_ABS_ERR], r.items[1].m[MET_ABS_ERR]);
+    CHECK(NEAR(r.items[0].m[MET_REL_ERR], (7777.0 - 143) / 143, 1e-12) &&
+          NEAR(r.sum[MET_ABS_ERR].mean, (7634.0 + 7680.0) / 2, 1e-9), "rel %g, mean abs %g",
+          r.items[0].m[MET_REL_ERR], r.sum[MET_ABS_ERR].mean);
+    eval_result_free(&r);
+    taskset_free(&ts);
+    tok_free(&tok);
+    gpt_free(&m);
+    unlink(path);
+    rmdir(dir);
+}
+
 // With a hook installed, decoding runs the full forward at each step: a hook that changes
 // nothing gives the same responses as the KV-cache decoder.
 static int noop(int hook, int layer, float *act, int B, int T, void *ctx) { return 0; }
@@ -288,5 +335,6 @@ int main(void) {
     RUN(test_hooked_decoding_matches_cache);
     RUN(test_prompts_that_do_not_fit);
     RUN(test_predictions_per_item_length);
+    RUN(test_numeric_file_task);
     return test_summary();
 }

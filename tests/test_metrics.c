@@ -170,6 +170,14 @@ static void test_parse_number(void) {
     }
     double v = 42;
     CHECK(metric_parse_number(NULL, &v) == -1, "NULL accepted");
+    // with white space around: GPT-3's completions (" 143", " -38097")
+    CHECK(metric_parse_number_ws(" 143", &v) == 0 && v == 143, "' 143' -> %g", v);
+    CHECK(metric_parse_number_ws(" -38097\n", &v) == 0 && v == -38097, "' -38097' -> %g", v);
+    const char *bad_ws[] = {" ", "1 2", " 1e3", " - 5", "", huge};
+    for (size_t i = 0; i < sizeof bad_ws / sizeof bad_ws[0]; i++) {
+        v = 42;
+        CHECK(metric_parse_number_ws(bad_ws[i], &v) == -1 && v == 42, "'%.20s' accepted", bad_ws[i]);
+    }
 }
 
 static void test_numeric_errors(void) {

@@ -172,13 +172,18 @@ static void test_formats(void) {
     EXPECT_ITEM("add:3", 123, 456, "123+456=", "579");
     EXPECT_ITEM("add:3:plain", 999, 999, "999+999=", "1998");
     EXPECT_ITEM("add:3:bigbench", 123, 456, "\nQ: What is 123 plus 456?\nA: ", "579");
-    EXPECT_ITEM("add:3:gpt3", 123, 456, "Q: What is 123 plus 456?\n\nA: ", "579");
+    // gpt3: openai/gpt-3's data files, byte for byte (two_digit_addition.jsonl line 1,
+    // two_digit_subtraction.jsonl line 2, two_digit_multiplication.jsonl line 1)
+    EXPECT_ITEM("add:2:gpt3", 98, 45, "\n\nQ: What is 98 plus 45?\n\nA:", " 143");
+    EXPECT_ITEM("sub:2:gpt3", 20, 5, "\n\nQ: What is 20 minus 5?\n\nA:", " 15");
+    EXPECT_ITEM("mul:2:gpt3", 95, 45, "\n\nQ: What is 95 times 45?\n\nA:", " 4275");
+    EXPECT_ITEM("add:3:gpt3", 556, 497, "\n\nQ: What is 556 plus 497?\n\nA:", " 1053");
     EXPECT_ITEM("add:3:pad", 7, 45, "007+045=", "0052");
     EXPECT_ITEM("add:3:rev", 123, 456, "123+456=", "975");
     EXPECT_ITEM("add:3:padrev", 7, 45, "007+045=", "2500");
     EXPECT_ITEM("add:3:padrev", 999, 999, "999+999=", "8991");
     EXPECT_ITEM("sub:3", 456, 123, "456-123=", "333");
-    EXPECT_ITEM("sub:3:gpt3", 456, 123, "Q: What is 456 minus 123?\n\nA: ", "333");
+    EXPECT_ITEM("sub:3:gpt3", 509, 488, "\n\nQ: What is 509 minus 488?\n\nA:", " 21");
     EXPECT_ITEM("sub:3:pad", 100, 99, "100-099=", "001");
     EXPECT_ITEM("mul:2", 12, 34, "12*34=", "408");
     EXPECT_ITEM("mul:2:bigbench", 12, 34, "\nQ: What is 12 times 34?\nA: ", "408");
@@ -194,7 +199,7 @@ static void test_formats(void) {
 
     TaskSet ts;  // set-level strings
     CHECK(task_generate("add:3:gpt3", TASK_TEST, 3, 1, &ts) == 0, "%s", em_errmsg());
-    CHECK(!strcmp(ts.name, "add:3:gpt3") && !strcmp(ts.shot_sep, "\n\n") &&
+    CHECK(!strcmp(ts.name, "add:3:gpt3") && !strcmp(ts.shot_sep, "") &&
           !strcmp(ts.stop, "\n") && ts.numeric && !ts.multiple_choice, "gpt3 set fields");
     taskset_free(&ts);
     CHECK(task_generate("add:2", TASK_TEST, 3, 1, &ts) == 0, "%s", em_errmsg());
@@ -398,14 +403,16 @@ static void test_training_text(void) {
     ts.n = 0;
     free_item(&it);
     taskset_free(&ts);
-    // gpt3: items are separated as in a few-shot prompt; the extra "\n" is not trained on
+    // gpt3: the text is the few-shot prompt's ("A: 5\n\nQ: ..."): the next prompt's first "\n"
+    // is the stop (trained on), the second is not; the last item ends with its stop
     CHECK(task_generate("add:1:gpt3", TASK_TEST, 2, 1, &ts) == 0, "%s", em_errmsg());
     CHECK(task_training_text(&ts, &text, &mask, &len) == 0, "%s", em_errmsg());
-    snprintf(want, sizeof want, "%s%s\n\n%s%s\n", ts.items[0].prompt, ts.items[0].target,
+    snprintf(want, sizeof want, "%s%s%s%s\n", ts.items[0].prompt, ts.items[0].target,
              ts.items[1].prompt, ts.items[1].target);
     size_t a0 = strlen(ts.items[0].prompt) + strlen(ts.items[0].target);
-    CHECK(!strcmp(text, want) && mask[a0] == 1 && mask[a0 + 1] == 0 && mask[a0 + 2] == 0,
-          "[%s]", text);
+    CHECK(!strcmp(text, want) && len == strlen(want) && !strncmp(text + a0, "\n\nQ: ", 5) &&
+          mask[a0 - 1] == 1 && mask[a0] == 1 && mask[a0 + 1] == 0 && mask[a0 + 2] == 0 &&
+          mask[len - 1] == 1 && mask[len - 2] == 1, "[%s]", text);
     free(text); free(mask);
     taskset_free(&ts);
     // multiple choice: the correct choice is the trained answer
@@ -424,7 +431,7 @@ static void test_fewshot(void) {
     ts.task_prefix = task_strdup("Add.\n");
     char *p = task_fewshot_prompt(&ts, ts.items, 2, &ts.items[2]);
     char want[512];
-    snprintf(want, sizeof want, "Add.\n%s%s\n\n%s%s\n\n%s", ts.items[0].prompt,
+    snprintf(want, sizeof want, "Add.\n%s%s%s%s%s", ts.items[0].prompt,
              ts.items[0].target, ts.items[1].prompt, ts.items[1].target, ts.items[2].prompt);
     CHECK(!strcmp(p, want), "[%s]", p);
     free(p);
@@ -535,7 +542,36 @@ static void test_jsonl(void) {
                                           "  {\"input\": \"2+2=\", \"target\": \"4\"}\r\n");
     CHECK(task_load_jsonl(p, &ts) == 0, "%s", em_errmsg());
     CHECK(ts.n == 2 && !strcmp(ts.items[1].prompt, "2+2=") && !strcmp(ts.items[1].target, "4")
-          && ts.numeric && !strcmp(ts.stop, "\n"), "items");
+          && ts.numeric && !strcmp(ts.stop, "\n") && !strcmp(ts.shot_sep, "\n"), "items");
+    taskset_free(&ts);
+    // openai/gpt-3's two_digit_addition.jsonl, its first three lines as published: numeric
+    // targets with a leading space, and k shots concatenated with no separator
+    p = write_tmp("gpt3.jsonl",
+                  "{\"context\": \"\\n\\nQ: What is 98 plus 45?\\n\\nA:\", \"completion\": \" 143\"}\n"
+                  "{\"context\": \"\\n\\nQ: What is 95 plus 58?\\n\\nA:\", \"completion\": \" 153\"}\n"
+                  "{\"context\": \"\\n\\nQ: What is 0 plus 25?\\n\\nA:\", \"completion\": \" 25\"}\n");
+    CHECK(task_load_jsonl(p, &ts) == 0, "%s", em_errmsg());
+    CHECK(ts.n == 3 && ts.numeric && !strcmp(ts.shot_sep, "") && !strcmp(ts.stop, "\n") &&
+          !strcmp(ts.items[0].prompt, "\n\nQ: What is 98 plus 45?\n\nA:") &&
+          !strcmp(ts.items[0].target, " 143"), "published items");
+    char *fs = task_fewshot_prompt(&ts, ts.items, 2, &ts.items[2]);
+    CHECK(!strcmp(fs, "\n\nQ: What is 98 plus 45?\n\nA: 143\n\nQ: What is 95 plus 58?\n\nA: 153"
+                      "\n\nQ: What is 0 plus 25?\n\nA:"), "published 2-shot [%s]", fs);
+    TaskSet g;  // the gpt3 generator's items, few-shot prompt and training text: the same bytes
+    TaskItem gi[3] = { make_one("add:2:gpt3", 98, 45, &g), {0}, {0} };
+    taskset_free(&g);
+    gi[1] = make_one("add:2:gpt3", 95, 58, &g);
+    taskset_free(&g);
+    gi[2] = make_one("add:2:gpt3", 0, 25, &g);  // (0 is not 2 digits: made all the same)
+    char *gs = task_fewshot_prompt(&g, gi, 2, &gi[2]);
+    CHECK(!strcmp(gs, fs), "generator 2-shot [%s]", gs);
+    free(gs);
+    free(fs);
+    for (int i = 0; i < 3; i++) free_item(&gi[i]);
+    taskset_free(&g);
+    taskset_free(&ts);
+    p = write_tmp("nonnum.jsonl", "{\"context\": \"a\", \"completion\": \" 1e3\"}\n");
+    CHECK(task_load_jsonl(p, &ts) == 0 && !ts.numeric, "\" 1e3\" is not a decimal number");
     taskset_free(&ts);
     struct { const char *name, *text, *msg; } bad[] = {
         { "b1.jsonl", "{\"context\": \"a\", \"completion\": \"b\"}\n\n[1]\n",
@@ -616,7 +652,7 @@ static void test_mixture_block(void) {
 static void cleanup_tmp(void) {
     const char *names[] = { "mc.json", "gen.json", "b1.json", "b2.json", "b3.json", "b4.json",
                             "b5.json", "b6.json", "b7.json", "b8.json", "b9.json", "b10.json",
-                            "b11.json", "b12.json", "text.txt", "ok.jsonl", "b1.jsonl", "b2.jsonl", "b3.jsonl",
+                            "b11.json", "b12.json", "text.txt", "ok.jsonl", "gpt3.jsonl", "nonnum.jsonl", "b1.jsonl", "b2.jsonl", "b3.jsonl",
                             "b4.jsonl", "b5.jsonl", "b6.jsonl" };
     char path[160];
     for (size_t k = 0; k < sizeof names / sizeof *names; k++) {

@@ -1,12 +1,14 @@
 // emergent tokenize: text -> token ids with a BPE tokenizer (GPT-2's or one from a directory),
-// and ids -> text.
+// ids -> text, and text files -> token shards (llm.c's format) for train --data DIR.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "core/core.h"
+#include "data/data.h"
 #include "tokenizer/tokenizer.h"
 
 // All of a stream, malloc'd (NUL-terminated after len bytes).
@@ -47,19 +49,60 @@ static int parse_ids(const char *s, const char *name, int vocab, int **ids, size
     return 0;
 }
 
+static void shard_progress(void *ctx, size_t done, size_t total, size_t tokens) {
+    char extra[64];
+    snprintf(extra, sizeof extra, "%zu tokens", tokens);
+    cli_progress(ctx, "tokenize", done / 1e6, total / 1e6, "MB", extra);
+}
+
+// --data FILES... --out DIR: the shards, and a summary line.
+static int write_shards(const Tokenizer *tok, const char **files, int n, const char *out,
+                        int64_t shard_size, float val_frac) {
+    CliProgress bar;
+    cli_progress_begin(&bar, stderr);
+    ShardWriteConfig c = {.out_dir = out, .shard_tokens = (size_t)shard_size,
+                          .val_frac = val_frac, .progress = shard_progress, .ctx = &bar};
+    ShardWriteStats st;
+    int rc = shards_write(&c, files, n, tok, &st);
+    cli_progress_end(&bar);
+    if (rc) return 1;
+    printf("%s: %d shards (version %d, %s tokens), %zu tokens (%zu validation, in %s_val_000000.bin),"
+           " %zu bytes in %.2f s: %.1f MB/s\n", out, st.n_shards, st.version,
+           st.version == 1 ? "uint16" : "uint32", st.n_tokens, st.val_tokens, SHARD_PREFIX,
+           st.bytes, st.seconds, st.seconds > 0 ? st.bytes / st.seconds / 1e6 : 0.0);
+    return 0;
+}
+
 int cmd_tokenize(int argc, char **argv) {
-    const char *spec = "gpt2", *input = NULL;
+    const char *spec = "gpt2", *input = NULL, *data = NULL, *out = NULL;
     int print = 0, decode = 0;
+    int64_t shard_size = 100000000;
+    float val_frac = 0.1f;
+    const char *pos[4096];
+    int n_pos = 0;
     ArgSpec specs[] = {
+        {"--data", ARG_STR, &data, "text files to write as token shards (--data A.txt B.txt ...; each file is a document, after <|endoftext|>)"},
+        {"--out", ARG_STR, &out, "directory for the shards of --data (llm.c's format: shard_val_000000.bin, shard_train_000001.bin, ...)"},
+        {"--shard-size", ARG_I64, &shard_size, "tokens per shard", 1, 2147483647},
+        {"--val-frac", ARG_FLOAT, &val_frac, "the first shard (validation, as llm.c's): the tokens of this fraction of the corpus's first bytes", 0, 0.9},
         {"--tokenizer", ARG_STR, &spec, "gpt2, or a directory with vocab.json + merges.txt (or encoder.json + vocab.bpe)"},
         {"--input", ARG_STR, &input, "file to read (default: standard input)"},
         {"--print", ARG_FLAG, &print, "print the ids, comma-separated (else a summary: bytes, tokens, speed)"},
         {"--decode", ARG_FLAG, &decode, "read ids (comma-separated) and write their bytes"},
         {NULL},
     };
-    int rc = args_parse("tokenize", "--tokenizer gpt2|DIR [--print | --decode] < FILE", specs, argc,
-                        argv, NULL, 0, NULL);
+    int rc = args_parse("tokenize", "--tokenizer gpt2|DIR [--print | --decode] < FILE  |  "
+                        "--data FILES... --out DIR", specs, argc, argv, pos,
+                        (int)(sizeof pos / sizeof pos[0]), &n_pos);
     if (rc) return rc > 0 ? 0 : 1;
+    if (n_pos && !data) {
+        em_error("%s: unexpected argument (text files go after --data)", pos[0]);
+        return 1;
+    }
+    if (!data != !out) {
+        em_error(data ? "--data: needs --out DIR for the shards" : "--out: needs --data FILES...");
+        return 1;
+    }
     if (!strcmp(spec, "char")) {
         em_error("--tokenizer char: the char tokenizer is built from a training text; give gpt2 "
                  "or a directory with vocab.json and merges.txt");
@@ -67,6 +110,14 @@ int cmd_tokenize(int argc, char **argv) {
     }
     Tokenizer tok;
     if (tok_open(&tok, spec)) return 1;
+    if (data) {
+        const char *files[4097];
+        files[0] = data;
+        for (int i = 0; i < n_pos; i++) files[i + 1] = pos[i];
+        rc = write_shards(&tok, files, n_pos + 1, out, shard_size, val_frac);
+        tok_free(&tok);
+        return rc;
+    }
     const char *name = input ? input : "stdin";
     size_t len;
     char *text = input ? read_file(input, &len) : read_stream(stdin, name, &len);

@@ -82,7 +82,14 @@ static int open_new(Run *r, GPTConfig *mc, const char *data, const char *task, i
             return -1;
         r->data = r->source;
     } else {
-        if (data_load_text(data, &r->tok, val_frac, mc->block_size, &r->d)) return -1;
+        if (data_is_shard_dir(data)) {
+            if (r->tok.kind != TOK_BPE)
+                return em_error("--data %s: token shards need the tokenizer they were written "
+                                "with: give --tokenizer gpt2 or DIR", data);
+            if (data_load_shards(data, &r->tok, mc->block_size, &r->d)) return -1;
+        } else if (data_load_text(data, &r->tok, val_frac, mc->block_size, &r->d)) {
+            return -1;
+        }
         r->data = data;
     }
     mc->vocab_size = r->tok.vocab_size;
@@ -203,7 +210,7 @@ int cmd_train(int argc, char **argv) {
     int quiet = 0, stop_after = 0, dense_every = 0, dense_n = 0, fourier_k = 5;
     float val_frac = 0.1f;
     ArgSpec specs[] = {
-        {"--data", ARG_STR, &data, "text file to train on"},
+        {"--data", ARG_STR, &data, "text file to train on, or a directory of token shards (emergent tokenize --out, or llm.c's)"},
         {"--tokenizer", ARG_STR, &tokenizer, "char (built from --data), gpt2, or a directory with vocab.json + merges.txt"},
         {"--task", ARG_STR, &task, "train on generators and texts: add:2, or a mix such as add:2@0.7,file:x.txt@0.3"},
         {"--task-n", ARG_INT, &task_n, "training items of --task (0: the whole train split)", 0, 1 << 30},

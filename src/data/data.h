@@ -15,6 +15,8 @@ typedef struct {
     unsigned char *mask;   // NULL, or per token: 1 if the loss predicts it (task answers)
     size_t *starts;        // NULL, or the sorted positions where windows may begin
     size_t n_starts;       // (the start of each task example)
+    struct ShardSet *shards;  // NULL, or token shards (mmap'd; tokens is NULL): n counts
+                              // their tokens, split the train shards' (see data_load_shards)
 } TokenData;
 
 // Reads a UTF-8 text file. If tok->kind is TOK_NONE, builds a char vocabulary from it;
@@ -41,10 +43,56 @@ int data_from_texts(const char *train_text, const unsigned char *train_mask, siz
 int data_load_mixture(const char *mixture, int n, int val_n, uint64_t seed, Tokenizer *tok,
                       int T, TokenData *d, char **source);
 // The data a run was trained on, again, from the source it recorded: a mixture's *source
-// (see data_load_mixture: generated again from the seed) or a text file's path (split by
-// val_frac). *source_out (may be NULL) receives a malloc'd copy of what was loaded.
+// (see data_load_mixture: generated again from the seed), a directory of token shards
+// (data_load_shards), or a text file's path (split by val_frac). *source_out (may be NULL) receives a malloc'd copy of what was loaded.
 int data_load_source(const char *source, uint64_t seed, float val_frac, Tokenizer *tok, int T,
                      TokenData *d, char **source_out);
+
+// ---- token shards: llm.c's format (karpathy/llm.c, dev/data/data_common.py) ---------------
+// Each file: a header of 256 little-endian int32 (header[0] magic 20240520, header[1] version:
+// 1 for uint16 tokens, 2 for uint32 when the vocabulary passes 65,536; header[2] the token
+// count; header[3] the vocabulary size, which llm.c ignores and the reader checks when > 0),
+// then the tokens, little-endian. Named as llm.c's fineweb.py names them: the validation shard
+// first, DIR/shard_val_000000.bin, then DIR/shard_train_000001.bin, ...
+#define SHARD_MAGIC 20240520
+#define SHARD_PREFIX "shard"
+#define SHARD_MAX_TOKENS 2147483647  // header[2] is an int32
+typedef struct {
+    const char *out_dir;  // created; refused when it holds *.bin files already
+    size_t shard_tokens;  // tokens per shard (the last of each part may hold fewer)
+    double val_frac;      // the validation shard: the tokens of the corpus's first val_frac
+                          // of bytes (cut at a line start), at most one shard; 0: none
+    size_t chunk_bytes;   // text encoded at a time (0: 8 MiB); memory is O(chunk), not O(corpus)
+    void (*progress)(void *ctx, size_t bytes_done, size_t bytes_total, size_t tokens);
+    void *ctx;
+} ShardWriteConfig;
+typedef struct {
+    size_t n_tokens, val_tokens, bytes;
+    int n_shards, version;
+    double seconds;
+} ShardWriteStats;
+// Encodes the files with tok (BPE with <|endoftext|>) into shards. Each file is one document
+// and starts with <|endoftext|> (llm.c's layout: documents separated, and the first one
+// marked, by the end-of-text token). Text is encoded in chunks cut at "x\n|y" (x, y printable
+// ASCII, not space), where no GPT-2 piece spans the cut: the ids equal those of encoding
+// each file whole. Each shard is written to a temporary name, fsync'd and renamed;
+// on failure the shards written are removed.
+int shards_write(const ShardWriteConfig *c, const char *const *files, int n_files,
+                 const Tokenizer *tok, ShardWriteStats *st);
+// The *.bin shards in dir, in name order, mapped (never read whole): names with "val" are
+// validation, the others train. Refuses, naming the file and the field: a bad magic or
+// version, a size that disagrees with header[2] (truncated), header[3] != tok's vocabulary,
+// a token id >= the vocabulary (checked in one pass at open, the pages handed back as it
+// goes), and a part without a shard of T + 1 tokens. Windows never cross shards.
+int data_load_shards(const char *dir, const Tokenizer *tok, int T, TokenData *d);
+int data_is_shard_dir(const char *path);  // 1 when path is a directory
+// One shard's ids, read whole (tests and tools); checked as data_load_shards checks them.
+int shard_read(const char *path, int vocab, int **ids, size_t *n);
+// Every id of a part (0 train, 1 validation) of shard data, in shard order; malloc'd.
+int *shards_part_ids(const struct ShardSet *ss, int part, size_t *n);
+void shards_sample(const struct ShardSet *ss, int part, int B, int T, Rng *r, int *inp,
+                   int *tgt);
+void shards_free(struct ShardSet *ss);
 
 // B random windows of T+1 tokens from part 0 (train) or 1 (validation): inp (B,T), and
 // tgt (B,T) shifted by one, -1 where the mask says the token is not trained on.

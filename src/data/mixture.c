@@ -274,7 +274,9 @@ int data_load_source(const char *source, uint64_t seed, float val_frac, Tokenize
     if (source_out) *source_out = NULL;
     if (parse_source(source, spec, sizeof spec, &n, &val_n))
         return data_load_mixture(spec, n, val_n, seed, tok, T, d, source_out);
-    if (data_load_text(source, tok, val_frac, T, d)) return -1;
+    if (data_is_shard_dir(source) ? data_load_shards(source, tok, T, d)
+                                  : data_load_text(source, tok, val_frac, T, d))
+        return -1;
     if (source_out) *source_out = xstrdup(source);
     return 0;
 }

@@ -152,6 +152,14 @@ static size_t put_utf8(uint32_t *s, const char *t, size_t len) {
 }
 
 uint32_t *overlap_train_symbols(const TokenData *d, const Tokenizer *tok, size_t *len) {
+    if (d->shards) {  // token shards: their train ids, read into memory for the index
+        size_t n;
+        int *ids = shards_part_ids(d->shards, 0, &n);
+        TokenData t = {.tokens = ids, .n = n, .split = n};
+        uint32_t *s = overlap_train_symbols(&t, tok, len);
+        free(ids);
+        return s;
+    }
     if (tok->kind == TOK_CHAR) {  // one code point per token
         uint32_t *s = xmalloc((d->split ? d->split : 1) * sizeof *s);
         for (size_t i = 0; i < d->split; i++) s[i] = tok->chars[d->tokens[i]];

@@ -112,7 +112,10 @@ static int arith_make(void *ctx, TaskId id, TaskItem *it) {
     int width = c->op == '+' ? c->N + 1 : c->op == '-' ? c->N : 2 * c->N;
     switch (c->fmt) {
     case F_BIGBENCH: it->prompt = task_fmt("\nQ: What is %s %s %s?\nA: ", a, word, b); break;
-    case F_GPT3: it->prompt = task_fmt("Q: What is %s %s %s?\n\nA: ", a, word, b); break;
+    case F_GPT3:  // openai/gpt-3's data files: "context" and "completion", byte for byte
+        it->prompt = task_fmt("\n\nQ: What is %s %s %s?\n\nA:", a, word, b);
+        it->target = task_fmt(" %s", ans);
+        return 0;
     case F_PAD:
     case F_PADREV:
         pad_to(a, c->N);
@@ -181,7 +184,7 @@ int task_space_arith(const char *spec, char op, const char *args, TaskSpace *sp,
     sp->make = arith_make;
     snprintf(ts->name, sizeof ts->name, "%s:%ld:%s",
              op == '+' ? "add" : op == '-' ? "sub" : "mul", N, fmt_names[fmt]);
-    if (fmt == F_GPT3) strcpy(ts->shot_sep, "\n\n");
+    if (fmt == F_GPT3) ts->shot_sep[0] = 0;  // each prompt starts with its "\n\n"
     if (fmt == F_SCRATCH || fmt == F_DIRECT) {
         strcpy(ts->stop, "\n\n");
         strcpy(ts->shot_sep, "\n\n");

@@ -12,11 +12,21 @@ static const char *base_name(const char *path) {
     return s ? s + 1 : path;
 }
 
+// A decimal number, [sign]digits[.digits], with white space around it allowed (GPT-3's
+// completions are " 143"): what the evaluator's numeric metrics parse.
 static int is_number_text(const char *s) {
-    char *end;
-    if (!*s) return 0;
-    strtod(s, &end);
-    return *end == 0 && !strchr(s, ' ') && !strchr(s, 'n') && !strchr(s, 'N');  // no nan/inf
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
+    if (*s == '+' || *s == '-') s++;
+    const char *d = s;
+    while (*s >= '0' && *s <= '9') s++;
+    if (s == d) return 0;
+    if (*s == '.') {
+        d = ++s;
+        while (*s >= '0' && *s <= '9') s++;
+        if (s == d) return 0;
+    }
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
+    return *s == 0;
 }
 
 // An optional string field of the task; *out = NULL when absent.
@@ -169,7 +179,7 @@ int task_load_bigbench(const char *path, TaskSet *out) {
 // ---- JSON lines -----------------------------------------------------------
 
 static int jsonl_line(const char *line, size_t len, const char *path, int lineno,
-                      TaskItem *it) {
+                      TaskItem *it, int *openai) {
     const char *end = NULL;
     cJSON *o = cJSON_ParseWithLengthOpts(line, len, &end, 0);
     if (o && end != line + len) {  // something after the value (the line is trimmed)
@@ -181,6 +191,7 @@ static int jsonl_line(const char *line, size_t len, const char *path, int lineno
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "context");
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "completion");
     if (!p && !t) {
+        *openai = 0;
         p = cJSON_GetObjectItemCaseSensitive(o, "input");
         t = cJSON_GetObjectItemCaseSensitive(o, "target");
     }
@@ -200,7 +211,7 @@ int task_load_jsonl(const char *path, TaskSet *out) {
     size_t len;
     char *buf = read_file(path, &len);
     if (!buf) return -1;
-    int cap = 0, lineno = 0, rc = 0;
+    int cap = 0, lineno = 0, rc = 0, openai = 1;
     out->numeric = 1;
     for (size_t p = 0; p < len && rc == 0;) {
         size_t e = p;
@@ -218,7 +229,7 @@ int task_load_jsonl(const char *path, TaskSet *out) {
             }
             TaskItem *it = &out->items[out->n];
             memset(it, 0, sizeof *it);
-            rc = jsonl_line(buf + p + s, l - s, path, lineno, it);
+            rc = jsonl_line(buf + p + s, l - s, path, lineno, it, &openai);
             out->n++;
             if (rc == 0) out->numeric &= is_number_text(it->target);
         }
@@ -226,6 +237,7 @@ int task_load_jsonl(const char *path, TaskSet *out) {
     }
     free(buf);
     if (rc == 0 && out->n == 0) rc = em_error("%s: expected at least one JSON line", path);
+    if (openai) out->shot_sep[0] = 0;  // {"context","completion"}: contexts carry the separator
     if (rc) taskset_free(out);
     return rc;
 }

@@ -233,10 +233,19 @@ static const char *answer_of(const TaskItem *it) {
 }
 
 // What follows an item's stop in training text: the rest of shot_sep, so that items sit
-// as they do in a few-shot prompt ("A: 579" "\n" "\n" "Q: ..." for gpt3).
+// as they do in a few-shot prompt ("A: 579" "\n" "\n" "Q: ..." for bigbench).
 static const char *sep_tail(const TaskSet *ts) {
     size_t sl = strlen(ts->stop);
     return strncmp(ts->shot_sep, ts->stop, sl) ? ts->shot_sep : ts->shot_sep + sl;
+}
+
+// With no shot_sep, a prompt that starts with the stop (gpt3: "\n\nQ: ...") carries the
+// previous item's stop itself: the stop is not written twice, and the prompt's first bytes
+// are trained on as that stop, so the text reads as the few-shot prompt does.
+static int stop_in_next(const TaskSet *ts, int i) {
+    size_t sl = strlen(ts->stop);
+    return !ts->shot_sep[0] && sl && i + 1 < ts->n &&
+           !strncmp(ts->items[i + 1].prompt, ts->stop, sl);
 }
 
 int task_training_text(const TaskSet *ts, char **text, unsigned char **mask, size_t *len) {
@@ -245,7 +254,8 @@ int task_training_text(const TaskSet *ts, char **text, unsigned char **mask, siz
     for (int i = 0; i < ts->n; i++) {
         const TaskItem *it = &ts->items[i];
         total += strlen(it->prompt) + ap + (it->scratch ? strlen(it->scratch) : 0) +
-                 strlen(answer_of(it)) + sl + (i + 1 < ts->n ? tl : 0);
+                 strlen(answer_of(it)) + (stop_in_next(ts, i) ? 0 : sl) +
+                 (i + 1 < ts->n ? tl : 0);
     }
     char *t = xmalloc(total + 1);
     unsigned char *m = xmalloc(total + 1);
@@ -260,11 +270,13 @@ int task_training_text(const TaskSet *ts, char **text, unsigned char **mask, siz
     for (int i = 0; i < ts->n; i++) {
         const TaskItem *it = &ts->items[i];
         if (i > 0) PUT(tail, 0);
+        size_t p0 = p;
         PUT(it->prompt, 0);
+        if (i > 0 && stop_in_next(ts, i - 1)) memset(m + p0, 1, sl);
         PUT(ts->answer_prefix, 0);
         if (it->scratch) PUT(it->scratch, 1);
         PUT(answer_of(it), 1);
-        PUT(ts->stop, 1);
+        if (!stop_in_next(ts, i)) PUT(ts->stop, 1);
     }
 #undef PUT
     t[p] = 0;
@@ -321,7 +333,7 @@ const char *task_specs_help(void) {
            "  add:N[:FMT] sub:N[:FMT] mul:N[:FMT]  N-digit arithmetic, N = 1..10 (sub: a >= b)\n"
            "      FMT plain    123+456=579 (default)\n"
            "          bigbench \\nQ: What is 123 plus 456?\\nA: 579\n"
-           "          gpt3     Q: What is 123 plus 456?\\n\\nA: 579\n"
+           "          gpt3     \\n\\nQ: What is 123 plus 456?\\n\\nA: 579  (openai/gpt-3's files)\n"
            "          pad      007+045=0052  (operands to N digits, answer to N+1 / N / 2N)\n"
            "          rev      123+456=975   (answer least significant digit first)\n"
            "          padrev   007+045=2500\n"

@@ -11,7 +11,10 @@
 //     FMT plain    (default) "123+456="           -> "579"     ("-" and "*" for sub, mul)
 //         bigbench "\nQ: What is 123 plus 456?\nA: " -> "579" ("minus", "times"; BIG-bench's
 //                  arithmetic input under its default example_input/output prefixes)
-//         gpt3     "Q: What is 123 plus 456?\n\nA: " -> "579"  (GPT-3 paper, shot_sep "\n\n")
+//         gpt3     "\n\nQ: What is 123 plus 456?\n\nA:" -> " 579"  (byte for byte the "context"
+//                  and "completion" of openai/gpt-3's data files, e.g. two_digit_addition.jsonl;
+//                  shot_sep "": each prompt starts with its separator, so k shots read
+//                  "\n\nQ: ...?\n\nA: 579\n\nQ: ...?\n\nA:" as GPT-3's contexts do)
 //         pad      "007+045="                     -> "0052"    (operands padded to N digits,
 //                  the answer to the widest answer of the op: N+1 add, N sub, 2N mul)
 //         rev      "123+456="                     -> "975"     (answer least significant first)
@@ -106,7 +109,9 @@ int task_generate(const char *spec, int split, int n, uint64_t seed, TaskSet *ou
 
 // The training text: every item as prompt + answer_prefix + [scratch] + target + stop, in
 // order; between items, what shot_sep adds after the stop (shot_sep minus a leading stop:
-// "" for most sets, "\n" for gpt3), so items sit as in a few-shot prompt. mask[i] = 1 for
+// "" for most sets, "\n" for scratch), so items sit as in a few-shot prompt. With shot_sep ""
+// and a prompt that starts with the stop (gpt3's "\n\n"), the stop is not written twice: the
+// next prompt's first bytes are the stop, trained on (gpt3: "A: 579\n\nQ: ..."). mask[i] = 1 for
 // the bytes the loss trains on (scratch, target and stop), 0 for prompt and separator bytes;
 // text is NUL-terminated, len excludes the NUL. Multiple-choice items use the correct choice
 // as target. Caller frees text and mask.
@@ -152,11 +157,15 @@ char *task_extract_answer(const TaskSet *ts, const char *gen);
 // order (BIG-bench shuffles the appended ones at random). stop: stop_string, else "\n"
 // (BIG-bench has none; every answer is followed by a newline under its default prefixes).
 // name: the file's "name", else the path. multiple_choice when every example has
-// target_scores; numeric when every target parses as a number. Errors name the file and the
+// target_scores; numeric when every target is a decimal number ([sign]digits[.digits],
+// surrounding white space allowed). Errors name the file and the
 // field, e.g. "task.json: examples[3].target: expected a string or a list of strings".
 int task_load_bigbench(const char *path, TaskSet *out);
 // JSON lines: {"context","completion"} or {"input","target"} objects, one per line (blank
-// lines skipped). prompt = context/input, target = completion/target; stop "\n", shot_sep "\n".
+// lines skipped). prompt = context/input, target = completion/target; stop "\n"; shot_sep "\n",
+// or "" when every line is {"context","completion"} (OpenAI's layout: a context carries its
+// own separator, "\n\nQ: ...", and k shots are the contexts and completions concatenated).
+// numeric when every target is a decimal number, surrounding white space allowed (" 143").
 int task_load_jsonl(const char *path, TaskSet *out);
 
 void taskset_free(TaskSet *ts);

@@ -33,6 +33,7 @@ int data_load_text(const char *path, Tokenizer *tok, double val_frac, int min_le
 }
 
 void data_free(TokenData *d) {
+    shards_free(d->shards);
     free(d->tokens);
     free(d->mask);
     free(d->starts);
@@ -59,6 +60,7 @@ static size_t window_start(const TokenData *d, size_t lo, size_t hi, int T, Rng 
 }
 
 void data_sample(const TokenData *d, int part, int B, int T, Rng *r, int *inp, int *tgt) {
+    if (d->shards) { shards_sample(d->shards, part, B, T, r, inp, tgt); return; }
     size_t lo = part ? d->split : 0, hi = part ? d->n : d->split;
     for (int b = 0; b < B; b++) {
         size_t s = window_start(d, lo, hi, T, r);

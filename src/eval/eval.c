@@ -333,7 +333,8 @@ static void score_generative(GPT *m, const Tokenizer *tok, const TaskSet *ts, Ev
     }
     if (ts->numeric) {
         double a, t;
-        if (metric_parse_number(item->target, &t) == 0 && metric_parse_number(it->answer, &a) == 0) {
+        if (metric_parse_number_ws(item->target, &t) == 0 &&
+            metric_parse_number_ws(it->answer, &a) == 0) {
             it->m[MET_ABS_ERR] = metric_abs_error(a, t);
             it->m[MET_REL_ERR] = metric_rel_error(a, t);
         }

@@ -174,6 +174,19 @@ int metric_parse_number(const char *s, double *out) {
     return 0;
 }
 
+int metric_parse_number_ws(const char *s, double *out) {
+    if (!s) return -1;
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+        n--;
+    char buf[256];
+    if (n >= sizeof buf) return -1;  // not a number an answer holds
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    return metric_parse_number(buf, out);
+}
+
 double metric_abs_error(double pred, double tgt) { return fabs(pred - tgt); }
 
 double metric_rel_error(double pred, double tgt) {

@@ -78,6 +78,9 @@ double metric_ece(const double *confidence, const double *correct, int n, int bi
 // the value must be finite. Returns 0 and sets *out on success, -1 if s is not a number (a
 // normal outcome for a model's answer, so no em_error message is set).
 int metric_parse_number(const char *s, double *out);
+// The same with white space around the number allowed: an answer or target as a task
+// writes it (GPT-3's completions are " 143").
+int metric_parse_number_ws(const char *s, double *out);
 // |pred - tgt|.
 double metric_abs_error(double pred, double tgt);
 // |pred - tgt| / max(|tgt|, 1e-12): the relative error, kept finite for a zero target.
