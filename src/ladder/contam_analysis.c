@@ -168,6 +168,12 @@ static void words(SweepContam *x) {
             cat(t, n, " and %.3f [%.3f, %.3f] over dirty ones", p->em[LC_DIRTY][L],
                 p->lo[LC_DIRTY][L], p->hi[LC_DIRTY][L]);
         cat(t, n, ".");
+        if (p->dirty_items[L] > 0) {
+            cat(t, n, " By size, exact match clean / dirty:");
+            for (int i = 0; i <= L; i++)
+                cat(t, n, "%s %.3f / %.3f", i ? "," : "", p->em[LC_CLEAN][i], p->em[LC_DIRTY][i]);
+            cat(t, n, ".");
+        }
         double rise = p->em[LC_ALL][L] - p->em[LC_ALL][0], drise = p->diff[L] - p->diff[0];
         if (p->dirty_items[L] > 0) {
             cat(t, n, " From %.3g to %.3g parameters exact match over all items rises by %.3f, "
@@ -195,9 +201,25 @@ static void words(SweepContam *x) {
             for (int q = 0; q < 2; q++) {
                 const ThresholdCI *a0 = &b->thr[q], *a1 = &p->thr[q];
                 const char *over = q ? "clean items" : "all items";
-                if (!isfinite(a0->point) || !isfinite(a1->point)) {
-                    cat(t, n, " Over %s, the threshold at %s %g against %g cannot be compared "
-                              "(not inside the ladder at both).", over, x->sweep_name, p->value, b->value);
+                if (isfinite(a0->point) != isfinite(a1->point)) {
+                    const ContamPart *in = isfinite(a0->point) ? b : p, *out = in == b ? p : b;
+                    int l = q ? LC_CLEAN : LC_ALL, o = out->n_sizes - 1;
+                    cat(t, n, " Over %s, exact match crosses %.1f inside the ladder at %s %g "
+                              "(%.3g parameters) but not at %g (%.3f [%.3f, %.3f] at the largest "
+                              "size", over, LADDER_ABS_LEVEL, x->sweep_name, in->value,
+                        (in == b ? a0 : a1)->point, out->value, out->em[l][o], out->lo[l][o],
+                        out->hi[l][o]);
+                    cat(t, n, out->hi[l][o] < LADDER_ABS_LEVEL
+                                  ? ", its interval below %.1f): the threshold moves with the %s."
+                                  : ", its interval reaching %.1f): this ladder cannot say that "
+                                    "the threshold moves with the %s.",
+                        LADDER_ABS_LEVEL, x->sweep_name);
+                    continue;
+                }
+                if (!isfinite(a0->point)) {
+                    cat(t, n, " Over %s, exact match crosses %.1f inside the ladder neither at %s "
+                              "%g nor at %g.", over, LADDER_ABS_LEVEL, x->sweep_name, p->value,
+                        b->value);
                     continue;
                 }
                 cat(t, n, " Over %s, the threshold at %s %g is %.2f times that at %g", over,

@@ -291,7 +291,7 @@ int ladder_leak_tasks(LadderSpec *s) {
     if (ladder_eval_task(s, 0, s->task, ev, sizeof ev)) return -1;
     for (int i = 0; i < s->n_sweep; i++) {
         size_t cap = sizeof s->leak_tasks[i];
-        if ((size_t)snprintf(s->leak_tasks[i], cap, "%s@%.17g,leak:%.17g:%d:%llu:%s@%.17g", s->task,
+        if ((size_t)snprintf(s->leak_tasks[i], cap, "%s@%g,leak:%.17g:%d:%llu:%s@%g", s->task,
                              1 - s->leak_weight, s->sweep_values[i], s->eval_n,
                              (unsigned long long)s->eval_seed, ev, s->leak_weight) >= cap)
             return em_error("%s: task: the leak mixture of %s and %s is longer than %zu "
