@@ -175,7 +175,7 @@ static int analyze(const char *dir) {
                                  {"two training tasks", x->pair.text},
                                  {"loss on text", x->text.text},
                                  {"multiple choice", x->mc.text},
-                                 {"seen and unseen items", x->contam.text}};
+                                 {"seen and unseen items, memorisation", x->contam.text}};
         int present[5] = {x->lr.present, x->pair.present, x->text.present, x->mc.present,
                           x->contam.present};
         for (int i = 0; i < 5; i++)

@@ -11,6 +11,7 @@
 
 #include "core/core.h"
 #include "data/tasks.h"
+#include "eval/eval.h"
 #include "ladder/registry.h"
 
 static void cat(char *buf, size_t n, const char *f, ...) __attribute__((format(printf, 3, 4)));
@@ -98,9 +99,6 @@ static int part(Registry *reg, const LadderGrid *g, const char *task, ContamPart
     Cells *c = xcalloc(Q_NUM, sizeof *c);
     int rc = 0, K = g->n_seeds;
     for (int q = 0; q < Q_NUM && !rc; q++) rc = load(reg, g, task, q, &c[q], q == Q_NCLEAN ? any : NULL);
-    p->value = g->sweep;
-    p->n_sizes = g->n_sizes;
-    memcpy(p->params, g->params, sizeof p->params);
     for (int i = 0; i < g->n_sizes && !rc; i++) {
         for (int l = 0; l < LC_NUM; l++) summary(&c[l], i, K, &p->em[l][i], &p->lo[l][i], &p->hi[l][i]);
         double sd = 0, sn = 0, d[LADDER_MAX], var = 0;
@@ -234,9 +232,58 @@ static void words(SweepContam *x) {
     }
 }
 
+// The memorisation probe's final value per size: seed mean and the union interval.
+static int memo(Registry *reg, const LadderGrid *g, ContamPart *p, int *any) {
+    Cells *c = xcalloc(1, sizeof *c);
+    int rc = 0;
+    RegRow *rows = NULL;
+    int n = 0;
+    for (int i = 0; i < LADDER_MAX; i++)
+        for (int k = 0; k < LADDER_MAX; k++) c->v[i][k] = c->lo[i][k] = c->hi[i][k] = NAN;
+    if ((rc = reg_query_metric(reg, EVAL_MEMO_TASK, EVAL_MEMO_METRIC, REG_STEP_FINAL, &rows, &n))) {
+        free(c);
+        return rc;
+    }
+    for (int j = 0; j < n; j++) {
+        const RegRow *r = &rows[j];
+        int i = 0, k = 0;
+        while (i < g->n_sizes && (long long)g->params[i] != r->params) i++;
+        while (k < g->n_seeds && g->seeds[k] != r->seed) k++;
+        int same = (isnan(g->sweep) && isnan(r->sweep_value)) || g->sweep == r->sweep_value;
+        if (i == g->n_sizes || k == g->n_seeds || !same || r->step != r->steps) continue;
+        c->v[i][k] = r->value;
+        c->lo[i][k] = r->lo;
+        c->hi[i][k] = r->hi;
+        *any = 1;
+    }
+    free(rows);
+    for (int i = 0; i < g->n_sizes; i++)
+        summary(c, i, g->n_seeds, &p->memo[i], &p->memo_lo[i], &p->memo_hi[i]);
+    free(c);
+    return 0;
+}
+
+static void memo_words(SweepContam *x) {
+    char *t = x->text;
+    size_t n = sizeof x->text;
+    cat(t, n, "%sMemorisation (Carlini et al.'s extraction: the fraction of %d training spans of "
+              "%d tokens that greedy decoding reproduces verbatim from their first %d tokens), "
+              "by size:", t[0] ? " " : "", x->memo_n, x->memo_span, x->memo_prefix);
+    for (int v = 0; v < x->n; v++) {
+        const ContamPart *p = &x->p[v];
+        if (isfinite(p->value)) cat(t, n, "%s %s %g:", v ? ";" : "", x->sweep_name, p->value);
+        for (int i = 0; i < p->n_sizes; i++)
+            cat(t, n, "%s %.3f [%.3f, %.3f] at %.3g parameters", i ? "," : "", p->memo[i],
+                p->memo_lo[i], p->memo_hi[i], p->params[i]);
+    }
+    cat(t, n, ".");
+}
+
 int ladder_contam_analysis(const char *dir, const LadderSpec *s, SweepContam *x) {
     memset(x, 0, sizeof *x);
-    if (s->n_eval_tasks < 1) return 0;
+    x->memo_n = s->mem_n;
+    x->memo_span = s->mem_span;
+    x->memo_prefix = s->mem_prefix;
     double sv[LADDER_MAX];
     int nsv = 0;
     if (ladder_sweep_values(dir, sv, LADDER_MAX, &nsv)) return -1;
@@ -247,8 +294,17 @@ int ladder_contam_analysis(const char *dir, const LadderSpec *s, SweepContam *x)
     Registry *reg;
     if (reg_open(&reg, path)) return -1;
     LadderGrid *g = xcalloc(1, sizeof *g);
-    int rc = 0, any = 0;
+    int rc = 0, any = 0, any_memo = 0;
     for (int v = 0; v < nsv && !rc; v++) {
+        ContamPart *p = &x->p[x->n];
+        if (s->n_eval_tasks < 1) {  // losses only: the grid of the memorisation probe
+            if ((rc = ladder_load_grid_task(dir, sv[v], EVAL_MEMO_TASK, g))) break;
+            p->value = g->sweep;
+            p->n_sizes = g->n_sizes;
+            memcpy(p->params, g->params, sizeof p->params);
+            if (!(rc = memo(reg, g, p, &any_memo))) x->n++;
+            continue;
+        }
         int task_sweep = !strcmp(s->sweep_name, "task") && sv[v] >= 0 && sv[v] < s->n_sweep;
         char spec[512];
         TaskSet ts;
@@ -262,14 +318,20 @@ int ladder_contam_analysis(const char *dir, const LadderSpec *s, SweepContam *x)
         }
         em_clear_error();
         if ((rc = ladder_load_grid_task(dir, sv[v], x->task, g))) break;
-        rc = part(reg, g, x->task, &x->p[x->n], &any);
+        p->value = g->sweep;
+        p->n_sizes = g->n_sizes;
+        memcpy(p->params, g->params, sizeof p->params);
+        rc = part(reg, g, x->task, p, &any) || memo(reg, g, p, &any_memo);
         if (!rc) x->n++;
     }
     free(g);
     reg_close(reg);
     if (rc) return -1;
-    x->present = any;
+    x->split = any;
+    x->has_memo = any_memo;
+    x->present = any || any_memo;
     if (any) words(x);
+    if (any_memo) memo_words(x);
     return 0;
 }
 
@@ -292,23 +354,31 @@ void ladder_contam_json(const SweepContam *x, cJSON *root) {
         cJSON *e = cJSON_CreateObject();
         cJSON_AddItemToObject(e, "sweep_value", num(p->value));
         cJSON_AddItemToObject(e, "params", arr(p->params, p->n_sizes));
-        cJSON_AddItemToObject(e, "items", arr(p->items, p->n_sizes));
-        cJSON_AddItemToObject(e, "dirty_items_counted", arr(p->dirty_items, p->n_sizes));
-        for (int l = 0; l < LC_NUM; l++) {
-            cJSON *m = cJSON_AddObjectToObject(e, nm[l]);
-            cJSON_AddItemToObject(m, "exact_match", arr(p->em[l], p->n_sizes));
-            cJSON_AddItemToObject(m, "ci95_lo", arr(p->lo[l], p->n_sizes));
-            cJSON_AddItemToObject(m, "ci95_hi", arr(p->hi[l], p->n_sizes));
+        if (x->split) {
+            cJSON_AddItemToObject(e, "items", arr(p->items, p->n_sizes));
+            cJSON_AddItemToObject(e, "dirty_items_counted", arr(p->dirty_items, p->n_sizes));
+            for (int l = 0; l < LC_NUM; l++) {
+                cJSON *m = cJSON_AddObjectToObject(e, nm[l]);
+                cJSON_AddItemToObject(m, "exact_match", arr(p->em[l], p->n_sizes));
+                cJSON_AddItemToObject(m, "ci95_lo", arr(p->lo[l], p->n_sizes));
+                cJSON_AddItemToObject(m, "ci95_hi", arr(p->hi[l], p->n_sizes));
+            }
+            cJSON *d = cJSON_AddObjectToObject(e, "all_minus_clean");
+            cJSON_AddItemToObject(d, "mean", arr(p->diff, p->n_sizes));
+            cJSON_AddItemToObject(d, "ci95_lo", arr(p->diff_lo, p->n_sizes));
+            cJSON_AddItemToObject(d, "ci95_hi", arr(p->diff_hi, p->n_sizes));
+            for (int q = 0; q < 2; q++) {
+                cJSON *t = cJSON_AddObjectToObject(e, q ? "threshold_clean" : "threshold_all");
+                cJSON_AddItemToObject(t, "at_0_5", num(p->thr[q].point));
+                cJSON_AddItemToObject(t, "ci95_lo", num(p->thr[q].lo));
+                cJSON_AddItemToObject(t, "ci95_hi", num(p->thr[q].hi));
+            }
         }
-        cJSON *d = cJSON_AddObjectToObject(e, "all_minus_clean");
-        cJSON_AddItemToObject(d, "mean", arr(p->diff, p->n_sizes));
-        cJSON_AddItemToObject(d, "ci95_lo", arr(p->diff_lo, p->n_sizes));
-        cJSON_AddItemToObject(d, "ci95_hi", arr(p->diff_hi, p->n_sizes));
-        for (int q = 0; q < 2; q++) {
-            cJSON *t = cJSON_AddObjectToObject(e, q ? "threshold_clean" : "threshold_all");
-            cJSON_AddItemToObject(t, "at_0_5", num(p->thr[q].point));
-            cJSON_AddItemToObject(t, "ci95_lo", num(p->thr[q].lo));
-            cJSON_AddItemToObject(t, "ci95_hi", num(p->thr[q].hi));
+        if (x->has_memo) {
+            cJSON *m = cJSON_AddObjectToObject(e, "memorized");
+            cJSON_AddItemToObject(m, "mean", arr(p->memo, p->n_sizes));
+            cJSON_AddItemToObject(m, "ci95_lo", arr(p->memo_lo, p->n_sizes));
+            cJSON_AddItemToObject(m, "ci95_hi", arr(p->memo_hi, p->n_sizes));
         }
         cJSON_AddItemToArray(ps, e);
     }

@@ -4,7 +4,8 @@
 // Per value of the second axis (the planted fraction in a leak sweep, or the one ladder),
 // exact match against size over all, clean and dirty items with intervals; the part of the
 // rise that the dirty items make (all - clean per size, with an interval); and the
-// threshold at LADDER_ABS_LEVEL over all and over clean items, compared across the values.
+// threshold at LADDER_ABS_LEVEL over all and over clean items, compared across the values;
+// and the memorisation probe by size where the spec asked for it (eval.h, eval_memorized).
 #ifndef EMERGENT_LADDER_CONTAM_ANALYSIS_H
 #define EMERGENT_LADDER_CONTAM_ANALYSIS_H
 
@@ -26,12 +27,16 @@ typedef struct {
     // seed), se_k = (n_dirty / n) sqrt(se_clean^2 + se_dirty^2) of run k (all - clean =
     // (n_dirty / n)(dirty - clean), its item standard errors treated as independent)
     double diff[LADDER_MAX], diff_lo[LADDER_MAX], diff_hi[LADDER_MAX];
+    double memo[LADDER_MAX], memo_lo[LADDER_MAX], memo_hi[LADDER_MAX];  // the memorisation
+                                        // probe per size (seed mean, union interval; NaN: none)
     ThresholdCI thr[2];                 // at LADDER_ABS_LEVEL over all [0] and clean [1] items
                                         // (ladder_threshold_bootstrap_items; NaN: not inside)
 } ContamPart;
 
 typedef struct {
-    int present;                        // the registry holds split evaluations
+    int present;                        // split evaluations or the memorisation probe
+    int split, has_memo;                // which of the two the registry holds
+    int memo_n, memo_span, memo_prefix; // the probe's spans (the spec's)
     char task[128];                     // the eval task split (the first)
     char sweep_name[16];
     int n;

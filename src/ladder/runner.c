@@ -163,6 +163,20 @@ static int point_eval(Registry *reg, const LadderSpec *s, const LadderPoint *p, 
     return 0;
 }
 
+// Memorisation as extraction (spec memorization.n > 0): spans of the point's training
+// tokens, drawn from the eval seed, into the registry.
+static int point_memorized(Registry *reg, const LadderSpec *s, const LadderPoint *p,
+                           const GPT *m, const TokenData *d, int step) {
+    if (s->mem_n <= 0) return 0;
+    MemorizeConfig mc = {.n = s->mem_n, .span = s->mem_span, .prefix = s->mem_prefix,
+                         .seed = s->eval_seed};
+    MetricSummary x;
+    if (eval_memorized(m, d->tokens, d->split, &mc, &x))
+        return em_error("%s: memorization: %s", s->path, em_errmsg());
+    MetricValue mv = {EVAL_MEMO_METRIC, x.mean, x.se, x.lo, x.hi};
+    return reg_add_eval(reg, p->key, step, EVAL_MEMO_TASK, x.n, &mv, 1, NULL, NULL, 0);
+}
+
 // A point's progress, in memory shared by the runner and its workers: the step it
 // started from in this run (-1: not started) and the step it has reached.
 typedef struct { int base, step; } PointProgress;
@@ -228,7 +242,8 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
         if (st.step < steps[i] && (rc = train_run(&m, &st, &tc, &d, &run))) break;
         float tl = train_eval_loss(&m, &tc, &d, 0, tc.seed ^ 0x5eedf00dULL);
         float vl = train_eval_loss(&m, &tc, &d, 1, tc.seed ^ 0x5eedf00dULL);
-        rc = reg_add_loss(reg, p->key, st.step, tl, vl) || point_eval(reg, s, p, &m, &tok, st.step, dirty);
+        rc = reg_add_loss(reg, p->key, st.step, tl, vl) || point_eval(reg, s, p, &m, &tok, st.step, dirty) ||
+             point_memorized(reg, s, p, &m, &d, st.step);
         if (!rc) {
             char ck[1300];
             snprintf(ck, sizeof ck, "%s/%s", dir, TRAIN_MODEL_FILE);

@@ -239,6 +239,16 @@ static int parse(const cJSON *root, LadderSpec *s, const char *path) {
     if (get_int(ev, "contamination_n", &s->contam_n, 0, 0, OVERLAP_MAX_N, path, "eval.") ||
         get_num(root, "leak_weight", &s->leak_weight, 0, 1e-6, 1 - 1e-6, path, ""))
         return -1;
+    const cJSON *mz = get_obj(root, "memorization", 0, path, &rc);
+    if (rc) return -1;
+    if (mz && (get_int(mz, "n", &s->mem_n, 1, 0, 1 << 20, path, "memorization.") ||
+               get_int(mz, "span", &s->mem_span, 0, 2, s->block_size, path, "memorization.") ||
+               get_int(mz, "prefix", &s->mem_prefix, 0, 1, s->mem_span - 1, path, "memorization.")))
+        return -1;
+    if (s->mem_n > 0 && (s->mem_span > s->block_size || s->mem_prefix >= s->mem_span))
+        return em_error("%s: memorization: expected 1 <= prefix < span <= block_size %d, got "
+                        "prefix %d and span %d (defaults 32 and 50)", path, s->block_size,
+                        s->mem_prefix, s->mem_span);
     if (leak && s->task_n <= 0)
         return em_error("%s: task_n: a leak sweep mixes the planted items into task's items by "
                         "count; expected task_n > 0, got %d", path, s->task_n);
@@ -268,6 +278,7 @@ int ladder_spec_load(const char *path, LadderSpec *s) {
     s->eval_n = 1000; s->eval_points = 6; s->eval_seed = 12345;
     s->dense_k = 5;
     s->leak_weight = 0.05;
+    s->mem_span = 50; s->mem_prefix = 32;
     size_t len;
     char *text = read_file(path, &len);
     if (!text) return -1;
@@ -331,6 +342,7 @@ void ladder_spec_quick(LadderSpec *s) {
     if (s->task_n == 0 || s->task_n > 2000) s->task_n = 2000;
     s->eval_points = 2;
     if (s->warmup > LADDER_QUICK_STEPS / 3) s->warmup = LADDER_QUICK_STEPS / 3;
+    if (s->mem_n > 20) s->mem_n = 20;
     ladder_leak_tasks(s);  // eval.n changed (fits: the numbers only got shorter)
 }
 

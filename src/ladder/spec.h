@@ -27,6 +27,11 @@
 //                                   matched whole); 0: not split. Default 13 in a leak sweep,
 //                                   0 otherwise (the index costs up to 16 bytes per training
 //                                   character and short item length, per worker)
+//   "memorization": {"n": 200, "span": 50, "prefix": 32}
+//                                   optional: at each evaluation, the fraction of n training
+//                                   spans of `span` tokens that greedy decoding reproduces
+//                                   from their first `prefix` tokens (eval_memorized; span <=
+//                                   block_size), as metric "memorized" of task "memorization"
 //   "leak_weight": 0.05             a leak sweep's share of the training items planted
 //                                   (in (0, 1); see below)
 //   "dense": {"every": 50, "n": 0, "fourier_k": 5}
@@ -85,6 +90,7 @@ typedef struct {
     char leak_tasks[LADDER_MAX][768];  // a leak sweep's training mixture per value (built by
                                     // ladder_spec_load and again by ladder_spec_quick)
     int contam_n;                   // eval.contamination_n (0: no split)
+    int mem_n, mem_span, mem_prefix;  // memorization (n 0: none)
     char eval_tasks[8][128];        // as written: may hold "{task}" and "{format}"
     int n_eval_tasks, eval_shots, eval_n, eval_points;
     uint64_t eval_seed;
@@ -125,7 +131,7 @@ int ladder_leak_tasks(LadderSpec *s);
 // The quick variant of a spec, for smoke tests of the whole pipeline: the 3 smallest sizes
 // (all when fewer), the first 2 seeds, LADDER_QUICK_STEPS steps (whatever the budget),
 // batches of at most 16, at most 2000 generated training items, 40 eval items and 100
-// validation items, 2 evaluation points.
+// validation items, 2 evaluation points, at most 20 memorization spans.
 // The sweep and the tasks stay as they are.
 #define LADDER_QUICK_STEPS 30
 void ladder_spec_quick(LadderSpec *s);

@@ -60,9 +60,39 @@ static int fig_diff(const char *fdir, const SweepContam *x) {
     return rc;
 }
 
+// The memorisation probe against size, one line per sweep value, with its interval.
+static int fig_memo(const char *fdir, const SweepContam *x) {
+    Series *s = xcalloc((size_t)x->n, sizeof *s);
+    char (*lab)[160] = xcalloc((size_t)x->n, sizeof *lab);
+    for (int v = 0; v < x->n; v++) {
+        const ContamPart *p = &x->p[v];
+        if (isfinite(p->value)) snprintf(lab[v], sizeof lab[v], "%s = %g", x->sweep_name, p->value);
+        else snprintf(lab[v], sizeof lab[v], "memorised");
+        s[v] = (Series){.label = lab[v], .x = p->params, .y = p->memo, .n = p->n_sizes,
+                        .style = SERIES_MEAN, .ylo = p->memo_lo, .yhi = p->memo_hi,
+                        .color = report_color(v)};
+    }
+    Figure f = {.name = "memorized_vs_size", .title = "Training spans reproduced verbatim "
+                "(extraction) against size", .xlabel = "parameters",
+                .ylabel = "fraction of spans memorised", .logx = 1, .ymin = 0, .ymax = NAN,
+                .series = s, .n_series = x->n};
+    int rc = report_figure(fdir, &f);
+    free(s);
+    free(lab);
+    return rc;
+}
+
 void report_contam_section(ReportHtml *h, const char *fdir, const SweepContam *x, int *rc) {
-    html_h2(h, "Seen and unseen items");
+    html_h2(h, x->split ? "Seen and unseen items" : "Memorisation");
     html_p(h, "%s", x->text);
+    if (x->has_memo) {
+        *rc |= fig_memo(fdir, x);
+        html_figure(h, "report/memorized_vs_size.png",
+                    "The fraction of sampled training spans whose continuation greedy decoding "
+                    "reproduces verbatim from their prefix, against size: seed means, bands: "
+                    "the union of the runs' 95% bootstrap intervals and the seed values.");
+    }
+    if (!x->split) return;
     *rc |= fig_parts(fdir, x);
     html_figure(h, "report/exact_match_clean_dirty.png",
                 "Exact match against size over all items, the clean items (not found in the "
