@@ -225,6 +225,19 @@ static void test_leak(void) {
           s.contam_n == 7, "eval.contamination_n: %s", em_errmsg());
 }
 
+// The memorisation probe: spans no longer than the block, a prefix shorter than the span.
+static void test_memorization(void) {
+    LadderSpec s;
+    CHECK(ladder_spec_load(STD("\"memorization\": {\"n\": 10, \"span\": 12, \"prefix\": 4},"), &s) == 0 &&
+          s.mem_n == 10 && s.mem_span == 12 && s.mem_prefix == 4, "%s", em_errmsg());
+    refused(STD("\"memorization\": {\"n\": 10},"), "memorization: expected 1 <= prefix < span <= block_size 16",
+            "default span 50 in a block of 16");
+    refused(STD("\"memorization\": {\"n\": 10, \"span\": 8},"), "prefix 32 and span 8",
+            "default prefix 32 over a span of 8");
+    refused(STD("\"memorization\": {\"n\": 10, \"span\": 20, \"prefix\": 4},"), "memorization.span",
+            "span 20 in a block of 16");
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_ladder_spec_XXXXXX");
     if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 1; }
@@ -237,6 +250,7 @@ int main(void) {
     RUN(test_eval_placeholders);
     RUN(test_quick);
     RUN(test_leak);
+    RUN(test_memorization);
     unlink(path);
     rmdir(tmpdir);
     return test_summary();
