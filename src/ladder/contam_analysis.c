@@ -179,7 +179,7 @@ static void words(SweepContam *x) {
                       "smallest size and %.3f (95%% %.3f to %.3f) at the largest",
                 p->params[0], p->params[L], rise, p->em[LC_CLEAN][L] - p->em[LC_CLEAN][0],
                 p->diff[0], p->diff_lo[0], p->diff_hi[0], p->diff[L], p->diff_lo[L], p->diff_hi[L]);
-            if (fabs(rise) > 1e-9) cat(t, n, ": the dirty items make %.0f%% of the rise", 100 * drise / rise);
+            if (fabs(rise) > 1e-9) cat(t, n, ": the dirty items make %.1f%% of the rise", 100 * drise / rise);
             cat(t, n, ".");
             int most = 0;
             for (int i = 1; i <= L; i++) if (p->diff[i] > p->diff[most]) most = i;
