@@ -57,6 +57,7 @@ int cmd_contamination(int argc, char **argv) {
         {"--n", ARG_INT, &n, "n-gram length in characters (GPT-3: 13); shorter items match whole", 1, OVERLAP_MAX_N},
         {"--show", ARG_INT, &show, "dirty items per task listed with their spans", 0, 1 << 30},
         {"--out", ARG_STR, &out, "JSON: per task the counts, every item's flag, the dirty items' spans"},
+        {0},
     };
     int rc = args_parse("contamination", "(--run DIR | --train DATA) --eval TASK[,TASK...] [flags]",
                         specs, argc, argv, NULL, 0, NULL);
