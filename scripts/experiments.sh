@@ -5,7 +5,7 @@
 BIN=${BIN:-build/emergent}
 OUT=${OUT:-runs/experiments}
 summary=""
-for name in ${EXPERIMENTS:-lr-threshold scratchpad shakespeare multiple-choice grokking}; do
+for name in ${EXPERIMENTS:-lr-threshold scratchpad shakespeare multiple-choice grokking leak}; do
     t0=$(date +%s)
     "$BIN" ladder run "ladders/$name.json" --out "$OUT/$name" || exit 1
     "$BIN" ladder analyze "$OUT/$name" >"$OUT/$name/analysis.txt" || exit 1

@@ -192,6 +192,52 @@ static void test_quick(void) {
           pts[0].steps);
 }
 
+// A leak sweep: each point trains on the task plus the planted test items of eval.tasks[0]
+// (its placeholders read against the task, not the mixture), drawn as the evaluation draws
+// them (eval.n, eval.seed; the quick variant's n too); bad values and specs are refused.
+static void test_leak(void) {
+    LadderSpec s;
+    const char *sw = "\"sweep\": {\"name\": \"leak\", \"values\": [0, 0.1]}, \"leak_weight\": 0.2,";
+    CHECK(ladder_spec_load(spec("{\"steps\": 10}", "[1]", sw, 16, "\"{task}\""), &s) == 0, "%s",
+          em_errmsg());
+    CHECK(s.contam_n == 13, "a leak sweep splits its evaluations by default: %d", s.contam_n);
+    s.vocab_size = 13;
+    LadderPoint pts[4];
+    char ev[128];
+    CHECK(ladder_points(&s, pts, 4) == 2, "points");
+    CHECK(!strcmp(pts[1].task, "add:2@0.8,leak:0.10000000000000001:20:12345:add:2@0.2") &&
+          !strcmp(pts[1].key, "s00-leak0.1-seed1"), "task %s key %s", pts[1].task, pts[1].key);
+    CHECK(!strcmp(pts[1].eval_base, "add:2") &&
+          ladder_eval_task(&s, 0, pts[1].eval_base, ev, sizeof ev) == 0 && !strcmp(ev, "add:2"),
+          "eval task of a leak point: %s", ev);
+    CHECK(ladder_check_tasks(&s) == 0, "%s", em_errmsg());
+    s.eval_n = 1000;
+    ladder_spec_quick(&s);
+    CHECK(strstr(s.leak_tasks[0], "leak:0:40:12345:add:2@"), "quick: %s", s.leak_tasks[0]);
+    refused(spec("{\"steps\": 10}", "[1]", "\"sweep\": {\"name\": \"leak\", \"values\": [1.5]},",
+                 16, "\"add:2\""), "sweep.values[0]: expected a leaked fraction", "leak 1.5");
+    refused(spec("{\"steps\": 10}", "[1]", "\"sweep\": {\"name\": \"leak\", \"values\": [0.1]},",
+                 16, ""), "eval.tasks: a leak sweep", "no eval task");
+    refused(spec("{\"steps\": 10}", "[1]", "\"leak_weight\": 1,", 16, "\"add:2\""),
+            "leak_weight: must be in", "weight 1");
+    CHECK(ladder_spec_load(STD(""), &s) == 0 && s.contam_n == 0, "no split without a leak sweep");
+    CHECK(ladder_spec_load(spec("{\"steps\": 10}", "[1]", "", 16, "\"add:2\"], \"contamination_n\": 7, \"x\": [0"), &s) == 0 &&
+          s.contam_n == 7, "eval.contamination_n: %s", em_errmsg());
+}
+
+// The memorisation probe: spans no longer than the block, a prefix shorter than the span.
+static void test_memorization(void) {
+    LadderSpec s;
+    CHECK(ladder_spec_load(STD("\"memorization\": {\"n\": 10, \"span\": 12, \"prefix\": 4},"), &s) == 0 &&
+          s.mem_n == 10 && s.mem_span == 12 && s.mem_prefix == 4, "%s", em_errmsg());
+    refused(STD("\"memorization\": {\"n\": 10},"), "memorization: expected 1 <= prefix < span <= block_size 16",
+            "default span 50 in a block of 16");
+    refused(STD("\"memorization\": {\"n\": 10, \"span\": 8},"), "prefix 32 and span 8",
+            "default prefix 32 over a span of 8");
+    refused(STD("\"memorization\": {\"n\": 10, \"span\": 20, \"prefix\": 4},"), "memorization.span",
+            "span 20 in a block of 16");
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_ladder_spec_XXXXXX");
     if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 1; }
@@ -203,6 +249,8 @@ int main(void) {
     RUN(test_block_too_short);
     RUN(test_eval_placeholders);
     RUN(test_quick);
+    RUN(test_leak);
+    RUN(test_memorization);
     unlink(path);
     rmdir(tmpdir);
     return test_summary();

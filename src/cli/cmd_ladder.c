@@ -173,12 +173,14 @@ static int analyze(const char *dir) {
     }
     LadderExperiments *x = rc ? NULL : xcalloc(1, sizeof *x);
     if (x && !(rc = ladder_experiments(dir, a, x))) {
-        const char *sec[4][2] = {{"threshold against the learning rate", x->lr.text},
+        const char *sec[5][2] = {{"threshold against the learning rate", x->lr.text},
                                  {"two training tasks", x->pair.text},
                                  {"loss on text", x->text.text},
-                                 {"multiple choice", x->mc.text}};
-        int present[4] = {x->lr.present, x->pair.present, x->text.present, x->mc.present};
-        for (int i = 0; i < 4; i++)
+                                 {"multiple choice", x->mc.text},
+                                 {"seen and unseen items, memorisation", x->contam.text}};
+        int present[5] = {x->lr.present, x->pair.present, x->text.present, x->mc.present,
+                          x->contam.present};
+        for (int i = 0; i < 5; i++)
             if (present[i]) printf("%s: %s\n\n", sec[i][0], sec[i][1]);
         printf("experiments: %s\n", x->path);
     }

@@ -111,6 +111,21 @@ void eval_result_free(EvalResult *r);
 // n_boot resamples from seed (the whole set's seeds, so the parts' draws are reproducible).
 int eval_split_by(EvalResult *r, const unsigned char *dirty, int n_boot, uint64_t seed);
 
+// Memorisation as extraction (Carlini et al. 2021, "Extracting Training Data from Large
+// Language Models"; 2023, "Quantifying Memorization Across Neural Language Models"): of n
+// spans of `span` tokens drawn uniformly (with replacement, from seed) from the training
+// stream tokens[0..len), the fraction whose last span - prefix tokens greedy decoding
+// reproduces verbatim from their first `prefix` tokens (defaults 50 and 32: a 32-token
+// prompt, an 18-token continuation). Greedy: the argmax, the lowest id on a tie. out: the
+// mean of the 0/1 outcomes with its percentile bootstrap interval (1000 resamples). Needs
+// 1 <= prefix < span <= the block size and len >= span; else -1 (em_error).
+// The registry records it as metric EVAL_MEMO_METRIC of the pseudo-task EVAL_MEMO_TASK.
+#define EVAL_MEMO_TASK "memorization"
+#define EVAL_MEMO_METRIC "memorized"
+typedef struct { int n, span, prefix; uint64_t seed; } MemorizeConfig;
+int eval_memorized(const GPT *m, const int *tokens, size_t len, const MemorizeConfig *c,
+                   MetricSummary *out);
+
 // lm-evaluation-harness-shaped JSON: results.{task}.{"metric,none"}, "metric_stderr,none",
 // n-shot, n-samples, higher_is_better, config, versions, date. Written atomically.
 int eval_write_results(const char *path, const EvalResult *r, int n_tasks, const char *model_path,

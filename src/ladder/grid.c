@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "eval/eval.h"
 #include "ladder/ladder.h"
 #include "ladder/registry.h"
 
@@ -237,10 +238,12 @@ int ladder_load_grid_task(const char *dir, double sweep, const char *task, Ladde
         snprintf(g->task, sizeof g->task, "%s", task);
     } else if (nt > 0) {  // the first task evaluated for this sweep value (a task sweep may
                           // evaluate each value on its own tasks)
-        int pick = 0;
+        int pick = -1;
         for (int j = 0; j < nt; j++)
             if (task_in_sweep(reg, g, tasks[j].s)) { pick = j; break; }
-        snprintf(g->task, sizeof g->task, "%s", tasks[pick].s);
+        for (int j = 0; j < nt && pick < 0; j++)  // the memorisation probe is no task
+            if (strcmp(tasks[j].s, EVAL_MEMO_TASK)) pick = j;
+        if (pick >= 0) snprintf(g->task, sizeof g->task, "%s", tasks[pick].s);
     }
     free(tasks);
     for (int m = 0; m < LG_NUM && !rc; m++)  // NaN throughout without a task

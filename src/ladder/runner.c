@@ -67,13 +67,70 @@ static int point_setup(const LadderSpec *s, const LadderPoint *p, const char *di
     return 0;
 }
 
-// Evaluates the point's model on every eval task at this step, into the registry.
+// The contamination flags of the point's eval items (spec contam_n > 0): one overlap index
+// over the train part of d (its characters), built once per point with the short lengths of
+// every eval task, and each task's test items checked against it; dirty[t] (malloc'd, one
+// byte per item) for each eval task, NULL throughout when the spec asks for no split.
+static int point_flags(const LadderSpec *s, const LadderPoint *p, const TokenData *d,
+                       const Tokenizer *tok, unsigned char **dirty) {
+    for (int t = 0; t < 8; t++) dirty[t] = NULL;
+    if (s->contam_n <= 0 || s->n_eval_tasks == 0) return 0;
+    TaskSet test[8];
+    const TaskSet *sets[8];
+    int nt = 0, rc = 0;
+    for (; nt < s->n_eval_tasks && !rc; nt++) {
+        char spec[512];
+        rc = ladder_eval_task(s, nt, p->eval_base, spec, sizeof spec) ||
+             task_generate(spec, TASK_TEST, s->eval_n, s->eval_seed, &test[nt]);
+        if (rc) break;
+        sets[nt] = &test[nt];
+    }
+    int lens[OVERLAP_MAX_SHORT], nl = 0;
+    size_t len = 0;
+    uint32_t *sym = rc ? NULL : overlap_train_symbols(d, tok, &len);
+    OverlapIndex ix = {0};
+    if (!rc) rc = overlap_short_lengths(sets, nt, s->contam_n, lens, OVERLAP_MAX_SHORT, &nl) ||
+                  overlap_build(&ix, sym, len, s->contam_n, lens, nl);
+    for (int t = 0; t < nt && !rc; t++) {
+        OverlapReport r;
+        if ((rc = overlap_check_set(&ix, &test[t], &r))) break;
+        dirty[t] = xmalloc((size_t)(r.n_items ? r.n_items : 1));
+        memcpy(dirty[t], r.dirty, (size_t)r.n_items);
+        overlap_report_free(&r);
+    }
+    if (sym) overlap_free(&ix);
+    free(sym);
+    for (int t = 0; t < nt; t++) taskset_free(&test[t]);
+    return rc ? -1 : 0;
+}
+
+// The split of an evaluation (eval_split_by) as registry metrics: each metric over the clean
+// items as "NAME@clean" and over the dirty ones as "NAME@dirty" (with its interval; none
+// where a part has no item), and the counts as "items@clean" and "items@dirty" (value only).
+static int split_metrics(const EvalResult *r, MetricValue *mv) {
+    static const char *const part[2] = {"clean", "dirty"};
+    static char names[2][MET_NUM][96];  // one worker process, one evaluation at a time
+    int n = 0;
+    for (int q = 0; q < 2; q++) {
+        for (int k = 0; k < MET_NUM; k++) {
+            const MetricSummary *x = &r->split[q][k];
+            if (x->n <= 0) continue;
+            snprintf(names[q][k], sizeof names[q][k], "%s@%s", eval_metric_names[k], part[q]);
+            mv[n++] = (MetricValue){names[q][k], x->mean, x->se, x->lo, x->hi};
+        }
+        mv[n++] = (MetricValue){q ? "items@dirty" : "items@clean", r->n_split[q], NAN, NAN, NAN};
+    }
+    return n;
+}
+
+// Evaluates the point's model on every eval task at this step, into the registry; dirty
+// (point_flags) splits each task's metrics over clean and dirty items.
 static int point_eval(Registry *reg, const LadderSpec *s, const LadderPoint *p, GPT *m,
-                      const Tokenizer *tok, int step) {
+                      const Tokenizer *tok, int step, unsigned char *const *dirty) {
     for (int t = 0; t < s->n_eval_tasks; t++) {
         TaskSet test, pool;
         char spec[512];
-        if (ladder_eval_task(s, t, p->task, spec, sizeof spec)) return -1;
+        if (ladder_eval_task(s, t, p->eval_base, spec, sizeof spec)) return -1;
         if (task_generate(spec, TASK_TEST, s->eval_n, s->eval_seed, &test)) return -1;
         if (task_generate(spec, TASK_TRAIN, 256, s->eval_seed + 1, &pool)) {
             taskset_free(&test);
@@ -82,8 +139,9 @@ static int point_eval(Registry *reg, const LadderSpec *s, const LadderPoint *p, 
         EvalConfig ec = {.shots = s->eval_shots, .seed = s->eval_seed, .n_boot = 1000};
         EvalResult r;
         int rc = eval_task(m, tok, &test, &pool, &ec, &r);
+        if (!rc && dirty[t]) rc = eval_split_by(&r, dirty[t], ec.n_boot, ec.seed);
         if (!rc) {
-            MetricValue mv[MET_NUM + EST_NUM];
+            MetricValue mv[3 * MET_NUM + EST_NUM + 2];
             int n = 0;
             for (int k = 0; k < MET_NUM; k++)
                 if (r.sum[k].n > 0)
@@ -93,6 +151,7 @@ static int point_eval(Registry *reg, const LadderSpec *s, const LadderPoint *p, 
                 if (r.stat[k].n > 0)
                     mv[n++] = (MetricValue){eval_stat_names[k], r.stat[k].mean, r.stat[k].se,
                                             r.stat[k].lo, r.stat[k].hi};
+            if (r.has_split) n += split_metrics(&r, mv + n);
             rc = reg_add_eval(reg, p->key, step, test.name, r.n, mv, n, r.pos_acc, r.pos_acc_tf,
                               r.n_pos);
             eval_result_free(&r);
@@ -102,6 +161,20 @@ static int point_eval(Registry *reg, const LadderSpec *s, const LadderPoint *p, 
         if (rc) return -1;
     }
     return 0;
+}
+
+// Memorisation as extraction (spec memorization.n > 0): spans of the point's training
+// tokens, drawn from the eval seed, into the registry.
+static int point_memorized(Registry *reg, const LadderSpec *s, const LadderPoint *p,
+                           const GPT *m, const TokenData *d, int step) {
+    if (s->mem_n <= 0) return 0;
+    MemorizeConfig mc = {.n = s->mem_n, .span = s->mem_span, .prefix = s->mem_prefix,
+                         .seed = s->eval_seed};
+    MetricSummary x;
+    if (eval_memorized(m, d->tokens, d->split, &mc, &x))
+        return em_error("%s: memorization: %s", s->path, em_errmsg());
+    MetricValue mv = {EVAL_MEMO_METRIC, x.mean, x.se, x.lo, x.hi};
+    return reg_add_eval(reg, p->key, step, EVAL_MEMO_TASK, x.n, &mv, 1, NULL, NULL, 0);
 }
 
 // A point's progress, in memory shared by the runner and its workers: the step it
@@ -149,6 +222,8 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
     if (!rc && (rc = reg_last_checkpoint(reg, p->key, &reg_step, reg_ck, sizeof reg_ck)) == 1)
         rc = reg_step > st.step ? em_error("%s: at step %d, but the registry recorded a checkpoint "
                                            "at step %d (%s)", dir, st.step, reg_step, reg_ck) : 0;
+    unsigned char *dirty[8] = {0};
+    if (!rc) rc = point_flags(s, p, &d, &tok, dirty);
     DenseEval dense = {0};
     PointCtx pctx = {prog, reg, p->key, s->dense_k};
     if (!rc && s->dense_every > 0)
@@ -167,7 +242,8 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
         if (st.step < steps[i] && (rc = train_run(&m, &st, &tc, &d, &run))) break;
         float tl = train_eval_loss(&m, &tc, &d, 0, tc.seed ^ 0x5eedf00dULL);
         float vl = train_eval_loss(&m, &tc, &d, 1, tc.seed ^ 0x5eedf00dULL);
-        rc = reg_add_loss(reg, p->key, st.step, tl, vl) || point_eval(reg, s, p, &m, &tok, st.step);
+        rc = reg_add_loss(reg, p->key, st.step, tl, vl) || point_eval(reg, s, p, &m, &tok, st.step, dirty) ||
+             point_memorized(reg, s, p, &m, &d, st.step);
         if (!rc) {
             char ck[1300];
             snprintf(ck, sizeof ck, "%s/%s", dir, TRAIN_MODEL_FILE);
@@ -185,6 +261,7 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
     }
     reg_close(reg);
     dense_free(&dense);
+    for (int t = 0; t < 8; t++) free(dirty[t]);
     free(st.m);
     free(st.v);
     free(tok_json);

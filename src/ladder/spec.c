@@ -176,11 +176,12 @@ static int parse(const cJSON *root, LadderSpec *s, const char *path) {
     if (rc) return -1;
     if (sw) {
         if (get_str(sw, "name", s->sweep_name, sizeof s->sweep_name, 1, path, "sweep.")) return -1;
-        int is_wd = !strcmp(s->sweep_name, "weight_decay");
-        int is_lr = !strcmp(s->sweep_name, "lr") || is_wd, is_task = !strcmp(s->sweep_name, "task");
+        int is_wd = !strcmp(s->sweep_name, "weight_decay"), is_leak = !strcmp(s->sweep_name, "leak");
+        int is_lr = !strcmp(s->sweep_name, "lr") || is_wd || is_leak;
+        int is_task = !strcmp(s->sweep_name, "task");
         if (!is_lr && !is_task)
-            return em_error("%s: sweep.name: expected \"lr\", \"task\" or \"weight_decay\", got "
-                            "\"%s\"", path, s->sweep_name);
+            return em_error("%s: sweep.name: expected \"lr\", \"task\", \"weight_decay\" or "
+                            "\"leak\", got \"%s\"", path, s->sweep_name);
         const cJSON *vals = cJSON_GetObjectItemCaseSensitive(sw, "values");
         if (!cJSON_IsArray(vals) || cJSON_GetArraySize(vals) < 1 || cJSON_GetArraySize(vals) > LADDER_MAX)
             return em_error("%s: sweep.values: expected a list of 1 to %d values", path, LADDER_MAX);
@@ -189,7 +190,10 @@ static int parse(const cJSON *root, LadderSpec *s, const char *path) {
             const cJSON *e = cJSON_GetArrayItem(vals, i);
             if (is_wd && (!cJSON_IsNumber(e) || !(e->valuedouble >= 0 && e->valuedouble <= 10)))
                 return em_error("%s: sweep.values[%d]: expected a weight decay in [0, 10]", path, i);
-            if (is_lr && !is_wd &&
+            if (is_leak && (!cJSON_IsNumber(e) || !(e->valuedouble >= 0 && e->valuedouble <= 1)))
+                return em_error("%s: sweep.values[%d]: expected a leaked fraction of the test "
+                                "items in [0, 1]", path, i);
+            if (is_lr && !is_wd && !is_leak &&
                 (!cJSON_IsNumber(e) || !(e->valuedouble >= LR_MIN && e->valuedouble <= LR_MAX)))
                 return em_error("%s: sweep.values[%d]: expected a learning rate in [%g, %g]", path,
                                 i, LR_MIN, LR_MAX);
@@ -230,6 +234,30 @@ static int parse(const cJSON *root, LadderSpec *s, const char *path) {
         return -1;
     if (es != floor(es)) return em_error("%s: eval.seed: expected an integer, got %g", path, es);
     s->eval_seed = (uint64_t)es;
+    int leak = !strcmp(s->sweep_name, "leak");
+    s->contam_n = leak ? 13 : 0;
+    if (get_int(ev, "contamination_n", &s->contam_n, 0, 0, OVERLAP_MAX_N, path, "eval.") ||
+        get_num(root, "leak_weight", &s->leak_weight, 0, 1e-6, 1 - 1e-6, path, ""))
+        return -1;
+    const cJSON *mz = get_obj(root, "memorization", 0, path, &rc);
+    if (rc) return -1;
+    if (mz && (get_int(mz, "n", &s->mem_n, 1, 0, 1 << 20, path, "memorization.") ||
+               get_int(mz, "span", &s->mem_span, 0, 2, s->block_size, path, "memorization.") ||
+               get_int(mz, "prefix", &s->mem_prefix, 0, 1, s->mem_span - 1, path, "memorization.")))
+        return -1;
+    if (s->mem_n > 0 && (s->mem_span > s->block_size || s->mem_prefix >= s->mem_span))
+        return em_error("%s: memorization: expected 1 <= prefix < span <= block_size %d, got "
+                        "prefix %d and span %d (defaults 32 and 50)", path, s->block_size,
+                        s->mem_prefix, s->mem_span);
+    if (leak && s->task_n <= 0)
+        return em_error("%s: task_n: a leak sweep mixes the planted items into task's items by "
+                        "count; expected task_n > 0, got %d", path, s->task_n);
+    if (leak && s->n_eval_tasks < 1)
+        return em_error("%s: eval.tasks: a leak sweep plants items of eval.tasks[0]; expected at "
+                        "least one eval task", path);
+    if (leak && strchr(s->task, ','))
+        return em_error("%s: task: a leak sweep adds its own component to task; expected one "
+                        "generator, got the mixture \"%s\"", path, s->task);
     const cJSON *dn = get_obj(root, "dense", 0, path, &rc);
     if (rc) return -1;
     if (dn && (get_int(dn, "every", &s->dense_every, 1, 1, 1 << 30, path, "dense.") ||
@@ -249,6 +277,8 @@ int ladder_spec_load(const char *path, LadderSpec *s) {
     strcpy(s->lr_rule, "constant");
     s->eval_n = 1000; s->eval_points = 6; s->eval_seed = 12345;
     s->dense_k = 5;
+    s->leak_weight = 0.05;
+    s->mem_span = 50; s->mem_prefix = 32;
     size_t len;
     char *text = read_file(path, &len);
     if (!text) return -1;
@@ -262,7 +292,23 @@ int ladder_spec_load(const char *path, LadderSpec *s) {
     int rc = parse(root, s, path);
     cJSON_Delete(root);
     free(text);
-    return rc;
+    return rc ? rc : ladder_leak_tasks(s);
+}
+
+// A leak sweep's training mixture per value, from the spec's current task_n, eval.n, eval.seed.
+int ladder_leak_tasks(LadderSpec *s) {
+    if (strcmp(s->sweep_name, "leak")) return 0;
+    char ev[512];
+    if (ladder_eval_task(s, 0, s->task, ev, sizeof ev)) return -1;
+    for (int i = 0; i < s->n_sweep; i++) {
+        size_t cap = sizeof s->leak_tasks[i];
+        if ((size_t)snprintf(s->leak_tasks[i], cap, "%s@%g,leak:%.17g:%d:%llu:%s@%g", s->task,
+                             1 - s->leak_weight, s->sweep_values[i], s->eval_n,
+                             (unsigned long long)s->eval_seed, ev, s->leak_weight) >= cap)
+            return em_error("%s: task: the leak mixture of %s and %s is longer than %zu "
+                            "characters", s->path, s->task, ev, cap - 1);
+    }
+    return 0;
 }
 
 int ladder_eval_task(const LadderSpec *s, int t, const char *task, char *out, size_t cap) {
@@ -296,6 +342,8 @@ void ladder_spec_quick(LadderSpec *s) {
     if (s->task_n == 0 || s->task_n > 2000) s->task_n = 2000;
     s->eval_points = 2;
     if (s->warmup > LADDER_QUICK_STEPS / 3) s->warmup = LADDER_QUICK_STEPS / 3;
+    if (s->mem_n > 20) s->mem_n = 20;
+    ladder_leak_tasks(s);  // eval.n changed (fits: the numbers only got shorter)
 }
 
 int ladder_eval_steps(int steps, int points, int *out) {
@@ -346,15 +394,18 @@ int ladder_points(const LadderSpec *s, LadderPoint *pts, int cap) {
                                         p->params, lr, LR_MIN, LR_MAX);
                     p->lr = (float)lr;
                 }
-                p->task = s->task;
+                p->task = p->eval_base = s->task;
                 p->weight_decay = s->weight_decay;
                 if (!strcmp(s->sweep_name, "lr")) p->lr = (float)s->sweep_values[w];
                 if (!strcmp(s->sweep_name, "weight_decay"))
                     p->weight_decay = (float)s->sweep_values[w];
-                if (!strcmp(s->sweep_name, "task")) p->task = s->sweep_tasks[w];
+                if (!strcmp(s->sweep_name, "task")) p->task = p->eval_base = s->sweep_tasks[w];
+                if (!strcmp(s->sweep_name, "leak")) p->task = s->leak_tasks[w];
                 if (!s->n_sweep) snprintf(p->key, sizeof p->key, "s%02d-seed%d", i, p->seed);
                 else if (!strcmp(s->sweep_name, "lr"))
                     snprintf(p->key, sizeof p->key, "s%02d-lr%g-seed%d", i, p->lr, p->seed);
+                else if (!strcmp(s->sweep_name, "leak"))
+                    snprintf(p->key, sizeof p->key, "s%02d-leak%g-seed%d", i, s->sweep_values[w], p->seed);
                 else if (!strcmp(s->sweep_name, "weight_decay"))
                     snprintf(p->key, sizeof p->key, "s%02d-wd%g-seed%d", i, p->weight_decay, p->seed);
                 else snprintf(p->key, sizeof p->key, "s%02d-task%d-seed%d", i, w, p->seed);
@@ -368,15 +419,16 @@ int ladder_points(const LadderSpec *s, LadderPoint *pts, int cap) {
 // checks that every eval task's prompts and answers fit the block, before any training.
 int ladder_check_tasks(const LadderSpec *s) {
     int sweep = s->n_sweep > 0 && !strcmp(s->sweep_name, "task"), nt = sweep ? s->n_sweep : 1;
-    for (int k = 0; k < nt; k++) {
-        const char *task = sweep ? s->sweep_tasks[k] : s->task;
+    int leak = s->n_sweep > 0 && !strcmp(s->sweep_name, "leak");
+    for (int k = 0; k < (leak ? s->n_sweep : nt); k++) {
+        const char *task = sweep ? s->sweep_tasks[k] : leak ? s->leak_tasks[k] : s->task;
         Tokenizer tok = {0};
         TokenData d;
         char *src = NULL;
         if (data_load_mixture(task, s->task_n, s->task_val_n, 1, &tok, s->block_size, &d, &src)) {
             char msg[1024];
             snprintf(msg, sizeof msg, "%s", em_errmsg());
-            if (sweep)
+            if (sweep || leak)
                 return em_error("%s: sweep.values[%d]: %s", s->path, k, msg);
             return em_error("%s: task: %s", s->path, msg);
         }

@@ -669,6 +669,7 @@ static int write_json(const LadderExperiments *x) {
         }
         cJSON_AddStringToObject(o, "finding", m->text);
     }
+    ladder_contam_json(&x->contam, root);
     char *s = cJSON_Print(root);
     int rc = write_file_atomic(x->path, s, strlen(s));
     free(s);
@@ -685,7 +686,9 @@ int ladder_experiments(const char *dir, const LadderAnalysis *a, LadderExperimen
     x->quick = file_exists(path);
     if (x->quick) ladder_spec_quick(&x->spec);
     section_lr(a, &x->lr);
-    if (section_pair(dir, x) || section_text(dir, a, x) || section_mc(dir, a, x)) return -1;
+    if (section_pair(dir, x) || section_text(dir, a, x) || section_mc(dir, a, x) ||
+        ladder_contam_analysis(dir, &x->spec, &x->contam))
+        return -1;
     snprintf(x->path, sizeof x->path, "%s/experiments.json", dir);
     return write_json(x);
 }

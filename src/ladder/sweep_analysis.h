@@ -9,9 +9,12 @@
 //   text   a ladder trained on text only: the validation loss as a power law in non-embedding
 //          parameters (Kaplan et al. 2020), where the law holds and where the data run out
 //   mc     multiple-choice eval tasks: grade, Brier score and target log-probability by size
+//   contamination  evaluations split over seen and unseen items (a leak sweep, or
+//          eval.contamination_n): exact match all / clean / dirty by size (contam_analysis.h)
 #ifndef EMERGENT_LADDER_SWEEP_ANALYSIS_H
 #define EMERGENT_LADDER_SWEEP_ANALYSIS_H
 
+#include "ladder/contam_analysis.h"
 #include "ladder/ladder.h"
 
 // Kaplan et al. 2020, eq. (1.1): L(N) = (Nc / N)^alpha_N, alpha_N ~ 0.076, N the
@@ -97,6 +100,7 @@ typedef struct {
     SweepPair pair;
     SweepText text;
     SweepMc mc;
+    SweepContam contam;                 // evaluations split by contamination (contam_analysis.h)
     char path[1300];                    // DIR/experiments.json
 } LadderExperiments;
 

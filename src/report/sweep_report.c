@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "report/contam_report.h"
 
 // The threshold (0.5 level) against the learning rate, with its interval as a band.
 static int fig_threshold_lr(const char *fdir, const SweepLr *x) {
@@ -196,6 +197,7 @@ int report_experiments(const char *dir, const char *fdir, const LadderAnalysis *
     if (!rc && x->pair.present) pair_section(h, fdir, &x->pair, &rc);
     if (!rc && x->text.present) text_section(h, fdir, &x->text, &rc);
     if (!rc && x->mc.present) mc_section(h, fdir, &x->mc, &rc);
+    if (!rc && x->contam.present) report_contam_section(h, fdir, &x->contam, &rc);
     free(x);
     return rc ? -1 : 0;
 }
