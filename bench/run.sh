@@ -120,12 +120,12 @@ for c in $CONFIGS; do
     fi
 done
 # ---- under load: the baby config beside one busy-loop process ---------------------------
-# emergent's own wait policy (threads sleep while they wait) against libgomp's default spin
+# emergent's own wait policy (a short spin, GOMP_SPINCOUNT=300) against libgomp's default spin
 # (GOMP_SPINCOUNT=300000 set by hand), each idle and with one other CPU-bound process.
 if [ "${BENCH_LOAD:-1}" != 0 ]; then
     echo
     echo "load: baby, $THREADS threads, idle and beside one busy loop"
-    for policy in sleep spin; do
+    for policy in short spin; do
         pe=""; [ $policy = spin ] && pe="GOMP_SPINCOUNT=300000"
         for state in idle busy; do
             bpid=""
@@ -228,7 +228,7 @@ for c in configs:
 res["generation"] = gen
 res["tokenizer"] = load(os.path.join(E["B_TMP"], "tokenizer.json"))
 ld = {}
-for pol in ("sleep", "spin"):
+for pol in ("short", "spin"):
     for st in ("idle", "busy"):
         j = load(os.path.join(E["B_TMP"], f"load_{pol}_{st}.json"))
         if j: ld[f"{pol}_{st}"] = j["tokens_per_s"]["median"]
@@ -245,7 +245,7 @@ if lj and lj.get("wall_s"):
     lj["goal_fraction_of_sgemm_ceiling"] = 0.5
     res["ladder"] = lj
 if ld:
-    for pol in ("sleep", "spin"):
+    for pol in ("short", "spin"):
         if f"{pol}_idle" in ld and f"{pol}_busy" in ld:
             ld[f"{pol}_busy_over_idle"] = ld[f"{pol}_busy"] / ld[f"{pol}_idle"]
     ld["goal_busy_over_idle"] = 0.45
@@ -370,7 +370,7 @@ if res.get("load"):
     def f(k): return f"{ld[k]:,.0f}" if k in ld else "-"
     def r(k): return f"{ld[k]:.2f}" if k in ld else "-"
     print(f"\nload: baby tok/s, idle and beside one busy loop (goal: busy >= 45% of idle, no variable set)")
-    print(f"  emergent's policy (threads sleep): {f('sleep_idle')} idle, {f('sleep_busy')} busy: {r('sleep_busy_over_idle')}")
+    print(f"  emergent's policy (short spin):    {f('short_idle')} idle, {f('short_busy')} busy: {r('short_busy_over_idle')}")
     print(f"  libgomp's default spin:            {f('spin_idle')} idle, {f('spin_busy')} busy: {r('spin_busy_over_idle')}")
 if res.get("ladder"):
     lj = res["ladder"]

@@ -260,6 +260,6 @@ void sb_free(StrBuf *b) {
 
 void em_wait_policy(char **argv) {
     if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
-    if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1)) return;
+    if (setenv("GOMP_SPINCOUNT", "300", 1)) return;
     execv("/proc/self/exe", argv);  // on failure: go on with libgomp's default
 }

@@ -53,13 +53,14 @@ void *xcalloc(size_t n, size_t sz);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 int em_threads(void);      // OpenMP threads in use
-// OpenMP's threads wait for work by spinning for a while (libgomp's default), which is fast
-// on an idle machine and collapses on a shared one: with one other busy process on 2 cores a
-// step can take 6-30x longer, the spinning thread holding the core the working one needs.
-// Sleeping waits (OMP_WAIT_POLICY=PASSIVE) lose nothing measurable here and keep the speed
-// under load. libgomp reads the policy when it is loaded, before main, so the process runs
-// itself again once with it set. A policy (OMP_WAIT_POLICY or GOMP_SPINCOUNT) the user set
-// is kept. Returns only when nothing was re-executed (or the re-execution failed).
+// OpenMP's threads wait for work by spinning for a while (libgomp's default: 300,000 spins),
+// which is fast on an idle machine and collapses on a shared one: the spinning thread holds the
+// core the working one needs. A short spin (GOMP_SPINCOUNT=300, then sleep) keeps 92% of the
+// idle speed of the smallest model measured and half of it beside a busy process (sleeping at
+// once, OMP_WAIT_POLICY=PASSIVE, lost a quarter of the idle speed; see bench/README.md). libgomp
+// reads it when it is loaded, before main, so the process runs itself again once with it set.
+// A policy the user set (OMP_WAIT_POLICY or GOMP_SPINCOUNT) is kept. Returns only when nothing
+// was re-executed (or the re-execution failed).
 void em_wait_policy(char **argv);
 // Zeroed memory for the big flat buffers (parameters, gradients, moments, activations):
 // 2 MiB-aligned and marked for transparent huge pages, so streaming over hundreds of
