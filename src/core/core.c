@@ -263,3 +263,12 @@ void em_wait_policy(char **argv) {
     if (setenv("GOMP_SPINCOUNT", "300", 1)) return;
     execv("/proc/self/exe", argv);  // on failure: go on with libgomp's default
 }
+
+void str_catf(char *buf, size_t n, const char *f, ...) {
+    size_t l = strlen(buf);
+    if (l + 1 >= n) return;
+    va_list ap;
+    va_start(ap, f);
+    vsnprintf(buf + l, n - l, f, ap);
+    va_end(ap);
+}

@@ -69,6 +69,9 @@ void *xcalloc_big(size_t n, size_t sz);
 
 // ---- growable byte strings ----------------------------------------------------------
 // A NUL-terminated buffer that grows by doubling (out of memory: the xmalloc policy).
+// Appends printf-formatted text to the NUL-terminated buf of n bytes, cut to fit (a sentence
+// built in a fixed buffer).
+void str_catf(char *buf, size_t n, const char *f, ...) __attribute__((format(printf, 3, 4)));
 typedef struct { char *p; size_t n, cap; } StrBuf;
 void sb_put(StrBuf *b, const void *s, size_t n);
 void sb_puts(StrBuf *b, const char *s);

@@ -77,16 +77,6 @@ static int first_move(const LadderPart *p, int m) {
 static const int mirage_metrics[4] = {LG_EM, LG_TOK, LG_EDIT, LG_LOGP};
 
 // Appends printf-style text to buf (of n bytes), truncating.
-static void cat(char *buf, size_t n, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void cat(char *buf, size_t n, const char *f, ...) {
-    size_t l = strlen(buf);
-    if (l + 1 >= n) return;
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(buf + l, n - l, f, ap);
-    va_end(ap);
-}
-
 // The metrics of the mirage figure compared: p->one_token, p->finding, p->finding_text.
 static void finding(LadderPart *p) {
     char *t = p->finding_text;
@@ -101,7 +91,7 @@ static void finding(LadderPart *p) {
     p->one_token = same;
     if (p->n_sizes < 2) {  // nothing to compare across sizes
         p->finding = LF_NOTHING;
-        cat(t, n, "One size: the metrics cannot be compared across sizes.");
+        str_catf(t, n, "One size: the metrics cannot be compared across sizes.");
         return;
     }
     int cfirst = -1;  // the first size where a continuous metric moved
@@ -126,45 +116,45 @@ static void finding(LadderPart *p) {
     int nf = 0;
     for (int j = 1; j < 4; j++)
         if (cfirst >= 0 && fm[mirage_metrics[j]] == cfirst)
-            cat(first, sizeof first, "%s%s", nf++ ? " and " : "",
+            str_catf(first, sizeof first, "%s%s", nf++ ? " and " : "",
                 ladder_metrics[mirage_metrics[j]].label);
     switch (p->finding) {
     case LF_ONE_TOKEN:
-        cat(t, n, "Exact match and per-token accuracy are the same number at every size "
+        str_catf(t, n, "Exact match and per-token accuracy are the same number at every size "
                   "(one-token answers), so the choice between them cannot shape this curve");
         if (em >= 0)
-            cat(t, n, "; it first moves beyond its seed spread at %.3g parameters",
+            str_catf(t, n, "; it first moves beyond its seed spread at %.3g parameters",
                 p->params[em]);
         else
-            cat(t, n, "; it never moves beyond its seed spread");
-        cat(t, n, ".");
+            str_catf(t, n, "; it never moves beyond its seed spread");
+        str_catf(t, n, ".");
         break;
     case LF_NOTHING:
-        cat(t, n, "No metric (exact match, per-token accuracy, edit distance, log-probability) "
+        str_catf(t, n, "No metric (exact match, per-token accuracy, edit distance, log-probability) "
                   "moved beyond its seed spread between the smallest and any larger size: "
                   "nothing emerged on this ladder.");
         break;
     case LF_EM_NEVER:
-        cat(t, n, "Exact match never moved beyond its seed spread, while %s did (from %.3g "
+        str_catf(t, n, "Exact match never moved beyond its seed spread, while %s did (from %.3g "
                   "parameters): the models improve in a way exact match does not show.",
             first, p->params[cfirst]);
         break;
     case LF_EM_FIRST:
-        cat(t, n, "Exact match moved beyond its seed spread first, at %.3g parameters", 
+        str_catf(t, n, "Exact match moved beyond its seed spread first, at %.3g parameters", 
             p->params[em]);
         if (cfirst >= 0)
-            cat(t, n, ", before %s (at %.3g)", first, p->params[cfirst]);
+            str_catf(t, n, ", before %s (at %.3g)", first, p->params[cfirst]);
         else
-            cat(t, n, "; no continuous metric did");
-        cat(t, n, ": the continuous metrics do not show the change earlier.");
+            str_catf(t, n, "; no continuous metric did");
+        str_catf(t, n, ": the continuous metrics do not show the change earlier.");
         break;
     case LF_TOGETHER:
-        cat(t, n, "Exact match and %s moved together: each first moves beyond its seed spread "
+        str_catf(t, n, "Exact match and %s moved together: each first moves beyond its seed spread "
                   "at %.3g parameters, so the metric does not make this jump.", first,
             p->params[em]);
         break;
     case LF_CONT_FIRST:
-        cat(t, n, "%s moved first, at %.3g parameters; exact match only at %.3g: the continuous "
+        str_catf(t, n, "%s moved first, at %.3g parameters; exact match only at %.3g: the continuous "
                   "metrics show the change earlier and more gradually, and the metric shapes "
                   "the curve (Schaeffer et al.'s \"mirage\").", first, p->params[cfirst],
             p->params[em]);
@@ -172,20 +162,20 @@ static void finding(LadderPart *p) {
         break;
     }
     // every metric's numbers
-    cat(t, n, " BIG-bench's breakthroughness (oriented so that improving is positive) and the "
+    str_catf(t, n, " BIG-bench's breakthroughness (oriented so that improving is positive) and the "
               "lab's own linearity index (normalised; not BIG-bench's linearity):");
     for (int j = 0; j < 4; j++) {
         int m = mirage_metrics[j];
         char b[32];
         if (p->trend_st[m].state != LA_OK) {
-            cat(t, n, "%s %s not computed", j ? ";" : "", ladder_metrics[m].label);
+            str_catf(t, n, "%s %s not computed", j ? ";" : "", ladder_metrics[m].label);
             continue;
         }
         ladder_fmt_breakthrough(p->trend[m].breakthroughness, b, sizeof b);
-        cat(t, n, "%s %s %s and %.2f", j ? ";" : "", ladder_metrics[m].label, b,
+        str_catf(t, n, "%s %s %s and %.2f", j ? ";" : "", ladder_metrics[m].label, b,
             p->trend[m].linearity_norm);
     }
-    cat(t, n, ".");
+    str_catf(t, n, ".");
 }
 
 // The emergence verdict and thresholds of exact match (see ladder.h).
@@ -244,15 +234,15 @@ static void analyze_threshold(const LadderGrid *g, LadderPart *p) {
 void ladder_threshold_text(const LadderPart *p, char *t, size_t n) {
     t[0] = 0;
     if (p->threshold_st.state == LA_FAILED) {
-        cat(t, n, "The emergence threshold could not be computed: %s.", p->threshold_st.error);
+        str_catf(t, n, "The emergence threshold could not be computed: %s.", p->threshold_st.error);
         return;
     }
     if (p->threshold_st.state != LA_OK) {
-        cat(t, n, "The ladder has too few sizes for an emergence threshold.");
+        str_catf(t, n, "The ladder has too few sizes for an emergence threshold.");
         return;
     }
     if (p->verdict == LT_NOT_EMERGED) {
-        cat(t, n, "Exact match did not emerge: at the largest size its interval [%.3f, %.3f] "
+        str_catf(t, n, "Exact match did not emerge: at the largest size its interval [%.3f, %.3f] "
                   "is not clearly above the smallest size's [%.3f, %.3f] (item and seed "
                   "intervals overlap, or it rose by less than %.2f), so no threshold is given.",
             p->emerge_lo[1], p->emerge_hi[1], p->emerge_lo[0], p->emerge_hi[0],
@@ -260,33 +250,33 @@ void ladder_threshold_text(const LadderPart *p, char *t, size_t n) {
         return;
     }
     if (p->verdict == LT_NON_MONOTONE) {
-        cat(t, n, "Exact match is non-monotone in size: it falls by %.3f after rising (more than "
+        str_catf(t, n, "Exact match is non-monotone in size: it falls by %.3f after rising (more than "
                   "%.0f%% of its range), so no single threshold summarises it.", p->fall,
             100 * LADDER_FALL_SHARE);
         return;
     }
     const ThresholdCI *c[2] = {&p->threshold, &p->threshold_abs};
     const char *what[2] = {"half its maximum", "0.5"};
-    cat(t, n, "Exact match emerged: at the largest size its interval [%.3f, %.3f] lies above "
+    str_catf(t, n, "Exact match emerged: at the largest size its interval [%.3f, %.3f] lies above "
               "the smallest size's [%.3f, %.3f].", p->emerge_lo[1], p->emerge_hi[1],
         p->emerge_lo[0], p->emerge_hi[0]);
     for (int j = 0; j < 2; j++) {
         if (isnan(c[j]->point)) {
-            cat(t, n, " It does not cross %s inside the ladder%s.", what[j],
+            str_catf(t, n, " It does not cross %s inside the ladder%s.", what[j],
                 j ? "" : " (already above it at the smallest size)");
             continue;
         }
-        cat(t, n, " It crosses %s at about %.3g parameters", what[j], c[j]->point);
+        str_catf(t, n, " It crosses %s at about %.3g parameters", what[j], c[j]->point);
         if (p->threshold_seeds < 2)
-            cat(t, n, " (one seed: no interval)");
+            str_catf(t, n, " (one seed: no interval)");
         else if (isfinite(c[j]->lo))
-            cat(t, n, " (95%% bootstrap interval over %d seeds%s: %.3g to %.3g)",
+            str_catf(t, n, " (95%% bootstrap interval over %d seeds%s: %.3g to %.3g)",
                 p->threshold_seeds, c[j]->n_item_runs ? " and their test items" : "", c[j]->lo,
                 c[j]->hi);
-        cat(t, n, ".");
+        str_catf(t, n, ".");
     }
     if (p->threshold_seeds >= 2 && p->threshold_seeds < LADDER_FEW_SEEDS)
-        cat(t, n, " With fewer than %d seeds the interval is too narrow: treat it as a rough "
+        str_catf(t, n, " With fewer than %d seeds the interval is too narrow: treat it as a rough "
                   "guide.", LADDER_FEW_SEEDS);
 }
 

@@ -48,40 +48,30 @@ void ladder_analyze_kaplan(const LadderGrid *g, LadderPart *p) {
     p->tokens_per_param = known && S ? rsum / S : NAN;
 }
 
-static void cat(char *buf, size_t n, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void cat(char *buf, size_t n, const char *f, ...) {
-    size_t l = strlen(buf);
-    if (l + 1 >= n) return;
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(buf + l, n - l, f, ap);
-    va_end(ap);
-}
-
 void ladder_budget_text(const LadderPart *p, char *t, size_t n) {
     t[0] = 0;
     switch (p->budget) {
     case LB_STEPS:
-        cat(t, n, "Every size trained for the same %d steps (%.3g tokens), so the loss against "
+        str_catf(t, n, "Every size trained for the same %d steps (%.3g tokens), so the loss against "
                   "training FLOPs is at a fixed step budget, not the compute-efficient frontier: "
                   "a larger model gets more compute but no more data (Kaplan et al. and Hoffmann "
                   "et al. find the frontier over several budgets per size; a tokens_per_param "
                   "budget is the way toward it).", p->budget_steps, p->budget_tokens);
         break;
     case LB_TOKENS_PER_PARAM:
-        cat(t, n, "Every size trained on about %.3g tokens per parameter (a tokens_per_param "
+        str_catf(t, n, "Every size trained on about %.3g tokens per parameter (a tokens_per_param "
                   "budget), so the loss against training FLOPs grows data with size, the way "
                   "toward the compute-efficient frontier rather than a fixed step budget; one "
                   "budget per size does not locate the frontier itself.", p->tokens_per_param);
         break;
     case LB_OTHER:
-        cat(t, n, "The sizes trained for neither the same steps nor the same tokens per "
+        str_catf(t, n, "The sizes trained for neither the same steps nor the same tokens per "
                   "parameter (%.3g on average), so the loss against training FLOPs mixes size "
                   "and data: it is neither a fixed step budget nor the compute-efficient "
                   "frontier.", p->tokens_per_param);
         break;
     default:
-        cat(t, n, "The registry records no training budget for these runs, so what the loss "
+        str_catf(t, n, "The registry records no training budget for these runs, so what the loss "
                   "against training FLOPs shows is not known.");
     }
 }
@@ -90,28 +80,28 @@ void ladder_extrapolation_text(const LadderPart *p, char *t, size_t n) {
     const Extrapolation *e = &p->extrapolation;
     t[0] = 0;
     if (p->extrapolation_st.state == LA_SKIPPED) {
-        cat(t, n, "The ladder has too few sizes for the extrapolation check (4 needed).");
+        str_catf(t, n, "The ladder has too few sizes for the extrapolation check (4 needed).");
         return;
     }
     if (p->extrapolation_st.state == LA_FAILED) {
-        cat(t, n, "The extrapolation check could not be made: %s.", p->extrapolation_st.error);
+        str_catf(t, n, "The extrapolation check could not be made: %s.", p->extrapolation_st.error);
         return;
     }
-    cat(t, n, "Extrapolation: a power law fitted on the %d smallest sizes (%d runs), %s, ",
+    str_catf(t, n, "Extrapolation: a power law fitted on the %d smallest sizes (%d runs), %s, ",
         e->n_fit, e->n_points, e->why);
     if (!e->converged) {
-        cat(t, n, "did not converge, so its prediction for %.3g parameters (%.4g) is not a test "
+        str_catf(t, n, "did not converge, so its prediction for %.3g parameters (%.4g) is not a test "
                   "of the law.", e->x_target, e->pred);
         return;
     }
-    cat(t, n, "predicts a loss of %.4g at %.3g parameters against %.4g measured (%+.1f%%)",
+    str_catf(t, n, "predicts a loss of %.4g at %.3g parameters against %.4g measured (%+.1f%%)",
         e->pred, e->x_target, e->actual, 100 * e->rel_err);
     if (e->significant < 0) {
-        cat(t, n, "; the fit leaves no residual degrees of freedom, so there is no prediction "
+        str_catf(t, n, "; the fit leaves no residual degrees of freedom, so there is no prediction "
                   "interval and the miss cannot be judged.");
         return;
     }
-    cat(t, n, "; its 95%% prediction interval is [%.4g, %.4g], so the miss is %s.", e->lo, e->hi,
+    str_catf(t, n, "; its 95%% prediction interval is [%.4g, %.4g], so the miss is %s.", e->lo, e->hi,
         e->significant ? "significant: the law fitted on the small sizes does not extrapolate"
                        : "within the fit's uncertainty");
 }

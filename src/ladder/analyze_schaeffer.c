@@ -24,16 +24,6 @@ static const char *const ls_keys[LS_NUM] = {"teacher_forced", "independence_pow"
 // its interval in at least half of the runs that have one.
 #define SCHAEFFER_CLOSE 0.05
 
-static void cat(char *buf, size_t n, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void cat(char *buf, size_t n, const char *f, ...) {
-    size_t l = strlen(buf);
-    if (l + 1 >= n) return;
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(buf + l, n - l, f, ap);
-    va_end(ap);
-}
-
 void ladder_analyze_schaeffer(const LadderGrid *g, LadderPart *p) {
     int S = g->n_sizes, K = g->n_seeds;
     for (int m = 0; m < LG_NUM; m++)  // per size: the union over seeds, as emerge_lo/hi
@@ -89,17 +79,17 @@ void ladder_schaeffer_closest(const LadderPart *p, char *t, size_t n) {
             int x = order[b]; order[b] = order[b - 1]; order[b - 1] = x;
         }
     if (no == 0) {
-        cat(t, n, "No run has a prediction of exact match beside its observation.");
+        str_catf(t, n, "No run has a prediction of exact match beside its observation.");
         return;
     }
     if (no > 1 && p->schaeffer[order[1]].mean_abs - p->schaeffer[order[0]].mean_abs <= 0.01)
-        cat(t, n, "The predictions are about as close as each other:");
+        str_catf(t, n, "The predictions are about as close as each other:");
     else
-        cat(t, n, "Closest to the observation is %s:", ls_words[order[0]]);
+        str_catf(t, n, "Closest to the observation is %s:", ls_words[order[0]]);
     for (int j = 0; j < no; j++)
-        cat(t, n, "%s %s off by %.3f on average", j ? ";" : "", ls_words[order[j]],
+        str_catf(t, n, "%s %s off by %.3f on average", j ? ";" : "", ls_words[order[j]],
             p->schaeffer[order[j]].mean_abs);
-    cat(t, n, " (over %d runs).", p->schaeffer[order[0]].runs);
+    str_catf(t, n, " (over %d runs).", p->schaeffer[order[0]].runs);
 }
 
 void ladder_schaeffer_text(const LadderPart *p, char *t, size_t n) {
@@ -108,47 +98,47 @@ void ladder_schaeffer_text(const LadderPart *p, char *t, size_t n) {
     if (c->runs == 0 && p->schaeffer_st[LS_TF].state == LA_FAILED) {
         // said below
     } else if (c->runs == 0) {
-        cat(t, n, "No run has Schaeffer et al.'s teacher-forced prediction of exact match "
+        str_catf(t, n, "No run has Schaeffer et al.'s teacher-forced prediction of exact match "
                   "(registries written before it was recorded, or a multiple-choice task).");
     } else {
-        cat(t, n, "Schaeffer et al.'s prediction of exact match from the teacher-forced "
+        str_catf(t, n, "Schaeffer et al.'s prediction of exact match from the teacher-forced "
                   "per-token probability p = exp(-CE), mean_i p^L_i with each item's own answer "
                   "length, is off by %.3f on average over %d runs (at most %.3f) and %s by "
                   "%.3f on average", c->mean_abs, c->runs, c->max_abs,
             c->mean_signed >= 0 ? "overshoots" : "falls short", fabs(c->mean_signed));
         if (c->with_interval)
-            cat(t, n, "; the observed exact match lies inside its 95%% item interval in %d of "
+            str_catf(t, n, "; the observed exact match lies inside its 95%% item interval in %d of "
                       "%d runs", c->inside, c->with_interval);
-        cat(t, n, ".");
+        str_catf(t, n, ".");
         if (close_enough(c))
-            cat(t, n, " Within %.2f, exact match is what independent answer tokens with this "
+            str_catf(t, n, " Within %.2f, exact match is what independent answer tokens with this "
                       "per-token probability give: its curve follows from the curve of p.",
                 SCHAEFFER_CLOSE);
         else if (c->mean_signed >= 0)
-            cat(t, n, " Exact match is not p^L: fewer answers are right than independent tokens "
+            str_catf(t, n, " Exact match is not p^L: fewer answers are right than independent tokens "
                       "with this probability would give.");
         else
-            cat(t, n, " Exact match is not p^L: greedy decoding gets more answers right than "
+            str_catf(t, n, " Exact match is not p^L: greedy decoding gets more answers right than "
                       "independent tokens sampled with this probability would (the right token "
                       "is the most likely one without being certain).");
     }
     for (int s = 0; s < LS_NUM; s++)
         if (p->schaeffer_st[s].state == LA_FAILED)
-            cat(t, n, " Comparing %s with the observation failed: %s.", ls_words[s],
+            str_catf(t, n, " Comparing %s with the observation failed: %s.", ls_words[s],
                 p->schaeffer_st[s].error);
     for (int s = LS_INDEP_POW; s < LS_NUM; s++) {
         const SchaefferCompare *d = &p->schaeffer[s];
         if (d->runs == 0) continue;
-        cat(t, n, " Independence check over answer positions, %s: off by %.3f on average "
+        str_catf(t, n, " Independence check over answer positions, %s: off by %.3f on average "
                   "(at most %.3f)", ls_words[s], d->mean_abs, d->max_abs);
         if (d->with_interval)
-            cat(t, n, ", the observation inside its interval in %d of %d runs", d->inside,
+            str_catf(t, n, ", the observation inside its interval in %d of %d runs", d->inside,
                 d->with_interval);
-        cat(t, n, ".");
+        str_catf(t, n, ".");
     }
     char cl[512];
     ladder_schaeffer_closest(p, cl, sizeof cl);
-    if (c->runs > 0 || p->schaeffer[LS_INDEP_POW].runs > 0) cat(t, n, " %s", cl);
+    if (c->runs > 0 || p->schaeffer[LS_INDEP_POW].runs > 0) str_catf(t, n, " %s", cl);
 }
 
 static cJSON *num(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }

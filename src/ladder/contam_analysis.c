@@ -14,16 +14,6 @@
 #include "eval/eval.h"
 #include "ladder/registry.h"
 
-static void cat(char *buf, size_t n, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void cat(char *buf, size_t n, const char *f, ...) {
-    size_t l = strlen(buf);
-    if (l + 1 >= n) return;
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(buf + l, n - l, f, ap);
-    va_end(ap);
-}
-
 // What one run recorded at its final step: per metric, value, stderr, lo, hi.
 enum { Q_ALL, Q_CLEAN, Q_DIRTY, Q_NCLEAN, Q_NDIRTY, Q_NUM };
 static const char *const q_name[Q_NUM] = {"exact_match", "exact_match@clean",
@@ -39,11 +29,9 @@ static int load(Registry *reg, const LadderGrid *g, const char *task, int q, Cel
     if (reg_query_metric(reg, task, q_name[q], REG_STEP_FINAL, &rows, &n)) return -1;
     for (int j = 0; j < n; j++) {
         const RegRow *r = &rows[j];
-        int i = 0, k = 0;
-        while (i < g->n_sizes && (long long)g->params[i] != r->params) i++;
-        while (k < g->n_seeds && g->seeds[k] != r->seed) k++;
-        int same = (isnan(g->sweep) && isnan(r->sweep_value)) || g->sweep == r->sweep_value;
-        if (i == g->n_sizes || k == g->n_seeds || !same || r->step != r->steps) continue;
+        int i, k;
+        if (!ladder_grid_cell(g, r->params, r->seed, r->sweep_value, &i, &k) || r->step != r->steps)
+            continue;
         c->v[i][k] = r->value;
         c->se[i][k] = r->stderr_;
         c->lo[i][k] = r->lo;
@@ -140,57 +128,57 @@ static int part(Registry *reg, const LadderGrid *g, const char *task, ContamPart
 }
 
 static void thr_words(char *t, size_t n, const ThresholdCI *c) {
-    if (!isfinite(c->point)) { cat(t, n, "does not cross %.1f inside the ladder", LADDER_ABS_LEVEL); return; }
-    cat(t, n, "crosses %.1f at %.3g parameters", LADDER_ABS_LEVEL, c->point);
-    if (isfinite(c->lo)) cat(t, n, " (95%% %.3g to %.3g)", c->lo, c->hi);
+    if (!isfinite(c->point)) { str_catf(t, n, "does not cross %.1f inside the ladder", LADDER_ABS_LEVEL); return; }
+    str_catf(t, n, "crosses %.1f at %.3g parameters", LADDER_ABS_LEVEL, c->point);
+    if (isfinite(c->lo)) str_catf(t, n, " (95%% %.3g to %.3g)", c->lo, c->hi);
 }
 
 static void words(SweepContam *x) {
     char *t = x->text;
     size_t n = sizeof x->text;
     int leak = !strcmp(x->sweep_name, "leak");
-    cat(t, n, "Each evaluation of %s was split by the overlap index over the items seen "
+    str_catf(t, n, "Each evaluation of %s was split by the overlap index over the items seen "
               "(dirty) and unseen (clean) in the point's training data.", x->task);
     for (int v = 0; v < x->n; v++) {
         const ContamPart *p = &x->p[v];
         int L = p->n_sizes - 1;
         if (L < 0) continue;
-        if (leak) cat(t, n, " Leak %g (planted: the test items whose keyed hash falls below %g):", p->value, p->value);
-        else if (isfinite(p->value)) cat(t, n, " %s = %g:", x->sweep_name, p->value);
-        cat(t, n, " the index counts %.1f of %.0f items dirty (%.1f%%).", p->dirty_items[L],
+        if (leak) str_catf(t, n, " Leak %g (planted: the test items whose keyed hash falls below %g):", p->value, p->value);
+        else if (isfinite(p->value)) str_catf(t, n, " %s = %g:", x->sweep_name, p->value);
+        str_catf(t, n, " the index counts %.1f of %.0f items dirty (%.1f%%).", p->dirty_items[L],
             p->items[L], 100 * p->dirty_items[L] / p->items[L]);
-        cat(t, n, " At %.3g parameters exact match is %.3f [%.3f, %.3f] over all items, %.3f "
+        str_catf(t, n, " At %.3g parameters exact match is %.3f [%.3f, %.3f] over all items, %.3f "
                   "[%.3f, %.3f] over clean ones", p->params[L], p->em[LC_ALL][L], p->lo[LC_ALL][L],
             p->hi[LC_ALL][L], p->em[LC_CLEAN][L], p->lo[LC_CLEAN][L], p->hi[LC_CLEAN][L]);
         if (isfinite(p->em[LC_DIRTY][L]))
-            cat(t, n, " and %.3f [%.3f, %.3f] over dirty ones", p->em[LC_DIRTY][L],
+            str_catf(t, n, " and %.3f [%.3f, %.3f] over dirty ones", p->em[LC_DIRTY][L],
                 p->lo[LC_DIRTY][L], p->hi[LC_DIRTY][L]);
-        cat(t, n, ".");
+        str_catf(t, n, ".");
         if (p->dirty_items[L] > 0) {
-            cat(t, n, " By size, exact match clean / dirty:");
+            str_catf(t, n, " By size, exact match clean / dirty:");
             for (int i = 0; i <= L; i++)
-                cat(t, n, "%s %.3f / %.3f", i ? "," : "", p->em[LC_CLEAN][i], p->em[LC_DIRTY][i]);
-            cat(t, n, ".");
+                str_catf(t, n, "%s %.3f / %.3f", i ? "," : "", p->em[LC_CLEAN][i], p->em[LC_DIRTY][i]);
+            str_catf(t, n, ".");
         }
         double rise = p->em[LC_ALL][L] - p->em[LC_ALL][0], drise = p->diff[L] - p->diff[0];
         if (p->dirty_items[L] > 0) {
-            cat(t, n, " From %.3g to %.3g parameters exact match over all items rises by %.3f, "
+            str_catf(t, n, " From %.3g to %.3g parameters exact match over all items rises by %.3f, "
                       "over clean ones by %.3f; all - clean is %.3f (95%% %.3f to %.3f) at the "
                       "smallest size and %.3f (95%% %.3f to %.3f) at the largest",
                 p->params[0], p->params[L], rise, p->em[LC_CLEAN][L] - p->em[LC_CLEAN][0],
                 p->diff[0], p->diff_lo[0], p->diff_hi[0], p->diff[L], p->diff_lo[L], p->diff_hi[L]);
-            if (fabs(rise) > 1e-9) cat(t, n, ": the dirty items make %.1f%% of the rise", 100 * drise / rise);
-            cat(t, n, ".");
+            if (fabs(rise) > 1e-9) str_catf(t, n, ": the dirty items make %.1f%% of the rise", 100 * drise / rise);
+            str_catf(t, n, ".");
             int most = 0;
             for (int i = 1; i <= L; i++) if (p->diff[i] > p->diff[most]) most = i;
-            cat(t, n, " The largest all - clean is %.3f (95%% %.3f to %.3f) at %.3g parameters.",
+            str_catf(t, n, " The largest all - clean is %.3f (95%% %.3f to %.3f) at %.3g parameters.",
                 p->diff[most], p->diff_lo[most], p->diff_hi[most], p->params[most]);
         }
-        cat(t, n, " Over all items exact match ");
+        str_catf(t, n, " Over all items exact match ");
         thr_words(t, n, &p->thr[0]);
-        cat(t, n, "; over clean items it ");
+        str_catf(t, n, "; over clean items it ");
         thr_words(t, n, &p->thr[1]);
-        cat(t, n, ".");
+        str_catf(t, n, ".");
     }
     if (x->n >= 2) {  // the threshold against the first value (in a leak sweep, the clean baseline)
         const ContamPart *b = &x->p[0];
@@ -202,12 +190,12 @@ static void words(SweepContam *x) {
                 if (isfinite(a0->point) != isfinite(a1->point)) {
                     const ContamPart *in = isfinite(a0->point) ? b : p, *out = in == b ? p : b;
                     int l = q ? LC_CLEAN : LC_ALL, o = out->n_sizes - 1;
-                    cat(t, n, " Over %s, exact match crosses %.1f inside the ladder at %s %g "
+                    str_catf(t, n, " Over %s, exact match crosses %.1f inside the ladder at %s %g "
                               "(%.3g parameters) but not at %g (%.3f [%.3f, %.3f] at the largest "
                               "size", over, LADDER_ABS_LEVEL, x->sweep_name, in->value,
                         (in == b ? a0 : a1)->point, out->value, out->em[l][o], out->lo[l][o],
                         out->hi[l][o]);
-                    cat(t, n, out->hi[l][o] < LADDER_ABS_LEVEL
+                    str_catf(t, n, out->hi[l][o] < LADDER_ABS_LEVEL
                                   ? ", its interval below %.1f): the threshold moves with the %s."
                                   : ", its interval reaching %.1f): this ladder cannot say that "
                                     "the threshold moves with the %s.",
@@ -215,18 +203,18 @@ static void words(SweepContam *x) {
                     continue;
                 }
                 if (!isfinite(a0->point)) {
-                    cat(t, n, " Over %s, exact match crosses %.1f inside the ladder neither at %s "
+                    str_catf(t, n, " Over %s, exact match crosses %.1f inside the ladder neither at %s "
                               "%g nor at %g.", over, LADDER_ABS_LEVEL, x->sweep_name, p->value,
                         b->value);
                     continue;
                 }
-                cat(t, n, " Over %s, the threshold at %s %g is %.2f times that at %g", over,
+                str_catf(t, n, " Over %s, the threshold at %s %g is %.2f times that at %g", over,
                     x->sweep_name, p->value, a1->point / a0->point, b->value);
                 if (isfinite(a0->lo) && isfinite(a1->lo))
-                    cat(t, n, (a1->hi < a0->lo || a1->lo > a0->hi)
+                    str_catf(t, n, (a1->hi < a0->lo || a1->lo > a0->hi)
                                   ? ": their intervals do not overlap, the threshold moves."
                                   : ": their intervals overlap, this ladder cannot tell them apart.");
-                else cat(t, n, " (no intervals: one seed).");
+                else str_catf(t, n, " (no intervals: one seed).");
             }
         }
     }
@@ -246,11 +234,9 @@ static int memo(Registry *reg, const LadderGrid *g, ContamPart *p, int *any) {
     }
     for (int j = 0; j < n; j++) {
         const RegRow *r = &rows[j];
-        int i = 0, k = 0;
-        while (i < g->n_sizes && (long long)g->params[i] != r->params) i++;
-        while (k < g->n_seeds && g->seeds[k] != r->seed) k++;
-        int same = (isnan(g->sweep) && isnan(r->sweep_value)) || g->sweep == r->sweep_value;
-        if (i == g->n_sizes || k == g->n_seeds || !same || r->step != r->steps) continue;
+        int i, k;
+        if (!ladder_grid_cell(g, r->params, r->seed, r->sweep_value, &i, &k) || r->step != r->steps)
+            continue;
         c->v[i][k] = r->value;
         c->lo[i][k] = r->lo;
         c->hi[i][k] = r->hi;
@@ -266,17 +252,17 @@ static int memo(Registry *reg, const LadderGrid *g, ContamPart *p, int *any) {
 static void memo_words(SweepContam *x) {
     char *t = x->text;
     size_t n = sizeof x->text;
-    cat(t, n, "%sMemorisation (Carlini et al.'s extraction: the fraction of %d training spans of "
+    str_catf(t, n, "%sMemorisation (Carlini et al.'s extraction: the fraction of %d training spans of "
               "%d tokens that greedy decoding reproduces verbatim from their first %d tokens), "
               "by size:", t[0] ? " " : "", x->memo_n, x->memo_span, x->memo_prefix);
     for (int v = 0; v < x->n; v++) {
         const ContamPart *p = &x->p[v];
-        if (isfinite(p->value)) cat(t, n, "%s %s %g:", v ? ";" : "", x->sweep_name, p->value);
+        if (isfinite(p->value)) str_catf(t, n, "%s %s %g:", v ? ";" : "", x->sweep_name, p->value);
         for (int i = 0; i < p->n_sizes; i++)
-            cat(t, n, "%s %.3f [%.3f, %.3f] at %.3g parameters", i ? "," : "", p->memo[i],
+            str_catf(t, n, "%s %.3f [%.3f, %.3f] at %.3g parameters", i ? "," : "", p->memo[i],
                 p->memo_lo[i], p->memo_hi[i], p->params[i]);
     }
-    cat(t, n, ".");
+    str_catf(t, n, ".");
 }
 
 int ladder_contam_analysis(const char *dir, const LadderSpec *s, SweepContam *x) {

@@ -64,6 +64,13 @@ static int seed_index(const LadderGrid *g, int seed) {
 
 static int same_sweep(double a, double b) { return (isnan(a) && isnan(b)) || a == b; }
 
+int ladder_grid_cell(const LadderGrid *g, long long params, int seed, double sweep, int *i,
+                     int *k) {
+    *i = size_index(g, params);
+    *k = seed_index(g, seed);
+    return *i >= 0 && *k >= 0 && same_sweep(sweep, g->sweep);
+}
+
 static int open_registry(const char *dir, Registry **reg) {
     char path[1200];
     snprintf(path, sizeof path, "%s/registry.sqlite", dir);

@@ -96,6 +96,10 @@ int ladder_load_grid_task(const char *dir, double sweep, const char *task, Ladde
 // Mean, min and max of the n values of one size over its seeds (NaN entries skipped; all
 // three NaN when none is left).
 void ladder_grid_stats(const double *v, int n, double *mean, double *lo, double *hi);
+// Whether a run (its parameter count, seed and sweep value) is a cell of g: 1 with its size
+// index *i and seed index *k, else 0.
+int ladder_grid_cell(const LadderGrid *g, long long params, int seed, double sweep, int *i,
+                     int *k);
 
 // ---- the analysis -------------------------------------------------------------------
 // Each measure says whether it was computed: LA_SKIPPED when the ladder has too few points

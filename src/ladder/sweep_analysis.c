@@ -16,16 +16,6 @@
 #include "eval/eval.h"
 #include "ladder/registry.h"
 
-static void cat(char *buf, size_t n, const char *f, ...) __attribute__((format(printf, 3, 4)));
-static void cat(char *buf, size_t n, const char *f, ...) {
-    size_t l = strlen(buf);
-    if (l + 1 >= n) return;
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(buf + l, n - l, f, ap);
-    va_end(ap);
-}
-
 static int size_of(const LadderGrid *g, long long params) {
     for (int i = 0; i < g->n_sizes; i++) if ((long long)g->params[i] == params) return i;
     return -1;
@@ -101,26 +91,26 @@ static void section_lr(const LadderAnalysis *a, SweepLr *x) {
         if (p->verdict == LT_EMERGED) emerged++;
         if (ok) { if (first < 0) first = v; last = v; }
     }
-    cat(t, n, "Exact match emerged at %d of %d learning rates.", emerged, x->n);
+    str_catf(t, n, "Exact match emerged at %d of %d learning rates.", emerged, x->n);
     for (int v = 0; v < x->n; v++) {
         const LadderPart *p = &a->part[v];
-        cat(t, n, " At lr %g: ", x->lr[v]);
+        str_catf(t, n, " At lr %g: ", x->lr[v]);
         if (p->threshold_st.state == LA_SKIPPED) {
-            cat(t, n, "too few sizes (%d) for a threshold.", p->n_sizes);
+            str_catf(t, n, "too few sizes (%d) for a threshold.", p->n_sizes);
         } else if (p->verdict == LT_NOT_EMERGED) {
-            cat(t, n, "did not emerge (exact match %.3f at the largest size).",
+            str_catf(t, n, "did not emerge (exact match %.3f at the largest size).",
                 p->metric[LG_EM].mean[p->n_sizes - 1]);
         } else if (p->verdict == LT_NON_MONOTONE) {
-            cat(t, n, "non-monotone (it falls by %.3f after rising).", p->fall);
+            str_catf(t, n, "non-monotone (it falls by %.3f after rising).", p->fall);
         } else if (!isfinite(x->thr[v])) {
-            cat(t, n, "emerged but does not cross %.1f inside the ladder.", LADDER_ABS_LEVEL);
+            str_catf(t, n, "emerged but does not cross %.1f inside the ladder.", LADDER_ABS_LEVEL);
         } else {
-            cat(t, n, "crosses %.1f at %.3g parameters", LADDER_ABS_LEVEL, x->thr[v]);
-            if (p->threshold_seeds < 2) cat(t, n, " (one seed: no interval).");
+            str_catf(t, n, "crosses %.1f at %.3g parameters", LADDER_ABS_LEVEL, x->thr[v]);
+            if (p->threshold_seeds < 2) str_catf(t, n, " (one seed: no interval).");
             else if (isfinite(x->lo[v]))
-                cat(t, n, " (95%% interval over %d seeds %.3g to %.3g).", p->threshold_seeds,
+                str_catf(t, n, " (95%% interval over %d seeds %.3g to %.3g).", p->threshold_seeds,
                     x->lo[v], x->hi[v]);
-            else cat(t, n, ".");
+            else str_catf(t, n, ".");
         }
     }
     if (first >= 0 && last > first) {
@@ -131,19 +121,19 @@ static void section_lr(const LadderAnalysis *a, SweepLr *x) {
                 if (x->thr[v] < lo) { lo = x->thr[v]; ilo = v; }
                 if (x->thr[v] > hi) { hi = x->thr[v]; ihi = v; }
             }
-        cat(t, n, " The threshold moves by a factor of %.1f with the learning rate, from %.3g "
+        str_catf(t, n, " The threshold moves by a factor of %.1f with the learning rate, from %.3g "
                   "parameters at lr %g to %.3g at lr %g", hi / lo, lo, x->lr[ilo], hi,
             x->lr[ihi]);
         if (isfinite(x->hi[ilo]) && isfinite(x->lo[ihi]))
-            cat(t, n, x->hi[ilo] < x->lo[ihi]
+            str_catf(t, n, x->hi[ilo] < x->lo[ihi]
                           ? "; their intervals do not overlap: the learning rate moves the "
                             "threshold beyond the seeds' spread."
                           : "; their intervals overlap: this ladder cannot tell the two "
                             "thresholds apart.");
         else
-            cat(t, n, " (no intervals to compare).");
+            str_catf(t, n, " (no intervals to compare).");
     } else if (emerged < x->n) {
-        cat(t, n, " Whether it emerges at all depends on the learning rate.");
+        str_catf(t, n, " Whether it emerges at all depends on the learning rate.");
     }
 }
 
@@ -235,32 +225,32 @@ static int pair_task(const char *dir, const LadderExperiments *x, int t, SweepPa
 static void pair_words(const SweepPair *x, const SweepPairTask *pt, char *t, size_t n) {
     int S = pt->n_sizes, L = S - 1;
     if (S < 1) return;
-    cat(t, n, " Evaluated on %s against %s (eval task %s): exact match %.3f against %.3f at "
+    str_catf(t, n, " Evaluated on %s against %s (eval task %s): exact match %.3f against %.3f at "
               "the largest size (%.3g parameters).", pt->task[0], pt->task[1], pt->pattern,
         pt->em[0].mean[L], pt->em[1].mean[L], pt->params[L]);
     if (pt->cross < 0) {
-        cat(t, n, " No crossover in this ladder: %s never beats %s by more than their "
+        str_catf(t, n, " No crossover in this ladder: %s never beats %s by more than their "
                   "intervals.", x->value[0], x->value[1]);
     } else if (pt->cross == 0) {
-        cat(t, n, " %s beats %s by more than their intervals already at the smallest size "
+        str_catf(t, n, " %s beats %s by more than their intervals already at the smallest size "
                   "(%.3g parameters): the crossover lies below this ladder.", x->value[0],
             x->value[1], pt->params[0]);
     } else {
-        cat(t, n, " Crossover: %s beats %s by more than their intervals from %.3g parameters "
+        str_catf(t, n, " Crossover: %s beats %s by more than their intervals from %.3g parameters "
                   "(below it, at %.3g, it does not)", x->value[0], x->value[1],
             pt->params[pt->cross], pt->params[pt->cross - 1]);
         if (isfinite(pt->cross_ci.point)) {
-            cat(t, n, "; the mean difference reaches %.2f at about %.3g parameters",
+            str_catf(t, n, "; the mean difference reaches %.2f at about %.3g parameters",
                 LADDER_MIN_RISE, pt->cross_ci.point);
-            if (pt->seeds < 2) cat(t, n, " (one seed: no interval)");
+            if (pt->seeds < 2) str_catf(t, n, " (one seed: no interval)");
             else if (isfinite(pt->cross_ci.lo))
-                cat(t, n, " (95%% interval over %d seeds: %.3g to %.3g)", pt->seeds,
+                str_catf(t, n, " (95%% interval over %d seeds: %.3g to %.3g)", pt->seeds,
                     pt->cross_ci.lo, pt->cross_ci.hi);
         }
-        cat(t, n, ".");
+        str_catf(t, n, ".");
     }
     if (pt->reverse >= 0)
-        cat(t, n, " %s beats %s by more than their intervals at %.3g parameters.", x->value[1],
+        str_catf(t, n, " %s beats %s by more than their intervals at %.3g parameters.", x->value[1],
             x->value[0], pt->params[pt->reverse]);
 }
 
@@ -272,7 +262,7 @@ static int section_pair(const char *dir, LadderExperiments *x) {
     for (int v = 0; v < 2; v++) snprintf(p->value[v], sizeof p->value[v], "%s", s->sweep_tasks[v]);
     LadderGrid *g = xcalloc(1, sizeof *g);
     int rc = 0;
-    cat(p->text, sizeof p->text, "Trained on %s against %s (the first two values of the task "
+    str_catf(p->text, sizeof p->text, "Trained on %s against %s (the first two values of the task "
                                  "sweep), each evaluated in its own format.", p->value[0],
         p->value[1]);
     for (int t = 0; t < s->n_eval_tasks && t < LADDER_EXP_TASKS && !rc; t++) {
@@ -393,54 +383,54 @@ static int section_text(const char *dir, const LadderAnalysis *a, LadderExperime
     char *t = x->text;
     size_t n = sizeof x->text;
     int L = S - 1;
-    if (S < 1) { cat(t, n, "No run of this text ladder has finished."); return 0; }
-    cat(t, n, "On %s, the validation loss (on the held-out last 10%% of the text) goes from "
+    if (S < 1) { str_catf(t, n, "No run of this text ladder has finished."); return 0; }
+    str_catf(t, n, "On %s, the validation loss (on the held-out last 10%% of the text) goes from "
               "%.3f at %.3g non-embedding parameters to %.3f at %.3g (seed means).",
         ex->spec.task, x->val.mean[0], x->nonemb[0], x->val.mean[L], x->nonemb[L]);
     if (x->fit_st.state == LA_FAILED) {
-        cat(t, n, " No power law could be fitted: %s.", x->fit_st.error);
+        str_catf(t, n, " No power law could be fitted: %s.", x->fit_st.error);
     } else if (x->fit_st.state != LA_OK) {
-        cat(t, n, " Too few runs for a power law (3 needed).");
+        str_catf(t, n, " Too few runs for a power law (3 needed).");
     } else {
-        cat(t, n, " Over every run (%d), L = (N/%.3g)^-%.3f with N the non-embedding "
+        str_catf(t, n, " Over every run (%d), L = (N/%.3g)^-%.3f with N the non-embedding "
                   "parameters", np, x->fit.Nc, x->fit.alpha);
         if (isfinite(x->alpha_lo))
-            cat(t, n, ", exponent 95%% interval %.3f to %.3f", x->alpha_lo, x->alpha_hi);
-        cat(t, n, ", r2 %.3f%s.", x->fit.r2, x->fit.converged ? "" : " (the fit did not converge)");
+            str_catf(t, n, ", exponent 95%% interval %.3f to %.3f", x->alpha_lo, x->alpha_hi);
+        str_catf(t, n, ", r2 %.3f%s.", x->fit.r2, x->fit.converged ? "" : " (the fit did not converge)");
         if (isfinite(x->alpha_lo))
-            cat(t, n, " Kaplan et al. report %.3f for non-embedding parameters: this ladder's "
+            str_catf(t, n, " Kaplan et al. report %.3f for non-embedding parameters: this ladder's "
                       "interval %s it.", KAPLAN_ALPHA_N,
                 x->alpha_lo > KAPLAN_ALPHA_N   ? "lies above"
                 : x->alpha_hi < KAPLAN_ALPHA_N ? "lies below"
                                                : "contains");
         if (x->tokens_per_param > 0)
-            cat(t, n, " Every size trained on %g tokens (characters) per parameter (a "
+            str_catf(t, n, " Every size trained on %g tokens (characters) per parameter (a "
                       "tokens_per_param budget), not to convergence as Kaplan's L(N).",
                 x->tokens_per_param);
     }
     if (x->holds_to >= 0) {
-        cat(t, n, " The law holds (every seed mean within %.0f%% of a power law fitted to "
+        str_catf(t, n, " The law holds (every seed mean within %.0f%% of a power law fitted to "
                   "them) from %.3g to %.3g non-embedding parameters", 100 * LADDER_LAW_TOL,
             x->nonemb[0], x->nonemb[x->holds_to]);
         if (x->holds_to < L && isfinite(x->next_off))
-            cat(t, n, "; at the next size (%.3g) the loss lies %.1f%% %s it", x->nonemb[x->holds_to + 1],
+            str_catf(t, n, "; at the next size (%.3g) the loss lies %.1f%% %s it", x->nonemb[x->holds_to + 1],
                 100 * fabs(x->next_off), x->next_off > 0 ? "above" : "below");
         else if (x->holds_to == L)
-            cat(t, n, ", the whole ladder");
-        cat(t, n, ".");
+            str_catf(t, n, ", the whole ladder");
+        str_catf(t, n, ".");
     } else if (S >= 3) {
-        cat(t, n, " The law does not hold within %.0f%% even over the three smallest sizes.",
+        str_catf(t, n, " The law does not hold within %.0f%% even over the three smallest sizes.",
             100 * LADDER_LAW_TOL);
     }
     if (isfinite(x->gap[0]) && isfinite(x->gap[L])) {
-        cat(t, n, " The validation loss exceeds the training loss by %.3f nats at the smallest "
+        str_catf(t, n, " The validation loss exceeds the training loss by %.3f nats at the smallest "
                   "size and %.3f at the largest", x->gap[0], x->gap[L]);
         if (x->overfit_from >= 0)
-            cat(t, n, "; the data run out (a gap above %.2f nats: overfitting) from %.3g "
+            str_catf(t, n, "; the data run out (a gap above %.2f nats: overfitting) from %.3g "
                       "non-embedding parameters.", LADDER_OVERFIT_GAP,
                 x->nonemb[x->overfit_from]);
         else
-            cat(t, n, "; it stays below %.2f nats at every size: the data did not run out in "
+            str_catf(t, n, "; it stays below %.2f nats at every size: the data did not run out in "
                       "this ladder.", LADDER_OVERFIT_GAP);
     }
     return 0;
@@ -451,9 +441,9 @@ static void mc_first_list(const LadderPart *p, int upto, char *b, size_t n) {
     // the continuous scores (Brier, log-probability) that first moved at size `upto`
     b[0] = 0;
     int c = 0;
-    if (p->first_move[LG_EDIT] == upto) cat(b, n, "%sthe Brier score", c++ ? " and " : "");
+    if (p->first_move[LG_EDIT] == upto) str_catf(b, n, "%sthe Brier score", c++ ? " and " : "");
     if (p->first_move[LG_LOGP] == upto)
-        cat(b, n, "%sthe target log-probability", c++ ? " and " : "");
+        str_catf(b, n, "%sthe target log-probability", c++ ? " and " : "");
 }
 
 static void mc_words(const SweepMcTask *m, char *t, size_t n) {
@@ -461,7 +451,7 @@ static void mc_words(const SweepMcTask *m, char *t, size_t n) {
     int S = p->n_sizes, L = S - 1;
     if (S < 1) return;
     const LadderSpread *gr = &p->metric[LG_EM], *br = &p->metric[LG_EDIT], *lp = &p->metric[LG_LOGP];
-    cat(t, n, " %s: from %.3g to %.3g parameters the grade goes %.3f to %.3f, the Brier score "
+    str_catf(t, n, " %s: from %.3g to %.3g parameters the grade goes %.3f to %.3f, the Brier score "
               "%.3f to %.3f, the target log-probability %.3f to %.3f.", m->task, p->params[0],
         p->params[L], gr->mean[0], gr->mean[L], br->mean[0], br->mean[L], lp->mean[0],
         lp->mean[L]);
@@ -475,7 +465,7 @@ static void mc_words(const SweepMcTask *m, char *t, size_t n) {
         ladder_fmt_breakthrough(p->trend[LG_EDIT].breakthroughness, bb, sizeof bb);
     if (p->trend_st[LG_LOGP].state == LA_OK)
         ladder_fmt_breakthrough(p->trend[LG_LOGP].breakthroughness, bl, sizeof bl);
-    cat(t, n, " First move beyond the seed spread: grade %s (breakthroughness %s), Brier %s "
+    str_catf(t, n, " First move beyond the seed spread: grade %s (breakthroughness %s), Brier %s "
               "(%s), log-probability %s (%s).", fg, bg, fb, bb, fl, bl);
     int cfirst = -1;
     for (int j = 0; j < 2; j++) {
@@ -490,28 +480,28 @@ static void mc_words(const SweepMcTask *m, char *t, size_t n) {
                   Bg > Bb;
     switch (p->finding) {
     case LF_EM_NEVER:
-        cat(t, n, " %s improved while the grade never moved beyond its seed spread.", first);
+        str_catf(t, n, " %s improved while the grade never moved beyond its seed spread.", first);
         break;
     case LF_EM_FIRST:
-        cat(t, n, " The grade moved before the continuous scores: no mirage on this task.");
+        str_catf(t, n, " The grade moved before the continuous scores: no mirage on this task.");
         break;
     case LF_TOGETHER:
         first[0] = (char)(first[0] - 'A' + 'a');
-        cat(t, n, " The grade and %s moved at the same size: the grade does not make this "
+        str_catf(t, n, " The grade and %s moved at the same size: the grade does not make this "
                   "jump.", first);
         break;
     case LF_CONT_FIRST:
-        cat(t, n, " %s moved first, the grade only at %s", first, fg);
+        str_catf(t, n, " %s moved first, the grade only at %s", first, fg);
         if (sharper)
-            cat(t, n, ", and the grade is sharper than the Brier score (breakthroughness %s "
+            str_catf(t, n, ", and the grade is sharper than the Brier score (breakthroughness %s "
                       "against %s): the grade jumps while the Brier score moves smoothly, the "
                       "mirage in its multiple-choice form.", bg, bb);
         else
-            cat(t, n, ", but the grade is not sharper than the Brier score (breakthroughness "
+            str_catf(t, n, ", but the grade is not sharper than the Brier score (breakthroughness "
                       "%s against %s).", bg, bb);
         break;
     default:
-        cat(t, n, " No score moved beyond its seed spread: nothing emerged on this task.");
+        str_catf(t, n, " No score moved beyond its seed spread: nothing emerged on this task.");
         break;
     }
 }
@@ -559,7 +549,7 @@ static int section_mc(const char *dir, const LadderAnalysis *a, LadderExperiment
         if (p->finding == LF_CONT_FIRST && p->trend_st[LG_EM].state == LA_OK &&
             p->trend_st[LG_EDIT].state == LA_OK &&
             p->trend[LG_EM].breakthroughness > p->trend[LG_EDIT].breakthroughness) {
-            cat(names, sizeof names, "%s%s", mirage++ ? ", " : "", m->task);
+            str_catf(names, sizeof names, "%s%s", mirage++ ? ", " : "", m->task);
         }
     }
     reg_close(reg);
@@ -567,15 +557,15 @@ static int section_mc(const char *dir, const LadderAnalysis *a, LadderExperiment
     free(g);
     if (rc || !x->n_tasks) return rc;
     x->present = 1;
-    cat(x->text, sizeof x->text, "Multiple-choice tasks scored by grade (the most likely "
+    str_catf(x->text, sizeof x->text, "Multiple-choice tasks scored by grade (the most likely "
                                  "choice is right), Brier score of the softmax over the choices "
                                  "(lower is better) and log-probability of the right choice.");
     for (int j = 0; j < x->n_tasks; j++) mc_words(&x->t[j], x->text, sizeof x->text);
     if (mirage)
-        cat(x->text, sizeof x->text, " The grade jumps after a smoother Brier score on %d of "
+        str_catf(x->text, sizeof x->text, " The grade jumps after a smoother Brier score on %d of "
                                      "%d tasks (%s).", mirage, x->n_tasks, names);
     else
-        cat(x->text, sizeof x->text, " On none of the %d tasks does the grade jump after a "
+        str_catf(x->text, sizeof x->text, " On none of the %d tasks does the grade jump after a "
                                      "smoother Brier score.", x->n_tasks);
     return 0;
 }
