@@ -30,6 +30,21 @@ static int write_json(const char *path, cJSON *root) {
     return rc;
 }
 
+// One summary in the harness's keys: "NAME,none", "NAME_stderr,none", "NAME_ci95,none", and
+// whether higher is better.
+static void add_summary(cJSON *o, cJSON *h, const char *name, const MetricSummary *s,
+                        int higher_is_better) {
+    char key[96];
+    snprintf(key, sizeof key, "%s,none", name);
+    cJSON_AddItemToObject(o, key, num(s->mean));
+    snprintf(key, sizeof key, "%s_stderr,none", name);
+    cJSON_AddItemToObject(o, key, num(s->se));
+    snprintf(key, sizeof key, "%s_ci95,none", name);
+    double ci[2] = {s->lo, s->hi};
+    cJSON_AddItemToObject(o, key, array(ci, 2));
+    cJSON_AddBoolToObject(h, name, higher_is_better);
+}
+
 int eval_write_results(const char *path, const EvalResult *r, int n_tasks, const char *model_path,
                        const GPT *m, const EvalConfig *ec) {
     cJSON *root = cJSON_CreateObject(), *res = cJSON_AddObjectToObject(root, "results");
@@ -42,32 +57,12 @@ int eval_write_results(const char *path, const EvalResult *r, int n_tasks, const
         const char *name = e->ts->name;
         cJSON *o = cJSON_AddObjectToObject(res, name), *h = cJSON_AddObjectToObject(hib, name);
         cJSON_AddStringToObject(o, "alias", name);
-        for (int k = 0; k < MET_NUM; k++) {
-            const MetricSummary *s = &e->sum[k];
-            if (s->n == 0) continue;  // the metric does not apply to this task
-            char key[96];
-            snprintf(key, sizeof key, "%s,none", eval_metric_names[k]);
-            cJSON_AddItemToObject(o, key, num(s->mean));
-            snprintf(key, sizeof key, "%s_stderr,none", eval_metric_names[k]);
-            cJSON_AddItemToObject(o, key, num(s->se));
-            snprintf(key, sizeof key, "%s_ci95,none", eval_metric_names[k]);
-            double ci[2] = {s->lo, s->hi};
-            cJSON_AddItemToObject(o, key, array(ci, 2));
-            cJSON_AddBoolToObject(h, eval_metric_names[k], eval_higher_is_better[k]);
-        }
-        for (int k = 0; k < EST_NUM; k++) {  // ECE and the predictions of exact match
-            const MetricSummary *s = &e->stat[k];
-            if (s->n == 0 || isnan(s->mean)) continue;
-            char key[96];
-            snprintf(key, sizeof key, "%s,none", eval_stat_names[k]);
-            cJSON_AddItemToObject(o, key, num(s->mean));
-            snprintf(key, sizeof key, "%s_stderr,none", eval_stat_names[k]);
-            cJSON_AddItemToObject(o, key, num(s->se));
-            snprintf(key, sizeof key, "%s_ci95,none", eval_stat_names[k]);
-            double ci[2] = {s->lo, s->hi};
-            cJSON_AddItemToObject(o, key, array(ci, 2));
-            cJSON_AddBoolToObject(h, eval_stat_names[k], eval_stat_higher_is_better[k]);
-        }
+        for (int k = 0; k < MET_NUM; k++)  // (n == 0: the metric does not apply to this task)
+            if (e->sum[k].n > 0)
+                add_summary(o, h, eval_metric_names[k], &e->sum[k], eval_higher_is_better[k]);
+        for (int k = 0; k < EST_NUM; k++)  // ECE and the predictions of exact match
+            if (e->stat[k].n > 0 && !isnan(e->stat[k].mean))
+                add_summary(o, h, eval_stat_names[k], &e->stat[k], eval_stat_higher_is_better[k]);
         if (!e->ts->multiple_choice && e->n_pos > 0) {
             cJSON_AddItemToObject(o, "per_position_accuracy,none", array(e->pos_acc, e->n_pos));
             cJSON_AddItemToObject(o, "per_position_accuracy_tf,none", array(e->pos_acc_tf, e->n_pos));
