@@ -14,7 +14,7 @@ endif
 OPT     ?= -O3 $(ARCH)
 CFLAGS  ?= $(OPT) -g
 SAN     ?=
-XCFLAGS := $(CFLAGS) $(SAN) -std=c11 -D_GNU_SOURCE -fno-math-errno -Wall -Wextra -Wno-unused-parameter \
+XCFLAGS := $(CFLAGS) $(SAN) -std=c11 -D_GNU_SOURCE -fno-math-errno -fno-trapping-math -Wall -Wextra -Wno-unused-parameter \
            -Wno-missing-field-initializers -fopenmp -Isrc
 # The BLAS is opened at run time (src/kernels/matmul.c), after choosing its kernel.
 LDLIBS  := -lcjson -lsqlite3 -lgsl -lgslcblas -lm -ldl -lpthread

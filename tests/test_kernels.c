@@ -312,6 +312,8 @@ static void test_layernorm(void) {
     layernorm_case(1, 13, 1 << 20);
     layernorm_case(3, 2, 1 << 20);
     layernorm_case(33, 48, 1 << 20);  // 1584 entries: all of them
+    layernorm_case(9, 37, 1 << 20);   // two 16-lane chunks and a tail
+    layernorm_case(3, 100, 1 << 20);
 }
 
 // ---- linear ------------------------------------------------------------------------
@@ -584,6 +586,65 @@ static void test_residual(void) {
     }
 }
 
+// The fused forms against the plain ops they replace (themselves tested against fp64
+// above), on odd shapes and on one row (the decoding path): the same values to float
+// rounding, and the *_set forms overwrite whatever their output held.
+static void fused_case(int N, int C, int OC) {
+    size_t ni = (size_t)N * C, no = (size_t)N * OC;
+    float *inp = frand(ni, -1, 1), *w = frand((size_t)C * OC, -0.5, 0.5), *bias = frand(OC, -1, 1);
+    float *res = frand(no, -2, 2);
+    // fch = inp @ w + bias, out = gelu(fch)
+    float *f1 = ffill(no, 5.0f), *g1 = ffill(no, 5.0f), *f2 = ffill(no, 7.0f), *g2 = ffill(no, 7.0f);
+    matmul_forward(f1, inp, w, bias, N, C, OC, 0);
+    gelu_forward(g1, f1, no);
+    matmul_forward_gelu(f2, g2, inp, w, bias, N, C, OC);
+    CHECKD(close_rel("matmul_forward_gelu fch", f2, to_d(f1, no), no, FWD_TOL), "N=%d C=%d OC=%d", N, C, OC);
+    CHECKD(close_rel("matmul_forward_gelu out", g2, to_d(g1, no), no, FWD_TOL), "N=%d C=%d OC=%d", N, C, OC);
+    // out = res + inp @ w + bias
+    float *r1 = ffill(no, 0.0f), *r2 = ffill(no, 9.0f);
+    memcpy(r1, res, no * sizeof(float));
+    matmul_forward(r1, inp, w, bias, N, C, OC, 1);
+    matmul_forward_residual(r2, res, inp, w, bias, N, C, OC);
+    CHECKD(close_rel("matmul_forward_residual", r2, to_d(r1, no), no, FWD_TOL), "N=%d C=%d OC=%d", N, C, OC);
+    // dinp = dout @ w^T over a buffer of garbage, against += into zeros
+    float *dout = frand(no, -1, 1), *di1 = ffill(ni, 0.0f), *di2 = ffill(ni, 3.0f);
+    float *dw1 = ffill((size_t)C * OC, 0.5f), *dw2 = ffill((size_t)C * OC, 0.5f);
+    float *db1 = ffill(OC, 0.25f), *db2 = ffill(OC, 0.25f);
+    matmul_backward(di1, dw1, db1, dout, inp, w, N, C, OC);
+    matmul_backward_set(di2, dw2, db2, dout, inp, w, N, C, OC);
+    CHECKD(close_rel("matmul_backward_set dinp", di2, to_d(di1, ni), ni, FWD_TOL), "N=%d C=%d OC=%d", N, C, OC);
+    CHECKD(close_rel("matmul_backward_set dw", dw2, to_d(dw1, (size_t)C * OC), (size_t)C * OC, FWD_TOL),
+           "N=%d C=%d OC=%d", N, C, OC);
+    CHECKD(close_rel("matmul_backward_set dbias", db2, to_d(db1, OC), OC, FWD_TOL), "N=%d C=%d OC=%d", N, C, OC);
+    float *dg1 = ffill(no, 0.0f), *dg2 = ffill(no, -4.0f);
+    gelu_backward(dg1, f1, dout, no);
+    gelu_backward_set(dg2, f1, dout, no);
+    CHECKD(close_rel("gelu_backward_set", dg2, to_d(dg1, no), no, FWD_TOL), "N=%d OC=%d", N, OC);
+    tfree_all();
+}
+
+static void test_fused(void) {
+    rseed(12);
+    fused_case(7, 13, 19);
+    fused_case(1, 24, 40);
+    fused_case(33, 16, 64);
+    fused_case(130, 48, 200);  // above the kernels' parallel thresholds
+}
+
+// A NaN in gives a NaN out: the fast exp's clamps must not turn it into a number (a NaN
+// loss stops training with an error; a finite one would hide it).
+static void test_nan_propagates(void) {
+    float x[3] = {0.5f, NAN, -1.0f}, out[3], lse[2], losses[2];
+    gelu_forward(out, x, 3);
+    CHECK(isnan(out[1]) && !isnan(out[0]) && !isnan(out[2]), "gelu(NaN) = %g, gelu(0.5) = %g", out[1], out[0]);
+    float logits[2 * 17];
+    for (int i = 0; i < 34; i++) logits[i] = 0.1f * i;
+    logits[17 + 16] = NAN;  // in the second row's tail
+    int tg[2] = {3, 4};
+    xent_forward(losses, lse, logits, tg, 2, 17);
+    CHECK(!isnan(losses[0]) && isnan(losses[1]), "losses %g %g: want a number, then NaN", losses[0], losses[1]);
+}
+
 // ---- softmax cross-entropy ---------------------------------------------------------
 
 typedef struct { int N, V; double *logits; const int *targets; double *lse; } XentCtx;
@@ -660,6 +721,8 @@ static void test_xent(void) {
     xent_case(1, 7, 0, 1.0f, 0.0);
     xent_case(7, 65, 0x7f, 0.5f, 0.0);       // every row ignored
     xent_case(33, 65, 0x1000a, 1.0f / 30, 0.0);
+    xent_case(3, 16, 0, 1.0f / 3, 0.0);      // one 16-lane chunk, no tail
+    xent_case(3, 50, 0x1, 0.5f, 0.0);
 }
 
 // logits near +-90: exp of an unshifted logit would overflow / underflow in float
@@ -779,6 +842,8 @@ int main(void) {
     RUN(test_gelu);
     RUN(test_gelu_tanh_values);
     RUN(test_residual);
+    RUN(test_fused);
+    RUN(test_nan_propagates);
     RUN(test_xent);
     RUN(test_xent_large_logits);
     RUN(test_adamw);

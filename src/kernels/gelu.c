@@ -21,14 +21,41 @@ static void gelu_fwd(float *restrict out, const float *restrict inp, size_t n) {
     }
 }
 
+// dinp (+)= gelu'(inp) * dout; accumulate 0 overwrites dinp
 static void gelu_bwd(float *restrict dinp, const float *restrict inp, const float *restrict dout,
-                     size_t n) {
+                     size_t n, int accumulate) {
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
         float th = fast_tanhf(GELU_K * (x + 0.044715f * x * x * x));
         float g = 0.5f * (1.0f + th) +
                   0.5f * x * (1.0f - th * th) * GELU_K * (1.0f + 3.0f * 0.044715f * x * x);
-        dinp[i] += g * dout[i];
+        dinp[i] = (accumulate ? dinp[i] : 0.0f) + g * dout[i];
+    }
+}
+
+// fch (N,OC) += bias; out = gelu(fch): a linear layer's bias and its activation in one pass
+static void bias_gelu_rows(float *restrict fch, float *restrict out, const float *restrict bias,
+                           size_t lo, size_t hi, int OC) {
+    for (size_t i = lo; i < hi; i++) {
+        float *restrict f = fch + i * OC, *restrict o = out + i * OC;
+        for (int c = 0; c < OC; c++) {
+            float x = f[c] + bias[c];
+            f[c] = x;
+            o[c] = 0.5f * x * (1.0f + fast_tanhf(GELU_K * (x + 0.044715f * x * x * x)));
+        }
+    }
+}
+
+void bias_gelu_forward(float *fch, float *out, const float *bias, int N, int OC) {
+    size_t n = (size_t)N;
+    if (!bias) {
+        gelu_forward(out, fch, (size_t)N * OC);
+        return;
+    }
+#pragma omp parallel if ((size_t)N * OC > 8192)
+    {
+        size_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+        bias_gelu_rows(fch, out, bias, n * t / nt, n * (t + 1) / nt, OC);
     }
 }
 
@@ -37,10 +64,28 @@ void gelu_forward(float *out, const float *inp, size_t n) {
 }
 
 void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
-    PARALLEL_RANGES(n, gelu_bwd(dinp + lo, inp + lo, dout + lo, hi - lo));
+    PARALLEL_RANGES(n, gelu_bwd(dinp + lo, inp + lo, dout + lo, hi - lo, 1));
+}
+
+void gelu_backward_set(float *dinp, const float *inp, const float *dout, size_t n) {
+    PARALLEL_RANGES(n, gelu_bwd(dinp + lo, inp + lo, dout + lo, hi - lo, 0));
+}
+
+// out (N,C) = resid + (out + bias), bias (C) or NULL: a projection's output, its bias and
+// the residual stream in one pass
+void residual_bias_add(float *out, const float *resid, const float *bias, int N, int C) {
+#pragma omp parallel for schedule(static) if ((size_t)N * C > 8192)
+    for (int i = 0; i < N; i++) {
+        float *restrict o = out + (size_t)i * C;
+        const float *restrict x = resid + (size_t)i * C;
+        if (bias)
+            for (int c = 0; c < C; c++) o[c] = x[c] + (o[c] + bias[c]);
+        else
+            for (int c = 0; c < C; c++) o[c] = x[c] + o[c];
+    }
 }
 
 void residual_forward(float *out, const float *a, const float *b, size_t n) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > 8192)
     for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
 }

@@ -31,6 +31,17 @@ void matmul_forward(float *out, const float *inp, const float *w, const float *b
 // dinp or dbias may be NULL.
 void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
                      const float *inp, const float *w, int N, int C, int OC);
+// The same with dinp = dout @ w^T overwritten (no zeroing pass before it).
+void matmul_backward_set(float *dinp, float *dw, float *dbias, const float *dout,
+                         const float *inp, const float *w, int N, int C, int OC);
+
+// Fused forms, each one GEMM and one pass over its output:
+// fch = inp @ w + bias, out = gelu(fch) (the MLP's first layer)
+void matmul_forward_gelu(float *fch, float *out, const float *inp, const float *w,
+                         const float *bias, int N, int C, int OC);
+// out = resid + (inp @ w + bias) (a projection into the residual stream); out != resid
+void matmul_forward_residual(float *out, const float *resid, const float *inp, const float *w,
+                             const float *bias, int N, int C, int OC);
 
 // ---- tied output head: logits = inp @ wte^T -------------------------------
 // inp (N,C), wte (V,C) -> logits (N,V)
@@ -59,9 +70,15 @@ void attention_backward_naive(float *dqkv, float *datt, const float *dout, const
 // ---- GELU, tanh approximation -----------------------------------------------
 void gelu_forward(float *out, const float *inp, size_t n);
 void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n);
+// dinp = gelu'(inp) * dout (overwrites: no zeroing pass before it)
+void gelu_backward_set(float *dinp, const float *inp, const float *dout, size_t n);
+// fch (N,OC) += bias (OC, or NULL); out (N,OC) = gelu(fch): one pass after the GEMM
+void bias_gelu_forward(float *fch, float *out, const float *bias, int N, int OC);
 
 // ---- residual: out = a + b ---------------------------------------------------
 void residual_forward(float *out, const float *a, const float *b, size_t n);
+// out (N,C) = resid + (out + bias), bias (C) or NULL
+void residual_bias_add(float *out, const float *resid, const float *bias, int N, int C);
 
 // ---- softmax cross-entropy ---------------------------------------------------
 // logits (N,V), targets (N) with t < 0 ignored -> losses (N) (0 where ignored),

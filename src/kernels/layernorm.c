@@ -1,4 +1,7 @@
 // LayerNorm over the last dimension, eps 1e-5 (GPT-2's).
+// Each row is read from memory once: its later passes hit L1. Row sums run in LANES
+// independent partial sums, added in a fixed order at the end, so they vectorize
+// (a plain float sum is a serial chain) and stay deterministic.
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -6,23 +9,75 @@
 
 #include "kernels.h"
 
+#define LANES 16
+
+// sum of x[0..C) in LANES partial sums
+static inline float row_sum(const float *restrict x, int C) {
+    float acc[LANES] = {0};
+    int c = 0;
+    for (; c + LANES <= C; c += LANES)
+        for (int j = 0; j < LANES; j++) acc[j] += x[c + j];
+    for (int j = 0; c + j < C; j++) acc[j] += x[c + j];
+    for (int w = LANES / 2; w > 0; w /= 2)
+        for (int j = 0; j < w; j++) acc[j] += acc[j + w];
+    return acc[0];
+}
+
+// sum of (x[c] - m)^2
+static inline float row_sqdev(const float *restrict x, float m, int C) {
+    float acc[LANES] = {0};
+    int c = 0;
+    for (; c + LANES <= C; c += LANES)
+        for (int j = 0; j < LANES; j++) { float d = x[c + j] - m; acc[j] += d * d; }
+    for (int j = 0; c + j < C; j++) { float d = x[c + j] - m; acc[j] += d * d; }
+    for (int w = LANES / 2; w > 0; w /= 2)
+        for (int j = 0; j < w; j++) acc[j] += acc[j + w];
+    return acc[0];
+}
+
 // inp (N,C) -> out (N,C); mean, rstd (N) saved for backward
 void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                        const float *w, const float *b, int N, int C) {
-#pragma omp parallel for schedule(static) if (N > 1)
+#pragma omp parallel for schedule(static) if (N > 64)
     for (int i = 0; i < N; i++) {
-        const float *x = inp + (size_t)i * C;
-        float m = 0.0f;
-        for (int c = 0; c < C; c++) m += x[c];
-        m /= C;
-        float v = 0.0f;
-        for (int c = 0; c < C; c++) { float d = x[c] - m; v += d * d; }
-        v /= C;
-        float s = 1.0f / sqrtf(v + 1e-5f);
-        float *o = out + (size_t)i * C;
+        const float *restrict x = inp + (size_t)i * C;
+        float m = row_sum(x, C) / C;
+        float s = 1.0f / sqrtf(row_sqdev(x, m, C) / C + 1e-5f);
+        float *restrict o = out + (size_t)i * C;
         for (int c = 0; c < C; c++) o[c] = (x[c] - m) * s * w[c] + b[c];
         mean[i] = m;
         rstd[i] = s;
+    }
+}
+
+// One row of the backward: dx (C) +=, and the row's share of dw, db into pw, pb (C).
+static inline void row_backward(float *restrict dx, float *restrict pw, float *restrict pb,
+                                const float *restrict d, const float *restrict x,
+                                const float *restrict w, float m, float s, int C) {
+    // dnorm = dout * w; dx = s * (dnorm - mean(dnorm) - norm * mean(dnorm * norm))
+    float a1[LANES] = {0}, a2[LANES] = {0};
+    int c = 0;
+    for (; c + LANES <= C; c += LANES)
+        for (int j = 0; j < LANES; j++) {
+            float nv = (x[c + j] - m) * s, dn = d[c + j] * w[c + j];
+            a1[j] += dn;
+            a2[j] += dn * nv;
+            pw[c + j] += d[c + j] * nv;
+            pb[c + j] += d[c + j];
+        }
+    for (int j = 0; c + j < C; j++) {
+        float nv = (x[c + j] - m) * s, dn = d[c + j] * w[c + j];
+        a1[j] += dn;
+        a2[j] += dn * nv;
+        pw[c + j] += d[c + j] * nv;
+        pb[c + j] += d[c + j];
+    }
+    for (int wd = LANES / 2; wd > 0; wd /= 2)
+        for (int j = 0; j < wd; j++) { a1[j] += a1[j + wd]; a2[j] += a2[j + wd]; }
+    float dmean = a1[0] / C, dmean_n = a2[0] / C;
+    for (c = 0; c < C; c++) {
+        float nv = (x[c] - m) * s, dn = d[c] * w[c];
+        dx[c] += s * (dn - dmean - nv * dmean_n);
     }
 }
 
@@ -33,34 +88,17 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
 void layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
                         const float *inp, const float *w, const float *mean,
                         const float *rstd, int N, int C) {
-    int nt = omp_get_max_threads();
+    int nt = N > 64 ? omp_get_max_threads() : 1;
     float *part = kernel_scratch(1, (size_t)nt * 2 * C);
     for (size_t i = 0; i < (size_t)nt * 2 * C; i++) part[i] = 0.0f;
 #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num(), n = omp_get_num_threads();
         int lo = (int)((long)N * t / n), hi = (int)((long)N * (t + 1) / n);
-        float *pw = part + (size_t)t * 2 * C, *pb = pw + C;
-        for (int i = lo; i < hi; i++) {
-            const float *x = inp + (size_t)i * C, *d = dout + (size_t)i * C;
-            float m = mean[i], s = rstd[i];
-            // dnorm = dout * w; dx = s * (dnorm - mean(dnorm) - norm * mean(dnorm * norm))
-            float dmean = 0.0f, dmean_n = 0.0f;
-            for (int c = 0; c < C; c++) {
-                float nv = (x[c] - m) * s, dn = d[c] * w[c];
-                dmean += dn;
-                dmean_n += dn * nv;
-                pw[c] += d[c] * nv;
-                pb[c] += d[c];
-            }
-            dmean /= C;
-            dmean_n /= C;
-            float *dx = dinp + (size_t)i * C;
-            for (int c = 0; c < C; c++) {
-                float nv = (x[c] - m) * s, dn = d[c] * w[c];
-                dx[c] += s * (dn - dmean - nv * dmean_n);
-            }
-        }
+        float *pw = part + (size_t)t * 2 * C;
+        for (int i = lo; i < hi; i++)
+            row_backward(dinp + (size_t)i * C, pw, pw + C, dout + (size_t)i * C,
+                         inp + (size_t)i * C, w, mean[i], rstd[i], C);
     }
     for (int t = 0; t < nt; t++) {
         const float *pw = part + (size_t)t * 2 * C, *pb = pw + C;

@@ -176,12 +176,37 @@ void matmul_forward(float *out, const float *inp, const float *w, const float *b
     sgemm(CblasNoTrans, CblasNoTrans, N, OC, C, 1.0f, inp, C, w, OC, beta, out, OC);
 }
 
+void matmul_forward_gelu(float *fch, float *out, const float *inp, const float *w,
+                         const float *bias, int N, int C, int OC) {
+    matmul_forward(fch, inp, w, NULL, N, C, OC, 0);
+    bias_gelu_forward(fch, out, bias, N, OC);
+}
+
+void matmul_forward_residual(float *out, const float *resid, const float *inp, const float *w,
+                             const float *bias, int N, int C, int OC) {
+    matmul_forward(out, inp, w, NULL, N, C, OC, 0);
+    residual_bias_add(out, resid, bias, N, OC);
+}
+
+static void backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
+                     const float *w, int N, int C, int OC, float beta);
+
 void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
                      const float *inp, const float *w, int N, int C, int OC) {
-    // dinp (N,C) += dout (N,OC) @ w^T (OC,C)
+    backward(dinp, dw, dbias, dout, inp, w, N, C, OC, 1.0f);
+}
+
+void matmul_backward_set(float *dinp, float *dw, float *dbias, const float *dout,
+                         const float *inp, const float *w, int N, int C, int OC) {
+    backward(dinp, dw, dbias, dout, inp, w, N, C, OC, 0.0f);
+}
+
+static void backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
+                     const float *w, int N, int C, int OC, float beta) {
+    // dinp (N,C) = beta * dinp + dout (N,OC) @ w^T (OC,C)
     if (dinp)
         sgemm(CblasNoTrans, CblasTrans, N, C, OC, 1.0f, dout, OC, w, OC,
-                    1.0f, dinp, C);
+                    beta, dinp, C);
     // dw (C,OC) += inp^T (C,N) @ dout (N,OC)
     sgemm(CblasTrans, CblasNoTrans, C, OC, N, 1.0f, inp, C, dout, OC,
                 1.0f, dw, OC);

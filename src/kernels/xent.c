@@ -4,17 +4,34 @@
 #include "fastmath.h"
 #include "kernels.h"
 
+#define LANES 16
+
+// max and sum of exp(x - max) of one row, in LANES partial results combined in a fixed
+// order: they vectorize, where a serial float chain does not
+static inline float row_lse(const float *restrict x, int V) {
+    float m[LANES], s[LANES] = {0};
+    for (int j = 0; j < LANES; j++) m[j] = x[0];
+    int v = 0;
+    for (; v + LANES <= V; v += LANES)
+        for (int j = 0; j < LANES; j++) m[j] = x[v + j] > m[j] ? x[v + j] : m[j];
+    for (int j = 0; v + j < V; j++) m[j] = x[v + j] > m[j] ? x[v + j] : m[j];
+    float mx = m[0];
+    for (int j = 1; j < LANES; j++) mx = m[j] > mx ? m[j] : mx;
+    for (v = 0; v + LANES <= V; v += LANES)
+        for (int j = 0; j < LANES; j++) s[j] += fast_expf(x[v + j] - mx);
+    for (int j = 0; v + j < V; j++) s[j] += fast_expf(x[v + j] - mx);
+    for (int w = LANES / 2; w > 0; w /= 2)
+        for (int j = 0; j < w; j++) s[j] += s[j + w];
+    return mx + logf(s[0]);
+}
+
 // logits (N,V), targets (N) -> losses (N), lse (N); returns the count of valid targets
 int xent_forward(float *losses, float *lse, const float *logits, const int *targets,
                  int N, int V) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)N * V > 16384)
     for (int i = 0; i < N; i++) {
         const float *x = logits + (size_t)i * V;
-        float mx = -INFINITY;
-        for (int v = 0; v < V; v++) if (x[v] > mx) mx = x[v];
-        float s = 0.0f;
-        for (int v = 0; v < V; v++) s += fast_expf(x[v] - mx);
-        lse[i] = mx + logf(s);
+        lse[i] = row_lse(x, V);
         int t = targets ? targets[i] : -1;
         losses[i] = t >= 0 ? lse[i] - x[t] : 0.0f;
     }
@@ -27,7 +44,7 @@ int xent_forward(float *losses, float *lse, const float *logits, const int *targ
 // logits <- dloss * (softmax(logits) - onehot(target)); zero rows where ignored
 void xent_backward(float *logits, const float *lse, const int *targets, float dloss,
                    int N, int V) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((long)N * V > 16384)
     for (int i = 0; i < N; i++) {
         float *x = logits + (size_t)i * V;
         int t = targets[i];

@@ -274,23 +274,22 @@ void gpt_forward(GPT *m, const int *inputs, const int *targets, int B, int T) {
         if (HOOK(HOOK_ATTN_PATTERN, l, att)) attention_apply(atty, att, qkv, B, T, C, NH);
         HOOK(HOOK_ATTN_Z, l, atty);
         PF(PROF_ATTN);
-        memcpy(res2, x, (size_t)N * C * sizeof(float));  // res2 = x + atty @ Wproj + b
-        matmul_forward(res2, atty, p->attprojw + (size_t)l * C * C, p->attprojb + (size_t)l * C,
-                       N, C, C, 1);
+        // res2 = x + (atty @ Wproj + b)
+        matmul_forward_residual(res2, x, atty, p->attprojw + (size_t)l * C * C,
+                                p->attprojb + (size_t)l * C, N, C, C);
         PF(PROF_MATMUL);
         HOOK(HOOK_RESID_MID, l, res2);
         layernorm_forward(ln2, a->ln2_mean + (size_t)l * N, a->ln2_rstd + (size_t)l * N, res2,
                           p->ln2w + (size_t)l * C, p->ln2b + (size_t)l * C, N, C);
         PF(PROF_NORM_ACT);
-        matmul_forward(fch, ln2, p->fcw + (size_t)l * C * 4 * C, p->fcb + (size_t)l * 4 * C,
-                       N, C, 4 * C, 0);
+        matmul_forward(fch, ln2, p->fcw + (size_t)l * C * 4 * C, NULL, N, C, 4 * C, 0);
         PF(PROF_MATMUL);
-        gelu_forward(fchg, fch, (size_t)N * 4 * C);
+        bias_gelu_forward(fch, fchg, p->fcb + (size_t)l * 4 * C, N, 4 * C);  // fch += b; gelu
         HOOK(HOOK_MLP_POST, l, fchg);
         PF(PROF_NORM_ACT);
-        memcpy(res3, res2, (size_t)N * C * sizeof(float));  // res3 = res2 + mlp(ln2)
-        matmul_forward(res3, fchg, p->fcprojw + (size_t)l * 4 * C * C,
-                       p->fcprojb + (size_t)l * C, N, 4 * C, C, 1);
+        // res3 = res2 + mlp(ln2)
+        matmul_forward_residual(res3, res2, fchg, p->fcprojw + (size_t)l * 4 * C * C,
+                                p->fcprojb + (size_t)l * C, N, 4 * C, C);
         PF(PROF_MATMUL);
         HOOK(HOOK_RESID_POST, l, res3);
     }
@@ -359,17 +358,14 @@ void gpt_backward(GPT *m, const int *inputs, float scale) {
         const float *x = l == 0 ? a->encoded : a->res3 + (size_t)(l - 1) * N * C;
         size_t oC = (size_t)l * N * C;
         // MLP: res3 = res2 + fcproj(gelu(fc(ln2(res2)))); dres carries d res3 -> d res2
-        memset(ga->dfchg, 0, (size_t)N * 4 * C * sizeof(float));
-        matmul_backward(ga->dfchg, g->fcprojw + (size_t)l * 4 * C * C, g->fcprojb + (size_t)l * C,
+        matmul_backward_set(ga->dfchg, g->fcprojw + (size_t)l * 4 * C * C, g->fcprojb + (size_t)l * C,
                         ga->dres, a->fch_gelu + 4 * oC, p->fcprojw + (size_t)l * 4 * C * C, N,
                         4 * C, C);
         PB(PROF_MATMUL);
         float *dfch = ga->dfch;
-        memset(dfch, 0, (size_t)N * 4 * C * sizeof(float));
-        gelu_backward(dfch, a->fch + 4 * oC, ga->dfchg, (size_t)N * 4 * C);
+        gelu_backward_set(dfch, a->fch + 4 * oC, ga->dfchg, (size_t)N * 4 * C);
         PB(PROF_NORM_ACT);
-        memset(ga->dbuf, 0, (size_t)N * C * sizeof(float));
-        matmul_backward(ga->dbuf, g->fcw + (size_t)l * C * 4 * C, g->fcb + (size_t)l * 4 * C, dfch,
+        matmul_backward_set(ga->dbuf, g->fcw + (size_t)l * C * 4 * C, g->fcb + (size_t)l * 4 * C, dfch,
                         a->ln2 + oC, p->fcw + (size_t)l * C * 4 * C, N, C, 4 * C);
         PB(PROF_MATMUL);
         layernorm_backward(ga->dres, g->ln2w + (size_t)l * C, g->ln2b + (size_t)l * C, ga->dbuf,
@@ -377,16 +373,14 @@ void gpt_backward(GPT *m, const int *inputs, float scale) {
                            a->ln2_rstd + (size_t)l * N, N, C);
         PB(PROF_NORM_ACT);
         // attention: res2 = x + attproj(attn(qkv(ln1(x))))
-        memset(ga->dbuf, 0, (size_t)N * C * sizeof(float));
-        matmul_backward(ga->dbuf, g->attprojw + (size_t)l * C * C, g->attprojb + (size_t)l * C,
+        matmul_backward_set(ga->dbuf, g->attprojw + (size_t)l * C * C, g->attprojb + (size_t)l * C,
                         ga->dres, a->atty + oC, p->attprojw + (size_t)l * C * C, N, C, C);
         PB(PROF_MATMUL);
         memset(ga->dqkv, 0, (size_t)N * 3 * C * sizeof(float));
         attention_backward(ga->dqkv, ga->datt, ga->dbuf, a->qkv + 3 * oC,
                            a->att + (size_t)l * B * NH * T * T, B, T, C, NH);
         PB(PROF_ATTN);
-        memset(ga->dbuf, 0, (size_t)N * C * sizeof(float));
-        matmul_backward(ga->dbuf, g->qkvw + (size_t)l * C * 3 * C, g->qkvb + (size_t)l * 3 * C,
+        matmul_backward_set(ga->dbuf, g->qkvw + (size_t)l * C * 3 * C, g->qkvb + (size_t)l * 3 * C,
                         ga->dqkv, a->ln1 + oC, p->qkvw + (size_t)l * C * 3 * C, N, C, 3 * C);
         PB(PROF_MATMUL);
         layernorm_backward(ga->dres, g->ln1w + (size_t)l * C, g->ln1b + (size_t)l * C, ga->dbuf, x,
