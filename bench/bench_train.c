@@ -2,7 +2,7 @@
 // GFLOP/s, MFU against an sgemm ceiling measured here, peak RSS) and, with --gen-tokens,
 // decoding speed with the KV cache against the memory-bandwidth bound.
 //
-// usage: bench_train --config baby|small|gpt2 [--steps N] [--warmup W] [--threads N]
+// usage: bench_train --config baby|small|gpt2|ladder [--steps N] [--warmup W] [--threads N]
 //                    [--gen-tokens N] [--gen-max-s S] [--bw-mib N] [--seed S] [--json FILE]
 //
 // One config per process, so the peak RSS is that config's. The order inside the
@@ -33,6 +33,8 @@ static const BenchConfig CONFIGS[] = {
     {"baby", {65, 64, 4, 4, 128}, 12, 64},
     {"small", {65, 256, 6, 6, 384}, 8, 256},
     {"gpt2", {50257, 64, 12, 12, 768}, 4, 64},
+    // the largest model of make demo's ladder (ladders/addition-3.json): one point's step
+    {"ladder", {14, 12, 2, 4, 64}, 128, 12},
 };
 
 // The trainer's recipe: train_optimizer_step (global norm, clipping at 1.0 folded
@@ -168,7 +170,7 @@ static void blas_info(cJSON *out) {
 }
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: bench_train --config baby|small|gpt2 [--steps N] [--warmup W] "
+    fprintf(f, "usage: bench_train --config baby|small|gpt2|ladder [--steps N] [--warmup W] "
                "[--threads N]\n                   [--gen-tokens N] [--gen-max-s S] [--bw-mib N] [--seed S] "
                "[--json FILE]\n"
                "  --steps N       timed steps after the warm-up (default 20)\n"
