@@ -38,24 +38,6 @@ void rng_seed(Rng *r, uint64_t seed) {
     uint64_t x = seed;
     for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
 }
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-uint64_t rng_u64(Rng *r) {
-    uint64_t *s = r->s;
-    uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
-    s[2] ^= t; s[3] = rotl(s[3], 45);
-    return out;
-}
-uint32_t rng_below(Rng *r, uint32_t n) {
-    // Lemire's multiply-shift with rejection: unbiased.
-    uint64_t m = (uint64_t)(uint32_t)(rng_u64(r) >> 32) * n;
-    uint32_t lo = (uint32_t)m;
-    if (lo < n) {
-        uint32_t t = (uint32_t)(-n) % n;
-        while (lo < t) { m = (uint64_t)(uint32_t)(rng_u64(r) >> 32) * n; lo = (uint32_t)m; }
-    }
-    return (uint32_t)(m >> 32);
-}
 float rng_uniform(Rng *r) { return (float)(rng_u64(r) >> 40) * (1.0f / 16777216.0f); }
 float rng_normal(Rng *r) {
     double u1 = ((rng_u64(r) >> 11) + 1.0) * (1.0 / 9007199254740993.0);  // (0, 1]

@@ -18,8 +18,24 @@ void em_clear_error(void);
 // xoshiro256** seeded by splitmix64: one 64-bit seed drives every random choice.
 typedef struct { uint64_t s[4]; } Rng;
 void rng_seed(Rng *r, uint64_t seed);
-uint64_t rng_u64(Rng *r);
-uint32_t rng_below(Rng *r, uint32_t n);   // uniform in [0, n)
+// inline: the bootstrap draws millions of indices, one call each
+static inline uint64_t rng_u64(Rng *r) {
+    uint64_t *s = r->s;
+    uint64_t x = s[1] * 5, out = ((x << 7) | (x >> 57)) * 9, t = s[1] << 17;
+    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+    s[2] ^= t; s[3] = (s[3] << 45) | (s[3] >> 19);
+    return out;
+}
+// uniform in [0, n): Lemire's multiply-shift with rejection (unbiased)
+static inline uint32_t rng_below(Rng *r, uint32_t n) {
+    uint64_t m = (uint64_t)(uint32_t)(rng_u64(r) >> 32) * n;
+    uint32_t lo = (uint32_t)m;
+    if (lo < n) {
+        uint32_t t = (uint32_t)(-n) % n;
+        while (lo < t) { m = (uint64_t)(uint32_t)(rng_u64(r) >> 32) * n; lo = (uint32_t)m; }
+    }
+    return (uint32_t)(m >> 32);
+}
 float rng_uniform(Rng *r);                 // uniform in [0, 1)
 float rng_normal(Rng *r);                  // N(0, 1), Box-Muller
 
