@@ -92,9 +92,31 @@ int data_from_texts(const char *train_text, const unsigned char *train_mask, siz
     d->starts = xmalloc((len + 1) * sizeof(size_t));
     size_t slen = stop ? strlen(stop) : 0, n = 0;
     int at_start = 1;
+    // a char-level vocabulary: the whole text in one call (one id per character), the
+    // characters' byte lengths then carry the mask over
+    int *ids = NULL;
+    size_t nids = 0;
+    if (tok->kind == TOK_CHAR && tok_encode(tok, all, len, &ids, &nids, name)) {
+        free(all);
+        data_free(d);
+        if (built) tok_free(tok);
+        return -1;
+    }
     for (size_t i = 0; i < len;) {
         uint32_t cp;
         int k = utf8_decode((const unsigned char *)all + i, len - i, &cp);
+        if (ids) {  // k > 0: tok_encode checked the UTF-8
+            if (at_start) d->starts[d->n_starts++] = n;
+            if (i == train_len && !at_start) d->starts[d->n_starts++] = n;
+            d->tokens[n] = ids[n];
+            d->mask[n] = i < train_len ? train_mask[i] : val_mask[i - train_len];
+            if (i < train_len && i + k == train_len) d->split = n + 1;
+            i += k;
+            n++;
+            at_start = slen && i >= slen && all[i - 1] == stop[slen - 1] &&
+                       (slen == 1 || memcmp(all + i - slen, stop, slen) == 0);
+            continue;
+        }
         int *one = NULL;
         size_t m = 0;
         if (!k || tok_encode(tok, all + i, k, &one, &m, name) || m != 1) {
@@ -118,6 +140,7 @@ int data_from_texts(const char *train_text, const unsigned char *train_mask, siz
     }
     if (train_len == 0) d->split = 0;
     d->n = n;
+    free(ids);
     free(all);
     size_t need = (size_t)min_len + 1;
     if (d->split < need || d->n - d->split < need) {
