@@ -2,7 +2,7 @@
 # The ladder over MPI ranks: 2 ranks (one worker each) fill the registry one process fills,
 # value for value; a worker killed mid-point is queued again and resumes from its checkpoint;
 # a point whose worker dies every time fails after 2 retries (non-zero exit); the whole job
-# killed and run again resumes to the same registry.
+# killed (its ranks by SIGKILL) and run again resumes to the same registry.
 #
 # Exact equality: every point is trained and evaluated by one process with one thread from
 # its own seed, whichever rank runs it, and a resumed point continues from the optimizer state
@@ -84,20 +84,20 @@ EMERGENT_TEST_KILL_POINT="s01-seed1:$mid" "$E" ladder run "$tmp/tiny.json" --out
 grep -q 'retry 1 of 2' "$tmp/k1.out" && same_rows "$tmp/k1" "1 process, a worker killed and resumed" \
     || bad "1 process kill: $(cat "$tmp/k1.out")"
 
-# 3. the whole job killed (SIGTERM, as a batch system ends it) mid-run, then run again
-ksteps=1500; [ -n "$SANITIZE" ] && ksteps=150
+# 3. the whole job killed mid-run (every rank by SIGKILL), then run again
+ksteps=4000; [ -n "$SANITIZE" ] && ksteps=400
 sed "s/\"steps\": $steps/\"steps\": $ksteps/" "$tmp/tiny.json" >"$tmp/long.json"
 "$E" ladder run "$tmp/long.json" --out "$tmp/l1" --jobs 2 >/dev/null 2>&1 || bad "uninterrupted long ladder failed"
 rows "$tmp/l1" >"$tmp/ref"
 $MPI "$E" ladder run "$tmp/long.json" --out "$tmp/b" --jobs 1 >"$tmp/b0.out" 2>&1 &
 pid=$!
-i=0  # wait until the first evaluation lands, then kill
-while [ $i -lt 200 ]; do
-    n=$(sqlite3 "$tmp/b/registry.sqlite" "select count(*) from evaluations" 2>/dev/null)
-    [ -n "$n" ] && [ "$n" -gt 0 ] && break
-    sleep 0.05; i=$((i + 1))
+i=0  # wait until the first checkpoint lands (files: no registry lock taken), then kill
+while [ $i -lt 400 ]; do
+    ls "$tmp"/b/points/*/model.safetensors >/dev/null 2>&1 && break
+    sleep 0.025; i=$((i + 1))
 done
-kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null
+kill -KILL $(pgrep -P $pid) 2>/dev/null  # both ranks at once (their workers die with them)
+wait $pid 2>/dev/null
 sleep 0.5
 left=$(sqlite3 "$tmp/b/registry.sqlite" "select count(*) from runs where status != 'done'")
 [ "$left" -gt 0 ] && ok "killed mid-run ($left of 4 points unfinished)" || bad "the kill came too late ($left unfinished)"
