@@ -12,6 +12,7 @@
 #include "ladder/sweep_analysis.h"
 #include "ladder/overtime.h"
 #include "report/report.h"
+#include "train/train.h"
 
 // The ladder's progress: a header line, one status line redrawn in place on a terminal
 // (every 2 s, and the last), failed points as they fail (even with --quiet), the registry.
@@ -22,9 +23,11 @@ static void show(void *ctx, const LadderProgress *p) {
     case LADDER_START:
         if (s->quiet) return;
         printf("ladder %s: %d points (%d sizes x %d seeds%s), %d to run, %d at a time, "
-               "%d thread%s each; %.2e training FLOPs to go\n", p->name, p->points, p->sizes,
-               p->seeds, p->swept ? " x sweep" : "", p->to_run, p->jobs, p->threads,
-               p->threads > 1 ? "s" : "", p->flops_todo);
+               "%d thread%s each", p->name, p->points, p->sizes, p->seeds,
+               p->swept ? " x sweep" : "", p->to_run, p->jobs, p->threads,
+               p->threads > 1 ? "s" : "");
+        if (p->ranks > 1) printf(" over %d MPI ranks (%s)", p->ranks, dist_describe());
+        printf("; %.2e training FLOPs to go\n", p->flops_todo);
         break;
     case LADDER_PROGRESS: {
         int last = p->done + p->failed == p->to_run;
@@ -71,8 +74,13 @@ static int ladder_cmd_run(int argc, char **argv) {
     if (np != 1) { em_error("ladder run: give one SPEC.json (e.g. ladders/addition-3.json)"); return 1; }
     if (!out) { em_error("ladder run: --out DIR is required"); return 1; }
     LadderShow sh = {.quiet = quiet, .tty = isatty(1), .t_print = 0.0};
-    rc = ladder_run_opts(pos[0], out, jobs, quick, show, &sh);
+    rc = ladder_run_opts(pos[0], out, jobs, quick, show, &sh);  // over MPI ranks: rank 0 shows
     if (sh.open) printf("\n");
+    if (rc == LADDER_PEER_FAILED) return CMD_REPORTED;
+    if (rc == LADDER_ABORT) {  // the other ranks cannot go on without this one
+        fprintf(stderr, "emergent ladder run: error: rank %d: %s\n", dist_rank(), em_errmsg());
+        dist_abort(1);
+    }
     return rc ? 1 : 0;
 }
 

@@ -21,6 +21,7 @@ typedef struct {
     int points, sizes, seeds, swept;  // START: the ladder
     int to_run, jobs, threads;        // START: what this run does, how
     double flops_todo;                // START: training FLOPs to go
+    int ranks;                        // START: MPI ranks (1: one process; jobs: all ranks')
     int done, running, queued, failed;  // PROGRESS
     double elapsed, eta;              // PROGRESS: seconds; eta < 0 while unknown
     const char *point, *message;      // POINT_FAILED
@@ -32,6 +33,13 @@ int ladder_run(const char *spec_path, const char *out_dir, int jobs,
 // marks its results as such).
 int ladder_run_opts(const char *spec_path, const char *out_dir, int jobs, int quick,
                     void (*report)(void *ctx, const LadderProgress *p), void *ctx);
+// Under mpirun (dist_size() > 1) every rank calls ladder_run_opts: rank 0 schedules the
+// points over the ranks' workers, writes the registry and alone reports; out_dir must be on a
+// file system every rank shares. Besides 0 and -1 it returns LADDER_PEER_FAILED (failed, and
+// another rank holds the message) and LADDER_ABORT (an error broke the run over the ranks:
+// the caller reports it and aborts every rank).
+#define LADDER_PEER_FAILED 2
+#define LADDER_ABORT 3
 
 // ---- the ladder's metrics ----------------------------------------------------------
 // The one table of the metrics a ladder reads back, in the order of the LG_* indices. name

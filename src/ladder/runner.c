@@ -18,6 +18,7 @@
 #include "kernels/kernels.h"
 #include "ladder/ladder.h"
 #include "ladder/registry.h"
+#include "ladder/runner_pool.h"
 #include "model/checkpoint.h"
 #include "train/train.h"
 
@@ -125,7 +126,7 @@ static int split_metrics(const EvalResult *r, MetricValue *mv) {
 
 // Evaluates the point's model on every eval task at this step, into the registry; dirty
 // (point_flags) splits each task's metrics over clean and dirty items.
-static int point_eval(Registry *reg, const LadderSpec *s, const LadderPoint *p, GPT *m,
+static int point_eval(RegSink *reg, const LadderSpec *s, const LadderPoint *p, GPT *m,
                       const Tokenizer *tok, int step, unsigned char *const *dirty) {
     for (int t = 0; t < s->n_eval_tasks; t++) {
         TaskSet test, pool;
@@ -152,7 +153,7 @@ static int point_eval(Registry *reg, const LadderSpec *s, const LadderPoint *p, 
                     mv[n++] = (MetricValue){eval_stat_names[k], r.stat[k].mean, r.stat[k].se,
                                             r.stat[k].lo, r.stat[k].hi};
             if (r.has_split) n += split_metrics(&r, mv + n);
-            rc = reg_add_eval(reg, p->key, step, test.name, r.n, mv, n, r.pos_acc, r.pos_acc_tf,
+            rc = sink_add_eval(reg, p->key, step, test.name, r.n, mv, n, r.pos_acc, r.pos_acc_tf,
                               r.n_pos);
             eval_result_free(&r);
         }
@@ -165,7 +166,7 @@ static int point_eval(Registry *reg, const LadderSpec *s, const LadderPoint *p, 
 
 // Memorisation as extraction (spec memorization.n > 0): spans of the point's training
 // tokens, drawn from the eval seed, into the registry.
-static int point_memorized(Registry *reg, const LadderSpec *s, const LadderPoint *p,
+static int point_memorized(RegSink *reg, const LadderSpec *s, const LadderPoint *p,
                            const GPT *m, const TokenData *d, int step) {
     if (s->mem_n <= 0) return 0;
     MemorizeConfig mc = {.n = s->mem_n, .span = s->mem_span, .prefix = s->mem_prefix,
@@ -174,14 +175,11 @@ static int point_memorized(Registry *reg, const LadderSpec *s, const LadderPoint
     if (eval_memorized(m, d->tokens, d->split, &mc, &x))
         return em_error("%s: memorization: %s", s->path, em_errmsg());
     MetricValue mv = {EVAL_MEMO_METRIC, x.mean, x.se, x.lo, x.hi};
-    return reg_add_eval(reg, p->key, step, EVAL_MEMO_TASK, x.n, &mv, 1, NULL, NULL, 0);
+    return sink_add_eval(reg, p->key, step, EVAL_MEMO_TASK, x.n, &mv, 1, NULL, NULL, 0);
 }
 
-// A point's progress, in memory shared by the runner and its workers: the step it
-// started from in this run (-1: not started) and the step it has reached.
-typedef struct { int base, step; } PointProgress;
 // What train_run's callbacks of a point see: its progress, and where dense measurements go.
-typedef struct { PointProgress *prog; Registry *reg; const char *point; int k; } PointCtx;
+typedef struct { PointProgress *prog; RegSink *reg; const char *point; int k; } PointCtx;
 static void point_on_step(void *ctx, int step, int steps) {
     ((volatile PointProgress *)((PointCtx *)ctx)->prog)->step = step;
 }
@@ -190,24 +188,43 @@ static int point_dense(void *ctx, const DenseRecord *r) {
     RegDense d = {.step = r->step, .train_acc = r->acc[0], .test_acc = r->acc[1],
                   .train_loss = r->loss[0], .test_loss = r->loss[1], .weight_sq = r->weight_sq,
                   .fourier_share = r->fourier, .fourier_k = c->k};
-    return reg_add_dense(c->reg, c->point, &d);
+    return sink_add_dense(c->reg, c->point, &d);
 }
 
-// One point, start to finish (or from its last checkpoint), in a worker process.
+// A test of the pool's recovery (EMERGENT_TEST_KILL_POINT=KEY:STEP[:N]): the worker of point
+// KEY kills itself once the registry holds its checkpoint at STEP, in its first N tries
+// (default 1), as a crash at the worst moment would.
+static void test_kill(const char *key, int step, int attempt) {
+    const char *v = getenv("EMERGENT_TEST_KILL_POINT");
+    char k[REG_NAME_MAX];
+    int at = -1, n = 1;
+    if (!v || sscanf(v, "%127[^:]:%d:%d", k, &at, &n) < 2) return;
+    if (!strcmp(k, key) && at == step && attempt < n) kill(getpid(), SIGKILL);
+}
+
+// The machine a point runs on: the kernels' line, and over MPI ranks the host and rank.
+static void machine_line(const RegSink *k, char *buf, size_t cap) {
+    MachineInfo mi;
+    kernels_machine(&mi);
+    kernels_machine_line(&mi, buf, cap);
+    if (k->ranks > 1) {
+        char host[256] = "?";
+        gethostname(host, sizeof host - 1);
+        str_catf(buf, cap, " | host %s, rank %d of %d", host, k->rank, k->ranks);
+    }
+}
+
+// One point, start to finish (or from its last checkpoint), in a worker process, its
+// attempt-th try; every registry call through reg.
 static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_dir,
-                     const char *reg_path, PointProgress *prog,
-                     void (*report)(void *ctx, const LadderProgress *lp), void *ctx) {
+                     RegSink *reg, PointProgress *prog, int attempt) {
     char dir[1200];
     snprintf(dir, sizeof dir, "%s/points/%s", out_dir, p->key);
-    if (make_dir(dir)) return -1;
-    Registry *reg;
-    if (reg_open(&reg, reg_path)) return -1;
-    reg_set_status(reg, p->key, "running");
-    MachineInfo mi;
-    char machine[512];
-    kernels_machine(&mi);
-    kernels_machine_line(&mi, machine, sizeof machine);
-    reg_set_machine(reg, p->key, machine);
+    if (make_dir(dir)) { sink_point_failed(reg, p->key, em_errmsg()); return -1; }
+    sink_set_status(reg, p->key, "running");
+    char machine[800];
+    machine_line(reg, machine, sizeof machine);
+    sink_set_machine(reg, p->key, machine);
     GPT m = {0};
     Tokenizer tok = {0};
     TokenData d = {0};
@@ -219,7 +236,7 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
     // the registry's results came from checkpoints of this directory: never from a later one
     int reg_step;
     char reg_ck[1300];
-    if (!rc && (rc = reg_last_checkpoint(reg, p->key, &reg_step, reg_ck, sizeof reg_ck)) == 1)
+    if (!rc && (rc = sink_last_checkpoint(reg, p->key, &reg_step, reg_ck, sizeof reg_ck)) == 1)
         rc = reg_step > st.step ? em_error("%s: at step %d, but the registry recorded a checkpoint "
                                            "at step %d (%s)", dir, st.step, reg_step, reg_ck) : 0;
     unsigned char *dirty[8] = {0};
@@ -242,24 +259,22 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
         if (st.step < steps[i] && (rc = train_run(&m, &st, &tc, &d, &run))) break;
         float tl = train_eval_loss(&m, &tc, &d, 0, tc.seed ^ 0x5eedf00dULL);
         float vl = train_eval_loss(&m, &tc, &d, 1, tc.seed ^ 0x5eedf00dULL);
-        rc = reg_add_loss(reg, p->key, st.step, tl, vl) || point_eval(reg, s, p, &m, &tok, st.step, dirty) ||
+        rc = sink_add_loss(reg, p->key, st.step, tl, vl) || point_eval(reg, s, p, &m, &tok, st.step, dirty) ||
              point_memorized(reg, s, p, &m, &d, st.step);
         if (!rc) {
             char ck[1300];
             snprintf(ck, sizeof ck, "%s/%s", dir, TRAIN_MODEL_FILE);
-            rc = reg_add_checkpoint(reg, p->key, st.step, ck);
+            rc = sink_add_checkpoint(reg, p->key, st.step, ck);
         }
-        if (!rc && st.step == p->steps) rc = reg_finish_run(reg, p->key, tl, vl, now_sec() - t0);
+        if (!rc) test_kill(p->key, st.step, attempt);
+        if (!rc && st.step == p->steps) rc = sink_finish_run(reg, p->key, tl, vl, now_sec() - t0);
     }
     if (rc) {
-        if (report) {
-            LadderProgress lp = {.stage = LADDER_POINT_FAILED, .name = s->name, .point = p->key,
-                                 .message = em_errmsg()};
-            report(ctx, &lp);
-        }
-        reg_set_status(reg, p->key, "failed");
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", em_errmsg());
+        sink_point_failed(reg, p->key, msg);
+        sink_set_status(reg, p->key, "failed");
     }
-    reg_close(reg);
     dense_free(&dense);
     for (int t = 0; t < 8; t++) free(dirty[t]);
     free(st.m);
@@ -271,21 +286,32 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
     return rc;
 }
 
+// The pool's work: point i of Work's points.
+typedef struct { const LadderSpec *s; const LadderPoint *pts; const char *out_dir; } Work;
+static int point_work(void *arg, int i, int attempt, RegSink *sink, PointProgress *prog) {
+    const Work *w = arg;
+    return run_point(w->s, &w->pts[i], w->out_dir, sink, prog, attempt);
+}
+
 // ---- the run: directories, registry rows, a pool of worker processes ----------------
 // out_dir/points, out_dir/spec.json (the spec travels with its results), and the
-// vocabulary from the training data of the first task.
-static int prepare(LadderSpec *s, const char *spec_path, const char *out_dir, int quick) {
+// vocabulary from the training data of the first task; write = 0 (ranks other than 0): the
+// vocabulary only.
+static int prepare(LadderSpec *s, const char *spec_path, const char *out_dir, int quick,
+                   int write) {
     char path[1200];
-    if (make_dir(out_dir)) return -1;
-    snprintf(path, sizeof path, "%s/points", out_dir);
-    if (make_dir(path)) return -1;
-    size_t len;
-    char *text = read_file(spec_path, &len);
-    snprintf(path, sizeof path, "%s/spec.json", out_dir);
-    if (!text || write_file_atomic(path, text, len)) { free(text); return -1; }
-    free(text);
-    snprintf(path, sizeof path, "%s/quick", out_dir);  // marks a quick variant's results
-    if (quick && write_file_atomic(path, "quick\n", 6)) return -1;
+    if (write) {
+        if (make_dir(out_dir)) return -1;
+        snprintf(path, sizeof path, "%s/points", out_dir);
+        if (make_dir(path)) return -1;
+        size_t len;
+        char *text = read_file(spec_path, &len);
+        snprintf(path, sizeof path, "%s/spec.json", out_dir);
+        if (!text || write_file_atomic(path, text, len)) { free(text); return -1; }
+        free(text);
+        snprintf(path, sizeof path, "%s/quick", out_dir);  // marks a quick variant's results
+        if (quick && write_file_atomic(path, "quick\n", 6)) return -1;
+    }
     Tokenizer tok = {0};
     TokenData d;
     char *src = NULL;
@@ -332,94 +358,6 @@ static int register_points(const LadderSpec *s, const LadderPoint *pts, int np,
     return 0;
 }
 
-// Seconds to go, from the FLOPs trained in this run so far (t seconds) and those left;
-// -1 while unknown (the first second, or nothing trained yet).
-static double eta_seconds(const LadderPoint *pts, const int *todo, int nt,
-                          const PointProgress *prog, double t) {
-    double work = 0.0, left = 0.0;
-    for (int k = 0; k < nt; k++) {
-        const LadderPoint *p = &pts[todo[k]];
-        const PointProgress *pp = &prog[todo[k]];
-        double per_step = p->flops / (p->steps > 0 ? p->steps : 1);
-        if (pp->base >= 0) work += per_step * (pp->step - pp->base);
-        left += per_step * (p->steps - (pp->base >= 0 ? pp->step : 0));
-    }
-    return t >= 1.0 && work > 0 ? t / work * left : -1.0;
-}
-
-// The pool: jobs worker processes, each training and evaluating one point with threads
-// OpenMP threads. Returns the number of points that failed, or -1 if a fork failed.
-typedef struct {
-    const LadderSpec *s;
-    const LadderPoint *pts;
-    const int *todo;
-    int nt, jobs, threads;
-    const char *out_dir, *reg_path;
-    void (*report)(void *ctx, const LadderProgress *p);
-    void *ctx;
-} Pool;
-
-static int run_pool(const Pool *P, PointProgress *prog) {
-    pid_t *pid = xcalloc(P->jobs, sizeof(pid_t));
-    int *slot_pt = xcalloc(P->jobs, sizeof(int));
-    int next = 0, running = 0, done = 0, failed = 0, rc = 0;
-    double t0 = now_sec();
-    while (done + failed < P->nt) {
-        while (running < P->jobs && next < P->nt) {
-            int j = 0;
-            while (pid[j]) j++;
-            int i = P->todo[next];
-            fflush(stdout);
-            fflush(stderr);
-            pid_t c = fork();
-            if (c < 0) { rc = em_error("fork: %s", strerror(errno)); goto out; }
-            if (c == 0) {
-                prctl(PR_SET_PDEATHSIG, SIGKILL);  // a killed runner takes its workers along
-                if (getppid() == 1) _exit(1);
-                omp_set_num_threads(P->threads);
-                int prc = run_point(P->s, &P->pts[i], P->out_dir, P->reg_path, &prog[i],
-                                    P->report, P->ctx);
-                fflush(stdout);
-                fflush(stderr);
-                _exit(prc ? 1 : 0);
-            }
-            pid[j] = c;
-            slot_pt[j] = i;
-            next++;
-            running++;
-        }
-        int st;
-        pid_t w = waitpid(-1, &st, WNOHANG);
-        if (w > 0) {
-            for (int j = 0; j < P->jobs; j++)
-                if (pid[j] == w) {
-                    pid[j] = 0;
-                    running--;
-                    PointProgress *pp = &prog[slot_pt[j]];
-                    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) done++;
-                    else failed++;
-                    if (pp->base < 0) pp->base = 0;
-                    pp->step = P->pts[slot_pt[j]].steps;  // nothing left to do for it either way
-                }
-        } else {
-            usleep(200000);
-        }
-        if (P->report) {
-            double t = now_sec() - t0;
-            LadderProgress lp = {.stage = LADDER_PROGRESS, .name = P->s->name, .to_run = P->nt,
-                                 .done = done, .running = running, .queued = P->nt - next,
-                                 .failed = failed, .elapsed = t,
-                                 .eta = eta_seconds(P->pts, P->todo, P->nt, prog, t)};
-            P->report(P->ctx, &lp);
-        }
-    }
-    rc = failed;
-out:
-    free(pid);
-    free(slot_pt);
-    return rc;
-}
-
 // Every result also as CSV and JSON beside the registry.
 static int export_registry(const char *out_dir, const char *reg_path) {
     Registry *reg;
@@ -437,43 +375,113 @@ int ladder_run(const char *spec_path, const char *out_dir, int jobs,
     return ladder_run_opts(spec_path, out_dir, jobs, 0, report, ctx);
 }
 
+// Over MPI ranks, whether every rank got through a step (rc: this rank's result): 0 when all
+// did; rank 0's failure is reported by rank 0 (the others return LADDER_PEER_FAILED), another
+// rank's by that rank ("rank R: ..."; rank 0 returns LADDER_PEER_FAILED).
+static int agree(int rc) {
+    if (dist_size() == 1) return rc;
+    double f[2] = {rc && dist_rank() == 0, rc ? dist_rank() + 1 : 0};
+    dist_allreduce_max_d(f, 2);
+    if (f[0] != 0) return dist_rank() == 0 ? -1 : LADDER_PEER_FAILED;
+    if (f[1] == 0) return 0;
+    if (!rc) return LADDER_PEER_FAILED;
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", em_errmsg());
+    return em_error("rank %d: %s", dist_rank(), msg);
+}
+
+// Over MPI ranks: out_dir must be one directory that every rank sees (the ranks resume each
+// other's checkpoints there). Rank 0 creates it and writes a random token into it; every
+// rank must read the same token.
+static int check_shared_dir(const char *out_dir) {
+    char path[1300], token[64] = "";
+    snprintf(path, sizeof path, "%s/shared-fs-check", out_dir);
+    int rc = 0;
+    if (dist_rank() == 0) {
+        unsigned long long r[2] = {(unsigned long long)now_sec() * 1000003ULL ^ (unsigned)getpid(), 0};
+        FILE *f = fopen("/dev/urandom", "rb");
+        if (f) { if (fread(r, sizeof r, 1, f) != 1) r[1] = 0; fclose(f); }
+        snprintf(token, sizeof token, "%016llx%016llx", r[0], r[1]);
+        rc = make_dir(out_dir) || write_file_atomic(path, token, strlen(token));
+    }
+    if ((rc = agree(rc))) return rc;
+    dist_bcast_bytes(token, sizeof token, 0);
+    size_t len = 0;
+    char *text = dist_rank() == 0 ? NULL : read_file(path, &len);
+    double bad = dist_rank() > 0 && !(text && len == strlen(token) && !memcmp(text, token, len))
+                     ? dist_rank() : 0;
+    free(text);
+    dist_allreduce_max_d(&bad, 1);
+    if (dist_rank() == 0) unlink(path);
+    if (bad == 0) return 0;
+    if (dist_rank() > 0) return LADDER_PEER_FAILED;
+    return em_error("%s: rank %d does not see the files rank 0 writes there: a ladder over MPI "
+                    "ranks needs its output directory on a file system every rank shares (NFS, "
+                    "Lustre, ...)", out_dir, (int)bad);
+}
+
 int ladder_run_opts(const char *spec_path, const char *out_dir, int jobs, int quick,
                     void (*report)(void *ctx, const LadderProgress *p), void *ctx) {
+    int rank = dist_rank(), size = dist_size(), rc;
+    if (rank > 0) report = NULL;  // rank 0 alone reports
+    if (size > 1 && (rc = check_shared_dir(out_dir))) return rc;
     LadderSpec s;
-    if (ladder_spec_load(spec_path, &s)) return -1;
-    if (quick) ladder_spec_quick(&s);
-    if (ladder_check_tasks(&s) || prepare(&s, spec_path, out_dir, quick)) return -1;
     static LadderPoint pts[LADDER_MAX * LADDER_MAX];
-    int np = ladder_points(&s, pts, LADDER_MAX * LADDER_MAX);
-    if (np < 0) return -1;
+    int np = 0;
+    rc = ladder_spec_load(spec_path, &s);
+    if (!rc && quick) ladder_spec_quick(&s);
+    if (!rc) rc = ladder_check_tasks(&s) || prepare(&s, spec_path, out_dir, quick, rank == 0);
+    if (!rc && (np = ladder_points(&s, pts, LADDER_MAX * LADDER_MAX)) < 0) rc = -1;
     char reg_path[1200];
     snprintf(reg_path, sizeof reg_path, "%s/registry.sqlite", out_dir);
     int *todo = xmalloc((size_t)(np > 0 ? np : 1) * sizeof(int)), nt = 0;
     double flops_todo = 0.0;
-    if (register_points(&s, pts, np, reg_path, todo, &nt, &flops_todo)) { free(todo); return -1; }
+    if (!rc && rank == 0) rc = register_points(&s, pts, np, reg_path, todo, &nt, &flops_todo);
+    if ((rc = agree(rc))) { free(todo); return rc; }
+    double x[2] = {nt, 0};  // rank 0's count of points to run, on every rank
+    dist_allreduce_max_d(x, 1);
+    nt = (int)x[0];
     int cores = omp_get_num_procs();
     if (jobs < 1) jobs = cores;
     if (jobs > nt) jobs = nt > 0 ? nt : 1;
     int threads = cores / jobs > 0 ? cores / jobs : 1;
+    const char *omp = getenv("OMP_NUM_THREADS");  // a cap on each worker's threads, when set
+    if (omp && atoi(omp) > 0 && atoi(omp) < threads) threads = atoi(omp);
+    x[0] = jobs;
+    dist_allreduce_sum_d(x, 1);  // the workers of every rank
     if (report) {
         LadderProgress lp = {.stage = LADDER_START, .name = s.name, .points = np,
                              .sizes = s.n_sizes, .seeds = s.n_seeds, .swept = s.n_sweep > 0,
-                             .to_run = nt, .jobs = jobs, .threads = threads,
-                             .flops_todo = flops_todo};
+                             .to_run = nt, .jobs = (int)x[0], .threads = threads,
+                             .ranks = size, .flops_todo = flops_todo};
         report(ctx, &lp);
     }
     // The ETA: the FLOPs of every point are known before it starts; the rate is measured
-    // from the steps the workers report here, so an estimate stands after the first second.
+    // from the steps the workers report (other ranks send theirs to rank 0), so an estimate
+    // stands after the first second.
     PointProgress *prog = mmap(NULL, (size_t)np * sizeof *prog + 1, PROT_READ | PROT_WRITE,
                                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (prog == MAP_FAILED) { free(todo); return em_error("mmap: %s", strerror(errno)); }
-    for (int i = 0; i < np; i++) prog[i] = (PointProgress){-1, 0};
-    Pool pool = {.s = &s, .pts = pts, .todo = todo, .nt = nt, .jobs = jobs, .threads = threads,
-                 .out_dir = out_dir, .reg_path = reg_path, .report = report, .ctx = ctx};
-    int failed = run_pool(&pool, prog);
+    const char **keys = xcalloc((size_t)np + 1, sizeof *keys);
+    double *flops = xcalloc((size_t)np + 1, sizeof *flops);
+    int *steps = xcalloc((size_t)np + 1, sizeof *steps);
+    for (int i = 0; i < np; i++) {
+        prog[i] = (PointProgress){-1, 0};
+        keys[i] = pts[i].key, flops[i] = pts[i].flops, steps[i] = pts[i].steps;
+    }
+    Work w = {&s, pts, out_dir};
+    Pool pool = {.name = s.name, .keys = keys, .flops = flops, .steps = steps, .np = np,
+                 .todo = todo, .nt = nt, .jobs = jobs, .threads = threads, .reg_path = reg_path,
+                 .report = report, .ctx = ctx, .work = point_work, .arg = &w};
+    int failed = ladder_pool_run(&pool, prog);
     munmap(prog, (size_t)np * sizeof *prog + 1);
     free(todo);
-    if (failed < 0 || export_registry(out_dir, reg_path)) return -1;
+    free(keys);
+    free(flops);
+    free(steps);
+    if (failed < 0) return size > 1 ? LADDER_ABORT : -1;
+    if (rank > 0) return failed ? LADDER_PEER_FAILED : 0;
+    if (export_registry(out_dir, reg_path)) return -1;
     if (report) {
         LadderProgress lp = {.stage = LADDER_END, .name = s.name, .registry = reg_path};
         report(ctx, &lp);

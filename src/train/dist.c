@@ -113,3 +113,80 @@ void dist_finalize(void) {
     g_mpi = 0;
 #endif
 }
+
+// ---- point-to-point messages (the ladder's scheduler and its ranks) -------------------
+// Only the process that started MPI calls these (never a child forked after dist_init).
+int dist_send_bytes(int dest, int tag, const void *buf, int n) {
+#ifdef EMERGENT_MPI
+    if (!g_mpi) return em_error("MPI send: MPI is not running");
+    if (MPI_Send(buf, n, MPI_BYTE, dest, tag, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return em_error("MPI send of %d bytes to rank %d failed", n, dest);
+    return 0;
+#else
+    (void)dest, (void)tag, (void)buf, (void)n;
+    return em_error("MPI send: built without MPI");
+#endif
+}
+
+int dist_poll(int src, int tag, int *from) {
+#ifdef EMERGENT_MPI
+    if (!g_mpi) return 0;
+    int flag = 0;
+    MPI_Status st;
+    MPI_Iprobe(src < 0 ? MPI_ANY_SOURCE : src, tag, MPI_COMM_WORLD, &flag, &st);
+    if (flag && from) *from = st.MPI_SOURCE;
+    return flag;
+#else
+    (void)src, (void)tag, (void)from;
+    return 0;
+#endif
+}
+
+int dist_recv_bytes(int src, int tag, char **buf, int *n, int *from) {
+#ifdef EMERGENT_MPI
+    if (!g_mpi) return em_error("MPI receive: MPI is not running");
+    MPI_Status st;
+    if (MPI_Probe(src < 0 ? MPI_ANY_SOURCE : src, tag, MPI_COMM_WORLD, &st) != MPI_SUCCESS)
+        return em_error("MPI probe failed");
+    int count = 0;
+    MPI_Get_count(&st, MPI_BYTE, &count);
+    *buf = xmalloc((size_t)count + 1);
+    if (MPI_Recv(*buf, count, MPI_BYTE, st.MPI_SOURCE, tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE) !=
+        MPI_SUCCESS) {
+        free(*buf);
+        *buf = NULL;
+        return em_error("MPI receive of %d bytes from rank %d failed", count, st.MPI_SOURCE);
+    }
+    (*buf)[count] = 0;
+    *n = count;
+    if (from) *from = st.MPI_SOURCE;
+    return 0;
+#else
+    (void)src, (void)tag, (void)n, (void)from;
+    *buf = NULL;
+    return em_error("MPI receive: built without MPI");
+#endif
+}
+
+void dist_bcast_bytes(void *buf, int n, int root) {
+#ifdef EMERGENT_MPI
+    if (!g_mpi || g_size == 1) return;
+    MPI_Bcast(buf, n, MPI_BYTE, root, MPI_COMM_WORLD);
+#else
+    (void)buf, (void)n, (void)root;
+#endif
+}
+
+void dist_abort(int code) {
+#ifdef EMERGENT_MPI
+    if (g_mpi) MPI_Abort(MPI_COMM_WORLD, code);
+#endif
+    (void)code;
+}
+
+void dist_detach(void) {
+    g_rank = 0, g_size = 1;
+#ifdef EMERGENT_MPI
+    g_mpi = 0;
+#endif
+}

@@ -107,6 +107,19 @@ void dist_allreduce_max_d(double *x, int n);
 int dist_same_u64(uint64_t v);
 // Seconds spent in dist_allreduce_sum_f (the gradients) so far.
 double dist_comm_seconds(void);
+// Point-to-point byte messages in MPI_COMM_WORLD (the ladder's scheduler and its ranks),
+// from the process that started MPI only. src < 0: any rank. dist_poll: 1 when a message of
+// tag from src waits (*from: its rank). dist_recv_bytes waits for one: *buf malloc'd (NUL
+// after its *n bytes). Without MPI running, send and receive fail and poll says 0.
+int dist_send_bytes(int dest, int tag, const void *buf, int n);
+int dist_poll(int src, int tag, int *from);
+int dist_recv_bytes(int src, int tag, char **buf, int *n, int *from);
+void dist_bcast_bytes(void *buf, int n, int root);  // root's n bytes to every rank
+// Ends every rank of the job (MPI_Abort) with code; returns when MPI is not running.
+void dist_abort(int code);
+// In a process forked after dist_init: from now on it is one rank alone and never calls MPI
+// (training in it is not data-parallel).
+void dist_detach(void);
 
 // ---- dense evaluation during training (progress measures over steps) ------------------
 // A task's train and test items, tokenized once, scored under teacher forcing at a fixed

@@ -1,0 +1,39 @@
+// ladder/runner_pool: the ladder's pool of worker processes, one point each, largest first;
+// over MPI ranks (mpirun), rank 0 schedules the points of every rank and alone writes the
+// registry (ladder/regproxy carries the other ranks' registry calls to it).
+#ifndef EMERGENT_RUNNER_POOL_H
+#define EMERGENT_RUNNER_POOL_H
+
+#include "ladder/regproxy.h"
+
+// A point's progress, in memory shared by a rank's process and its workers: the step it
+// started from in this run (-1: not started) and the step it has reached.
+typedef struct { int base, step; } PointProgress;
+
+// The work of one point (pts index i) in a worker process, its attempt-th try (0: the first;
+// a retry resumes from the point's last checkpoint): 0, or -1 after reporting the failure
+// through sink (the point is then marked failed, not retried).
+typedef int (*PoolWork)(void *arg, int i, int attempt, RegSink *sink, PointProgress *prog);
+
+#define POOL_RETRIES 2  // a point whose worker died runs again at most this many times
+
+typedef struct {
+    const char *name;             // the ladder's
+    const char *const *keys;      // each point's key (np)
+    const double *flops;          // each point's training FLOPs (np)
+    const int *steps;             // each point's training steps (np)
+    int np;                       // points in all
+    const int *todo;              // rank 0: the points to run, largest first (nt)
+    int nt, jobs, threads;
+    const char *reg_path;
+    LadderReport report;          // rank 0 only
+    void *ctx;
+    PoolWork work;
+    void *arg;
+} Pool;
+
+// Runs the pool on this rank (every rank calls it, with the same nt). Returns the number of
+// points that failed (on every rank), or -1 with em_error() (a fork or a message failed).
+int ladder_pool_run(const Pool *P, PointProgress *prog);
+
+#endif
