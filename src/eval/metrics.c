@@ -236,15 +236,20 @@ double metric_pred_indep(const PositionHits *h, const int *idx, int m, double *p
     for (int q = 0; q < P; q++) th += hits[q];
     double pb = tl > 0 ? th / tl : NAN, pw = 0.0, pr = 0.0;
     int c = 0;
+    // items by answer length (at most P positions): pb^L once per length, not per item
+    int *by_len = xcalloc((size_t)P + 1, sizeof(int));
     for (int j = 0; j < m && tl > 0; j++) {
         int i = idx ? idx[j] : j;
         if (h->len[i] <= 0) continue;
         double prod = 1.0;
         for (int q = h->pos0[i]; q < h->pos0[i] + h->len[i]; q++) prod *= hits[q] / cnt[q];
-        pw += pow(pb, h->len[i]);
+        by_len[h->len[i] <= P ? h->len[i] : P]++;
         pr += prod;
         c++;
     }
+    for (int L = 1; L <= P; L++)
+        if (by_len[L]) pw += by_len[L] * pow(pb, L);
+    free(by_len);
     free(cnt);
     if (pbar) *pbar = pb;
     if (pred_prod) *pred_prod = c ? pr / c : NAN;

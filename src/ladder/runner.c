@@ -124,22 +124,43 @@ static int split_metrics(const EvalResult *r, MetricValue *mv) {
     return n;
 }
 
+// Each eval task's test items and exemplar pool, generated once per point (the same at
+// every evaluation step).
+typedef struct { TaskSet test[8], pool[8]; int n; } EvalSets;
+
+static int eval_sets(EvalSets *es, const LadderSpec *s, const LadderPoint *p) {
+    if (es->n == s->n_eval_tasks) return 0;
+    for (int t = es->n; t < s->n_eval_tasks; t++) {
+        char spec[512];
+        if (ladder_eval_task(s, t, p->eval_base, spec, sizeof spec)) return -1;
+        if (task_generate(spec, TASK_TEST, s->eval_n, s->eval_seed, &es->test[t])) return -1;
+        if (task_generate(spec, TASK_TRAIN, 256, s->eval_seed + 1, &es->pool[t])) {
+            taskset_free(&es->test[t]);
+            return -1;
+        }
+        es->n = t + 1;
+    }
+    return 0;
+}
+
+static void eval_sets_free(EvalSets *es) {
+    for (int t = 0; t < es->n; t++) {
+        taskset_free(&es->test[t]);
+        taskset_free(&es->pool[t]);
+    }
+    es->n = 0;
+}
+
 // Evaluates the point's model on every eval task at this step, into the registry; dirty
 // (point_flags) splits each task's metrics over clean and dirty items.
 static int point_eval(RegSink *reg, const LadderSpec *s, const LadderPoint *p, GPT *m,
-                      const Tokenizer *tok, int step, unsigned char *const *dirty) {
+                      const Tokenizer *tok, int step, unsigned char *const *dirty, EvalSets *es) {
+    if (eval_sets(es, s, p)) return -1;
     for (int t = 0; t < s->n_eval_tasks; t++) {
-        TaskSet test, pool;
-        char spec[512];
-        if (ladder_eval_task(s, t, p->eval_base, spec, sizeof spec)) return -1;
-        if (task_generate(spec, TASK_TEST, s->eval_n, s->eval_seed, &test)) return -1;
-        if (task_generate(spec, TASK_TRAIN, 256, s->eval_seed + 1, &pool)) {
-            taskset_free(&test);
-            return -1;
-        }
+        const TaskSet *test = &es->test[t], *pool = &es->pool[t];
         EvalConfig ec = {.shots = s->eval_shots, .seed = s->eval_seed, .n_boot = 1000};
         EvalResult r;
-        int rc = eval_task(m, tok, &test, &pool, &ec, &r);
+        int rc = eval_task(m, tok, test, pool, &ec, &r);
         if (!rc && dirty[t]) rc = eval_split_by(&r, dirty[t], ec.n_boot, ec.seed);
         if (!rc) {
             MetricValue mv[3 * MET_NUM + EST_NUM + 2];
@@ -153,12 +174,10 @@ static int point_eval(RegSink *reg, const LadderSpec *s, const LadderPoint *p, G
                     mv[n++] = (MetricValue){eval_stat_names[k], r.stat[k].mean, r.stat[k].se,
                                             r.stat[k].lo, r.stat[k].hi};
             if (r.has_split) n += split_metrics(&r, mv + n);
-            rc = sink_add_eval(reg, p->key, step, test.name, r.n, mv, n, r.pos_acc, r.pos_acc_tf,
+            rc = sink_add_eval(reg, p->key, step, test->name, r.n, mv, n, r.pos_acc, r.pos_acc_tf,
                               r.n_pos);
             eval_result_free(&r);
         }
-        taskset_free(&test);
-        taskset_free(&pool);
         if (rc) return -1;
     }
     return 0;
@@ -240,6 +259,7 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
         rc = reg_step > st.step ? em_error("%s: at step %d, but the registry recorded a checkpoint "
                                            "at step %d (%s)", dir, st.step, reg_step, reg_ck) : 0;
     unsigned char *dirty[8] = {0};
+    EvalSets es = {0};
     if (!rc) rc = point_flags(s, p, &d, &tok, dirty);
     DenseEval dense = {0};
     PointCtx pctx = {prog, reg, p->key, s->dense_k};
@@ -259,7 +279,7 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
         if (st.step < steps[i] && (rc = train_run(&m, &st, &tc, &d, &run))) break;
         float tl = train_eval_loss(&m, &tc, &d, 0, tc.seed ^ 0x5eedf00dULL);
         float vl = train_eval_loss(&m, &tc, &d, 1, tc.seed ^ 0x5eedf00dULL);
-        rc = sink_add_loss(reg, p->key, st.step, tl, vl) || point_eval(reg, s, p, &m, &tok, st.step, dirty) ||
+        rc = sink_add_loss(reg, p->key, st.step, tl, vl) || point_eval(reg, s, p, &m, &tok, st.step, dirty, &es) ||
              point_memorized(reg, s, p, &m, &d, st.step);
         if (!rc) {
             char ck[1300];
@@ -276,6 +296,7 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
         sink_set_status(reg, p->key, "failed");
     }
     dense_free(&dense);
+    eval_sets_free(&es);
     for (int t = 0; t < 8; t++) free(dirty[t]);
     free(st.m);
     free(st.v);
