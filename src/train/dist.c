@@ -86,18 +86,21 @@ void dist_allreduce_sum_f(float *x, size_t n) {
 }
 
 #ifdef EMERGENT_MPI
-// The buckets' requests in flight, and the times of this step's sums.
+// The buckets' requests in flight.
 static MPI_Request *g_req;
 static int g_nreq, g_capreq;
-static double g_t_first, g_t_done;  // first start; all complete (0: not seen yet)
+
+static void count_call(double t, int exposed) {
+    double dt = now_sec() - t;
+    g_comm_s += dt;
+    if (exposed) g_exposed_s += dt;
+}
 #endif
 
 void dist_bucket_start(float *x, size_t n, int exposed) {
 #ifdef EMERGENT_MPI
     if (!g_mpi || g_size == 1) return;
     double t = now_sec();
-    if (g_nreq == 0) g_t_first = t;
-    g_t_done = 0.0;
     for (size_t off = 0; off < n;) {
         int k = n - off > ((size_t)1 << 30) ? 1 << 30 : (int)(n - off);
         if (g_nreq == g_capreq) {
@@ -108,18 +111,22 @@ void dist_bucket_start(float *x, size_t n, int exposed) {
                        &g_req[g_nreq++]);
         off += (size_t)k;
     }
-    if (exposed) g_exposed_s += now_sec() - t;
+    count_call(t, exposed);
 #else
     (void)x, (void)n, (void)exposed;
 #endif
 }
 
-void dist_bucket_progress(void) {
+void dist_bucket_progress(int exposed) {
 #ifdef EMERGENT_MPI
-    if (g_nreq == 0 || g_t_done > 0.0) return;
+    if (g_nreq == 0) return;
+    double t = now_sec();
     int flag = 0;
     MPI_Testall(g_nreq, g_req, &flag, MPI_STATUSES_IGNORE);
-    if (flag) g_t_done = now_sec();
+    if (flag) g_nreq = 0;
+    count_call(t, exposed);
+#else
+    (void)exposed;
 #endif
 }
 
@@ -127,14 +134,9 @@ void dist_bucket_wait(void) {
 #ifdef EMERGENT_MPI
     if (g_nreq == 0) return;
     double t = now_sec();
-    if (g_t_done == 0.0) {
-        MPI_Waitall(g_nreq, g_req, MPI_STATUSES_IGNORE);
-        g_t_done = now_sec();
-    }
-    g_exposed_s += g_t_done > t ? g_t_done - t : 0.0;
-    g_comm_s += g_t_done - g_t_first;
+    MPI_Waitall(g_nreq, g_req, MPI_STATUSES_IGNORE);
     g_nreq = 0;
-    g_t_done = 0.0;
+    count_call(t, 1);
 #endif
 }
 

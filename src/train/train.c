@@ -146,8 +146,8 @@ static void grad_sync_start(GradSync *s, int k, int exposed) {
 static void grad_sync_layer_done(void *ctx, int l) {
     GradSync *s = ctx;
     while (s->next < s->plan.n_buckets && s->plan.ready_after[s->next] >= l)
-        grad_sync_start(s, s->next++, 0);
-    dist_bucket_progress();
+        grad_sync_start(s, s->next++, l < 0);
+    dist_bucket_progress(l < 0);
 }
 
 // After backward: starts what is left (all of it on a rank whose last piece ran no backward),

@@ -106,16 +106,18 @@ void dist_allreduce_max_d(double *x, int n);
 // 1 when every rank passed the same v.
 int dist_same_u64(uint64_t v);
 // Nonblocking sums of the gradients, in buckets (see GradBuckets): dist_bucket_start starts
-// the in-place sum of x over the ranks (exposed: 1 when called after backward has ended),
-// dist_bucket_progress lets the started sums advance (MPI progresses only inside its calls)
-// and dist_bucket_wait finishes them all. Every rank starts the same buckets in the same order.
+// the in-place sum of x over the ranks, dist_bucket_progress lets the started sums advance
+// (MPI progresses them only inside its calls, on the calling thread) and dist_bucket_wait
+// finishes them all. exposed: 1 when called once backward has no layer left to compute.
+// Every rank starts the same buckets in the same order.
 void dist_bucket_start(float *x, size_t n, int exposed);
-void dist_bucket_progress(void);
+void dist_bucket_progress(int exposed);
 void dist_bucket_wait(void);
-// Seconds the gradient sums took so far: for dist_allreduce_sum_f, the time in it; for
-// buckets, each step's time from its first start to its last completion. Exposed: the part
-// of it after backward had ended (all of it for dist_allreduce_sum_f), so the share of
-// communication hidden behind backward is 1 - exposed / total.
+// Seconds spent in the gradient sums' MPI calls so far (dist_allreduce_sum_f, dist_bucket_*),
+// and the exposed part of them: all of dist_allreduce_sum_f's, the buckets' calls made once
+// backward had no layer left to compute. 1 - exposed / total: the share of that time spent
+// between layers. It still runs on the rank's thread, so what the overlap gains is shown by
+// the exposed time against the single allreduce's, and by the tokens per second.
 double dist_comm_seconds(void);
 double dist_comm_exposed_seconds(void);
 
