@@ -91,5 +91,52 @@ n=$(grep -c 'nope.txt' "$tmp/x.out")
 [ $rc != 0 ] && [ "$n" = 1 ] && ok "a missing data file: exit $rc, the error printed once" \
     || bad "missing file over 2 ranks (exit $rc, $n mentions): $(cat "$tmp/x.out")"
 
+# 5. the gradient sum in buckets that start during backward (the default) against one sum
+# after backward (EMERGENT_ALLREDUCE=single): over 2 ranks each float is a + b either way, so
+# the runs must be bit-identical (tolerance 0: the same parameter digest, the same logged
+# losses and norms); against 1 process, the tolerance of test 1. 3 layers; bucket sizes: a
+# bucket per layer (0), two layers to a bucket (0.02 MB: a layer is 13 kB), and the default
+# 25 MB (one bucket). Grad-accum 2 (one micro-batch per rank), and grad-accum 3 of 2
+# sequences (each rank accumulates a micro-batch and a split one before its last backward).
+digest() { sed -n 's/^ranks: 2, the same parameters on every rank (digest \([0-9a-f]*\)).*/\1/p' "$1"; }
+nolog_tps() { sed 's/,"tok_per_s":[0-9.]*//' "$1"; }
+for acc in 2 3; do
+    [ $acc = 2 ] && bs=4 || bs=2
+    K="--data $tmp/corpus.txt --n-layer 3 --n-head 2 --n-embd 16 --block-size 16 --batch-size $bs
+       --grad-accum $acc --steps 12 --warmup 2 --lr 3e-3 --eval-every 6 --eval-iters 2 --log-every 1 --seed 5"
+    "$E" train $K --out "$tmp/k1_$acc" >"$tmp/k1_$acc.out" 2>&1 || bad "1 process (accum $acc): $(cat "$tmp/k1_$acc.out")"
+    EMERGENT_ALLREDUCE=single $MPI "$E" train $K --out "$tmp/ks_$acc" >"$tmp/ks_$acc.out" 2>&1 \
+        || bad "2 ranks, single (accum $acc): $(cat "$tmp/ks_$acc.out")"
+    grep -q 'in the gradient allreduce, [0-9.]* s of it after backward (0% overlapped)' "$tmp/ks_$acc.out" \
+        && ok "accum $acc, single allreduce: all of it after backward (0% overlapped)" \
+        || bad "single allreduce's end line: $(tail -2 "$tmp/ks_$acc.out")"
+    sdig=$(digest "$tmp/ks_$acc.out")
+    for mb in 0 0.02 ""; do
+        o="$tmp/kb_${acc}_$mb"
+        EMERGENT_BUCKET_MB=$mb $MPI "$E" train $K --out "$o" >"$o.out" 2>&1 \
+            || bad "2 ranks, buckets of '${mb:-25}' MB (accum $acc): $(cat "$o.out")"
+        bdig=$(digest "$o.out")
+        if [ -n "$bdig" ] && [ "$bdig" = "$sdig" ] && nolog_tps "$o/log.jsonl" >"$o.a" \
+           && nolog_tps "$tmp/ks_$acc/log.jsonl" >"$o.b" && cmp -s "$o.a" "$o.b"; then
+            ok "accum $acc, buckets of ${mb:-25 (default)} MB: bit-identical to the single allreduce (digest $bdig)"
+        else bad "accum $acc, buckets of '${mb:-25}' MB differ from the single allreduce: digests '$bdig' '$sdig'"; fi
+        if d=$(same_curve "$tmp/k1_$acc/log.jsonl" "$o/log.jsonl"); then ok "  and = 1 process ($d)"
+        else bad "accum $acc, buckets of '${mb:-25}' MB differ from 1 process: $d"; fi
+        grep -q 'in the gradient allreduce, [0-9.]* s of it after backward ([0-9]*% overlapped)' "$o.out" \
+            || bad "the end line has no overlap: $(tail -2 "$o.out")"
+    done
+done
+echo "   $(sed -n 's/.*; \([0-9.]* s of [0-9.]* s in the gradient allreduce.*\)/\1/p' "$tmp/kb_3_0.out") (buckets per layer)"
+
+# 6. a bad choice of the gradient sum: one error, naming the variable
+EMERGENT_ALLREDUCE=ring $MPI "$E" train $K --out "$tmp/kx" >"$tmp/kx.out" 2>&1; rc=$?
+n=$(grep -c 'EMERGENT_ALLREDUCE' "$tmp/kx.out")
+[ $rc != 0 ] && [ "$n" = 1 ] && ok "EMERGENT_ALLREDUCE=ring: exit $rc, the error printed once" \
+    || bad "EMERGENT_ALLREDUCE=ring (exit $rc, $n mentions): $(cat "$tmp/kx.out")"
+EMERGENT_BUCKET_MB=-1 $MPI "$E" train $K --out "$tmp/ky" >"$tmp/ky.out" 2>&1; rc=$?
+n=$(grep -c 'EMERGENT_BUCKET_MB' "$tmp/ky.out")
+[ $rc != 0 ] && [ "$n" = 1 ] && ok "EMERGENT_BUCKET_MB=-1: exit $rc, the error printed once" \
+    || bad "EMERGENT_BUCKET_MB=-1 (exit $rc, $n mentions): $(cat "$tmp/ky.out")"
+
 [ $fail = 0 ] && echo "cli_mpi: all passed"
 exit $fail

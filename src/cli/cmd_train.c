@@ -186,9 +186,11 @@ static int train_and_report(Run *r, const char *out, int stop_after, int quiet, 
                      r->st.step);
             return 1;
         }
+        double comm = dist_comm_seconds(), exposed = dist_comm_exposed_seconds();
         printf("ranks: %d, the same parameters on every rank (digest %016llx); %.2f s of %.2f s "
-               "in the gradient allreduce\n", dist_size(), (unsigned long long)dig,
-               dist_comm_seconds(), now_sec() - t0);
+               "in the gradient allreduce, %.2f s of it after backward (%.0f%% overlapped)\n",
+               dist_size(), (unsigned long long)dig, comm, now_sec() - t0, exposed,
+               comm > exposed ? 100.0 * (1.0 - exposed / comm) : 0.0);
     }
     if (r->st.step < r->tc.steps)
         printf("stopped at step %d of %d after %s (continue with --resume %s)\n", r->st.step,

@@ -387,7 +387,9 @@ void gpt_backward(GPT *m, const int *inputs, float scale) {
                            p->ln1w + (size_t)l * C, a->ln1_mean + (size_t)l * N,
                            a->ln1_rstd + (size_t)l * N, N, C);
         PB(PROF_NORM_ACT);
+        if (m->grads_done) m->grads_done(m->grads_ctx, l);
     }
     encoder_backward(g->wte, g->wpe, ga->dres, inputs, B, T, C);
     PB(PROF_NORM_ACT);
+    if (m->grads_done) m->grads_done(m->grads_ctx, -1);
 }

@@ -145,6 +145,11 @@ typedef struct {
     void *hook_ctx;
     int profile;          // 1: accumulate seconds per op family below
     double prof_fwd[PROF_NUM], prof_bwd[PROF_NUM];
+    // Called by gpt_backward when layer l's gradients are complete (layers L-1 .. 0 in that
+    // order), then with l = -1 after the encoder (wte, wpe; ln_f's are complete before
+    // layer L-1). NULL: none. Data parallelism starts a layer's gradient sum from here.
+    void (*grads_done)(void *ctx, int l);
+    void *grads_ctx;
 } GPT;
 
 // Allocates the parameter buffer (zeroed). Validates the config.

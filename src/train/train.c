@@ -99,6 +99,68 @@ static int auto_log_every(int steps) {
     return best;
 }
 
+// ---- the gradient sum over the ranks -----------------------------------------------------
+// Bucketed (the default over ranks): each bucket's sum starts as soon as this rank's last
+// backward of the step has completed the bucket's layers, and runs while backward goes on
+// with the layers below; the sums are waited for after backward. Single: one sum of the
+// whole buffer after backward (EMERGENT_ALLREDUCE=single). Over 2 ranks both give the same
+// bits (a + b either way); over more, MPI may order each element's sum differently.
+typedef struct {
+    GPT *m;
+    GradBuckets plan;
+    float *buf;  // (plan.packed_floats) the buckets of several slices
+    int next;    // the first bucket not started in this step
+} GradSync;
+
+// EMERGENT_ALLREDUCE (bucketed | single) and EMERGENT_BUCKET_MB (the bucket size, MB: >= 0;
+// 25 as PyTorch DDP's bucket_cap_mb by default). *bucketed, *cap_bytes on success.
+static int grad_sync_options(int *bucketed, size_t *cap_bytes) {
+    const char *mode = getenv("EMERGENT_ALLREDUCE"), *mb = getenv("EMERGENT_BUCKET_MB");
+    *bucketed = 1;
+    *cap_bytes = (size_t)25 << 20;
+    if (mode && *mode && strcmp(mode, "bucketed") && strcmp(mode, "single"))
+        return em_error("EMERGENT_ALLREDUCE: expected bucketed or single, got '%s'", mode);
+    if (mode && !strcmp(mode, "single")) *bucketed = 0;
+    if (mb && *mb) {
+        char *end;
+        double v = strtod(mb, &end);
+        if (*end || !(v >= 0) || v > 1e6)
+            return em_error("EMERGENT_BUCKET_MB: expected a size in MB from 0 to 1e6, got '%s'", mb);
+        *cap_bytes = (size_t)(v * (1 << 20));
+    }
+    return 0;
+}
+
+static void grad_sync_start(GradSync *s, int k, int exposed) {
+    const GradBuckets *b = &s->plan;
+    const GradSlice *sl = b->slices + b->first[k];
+    if (b->first[k + 1] - b->first[k] == 1) {
+        dist_bucket_start(s->m->grads + sl->off, sl->n, exposed);
+    } else {
+        grad_bucket_pack(b, k, s->m->grads, s->buf);
+        dist_bucket_start(s->buf + b->pos[k], grad_bucket_floats(b, k), exposed);
+    }
+}
+
+// gpt_backward's grads_done: starts the buckets layer l completes, lets the others advance.
+static void grad_sync_layer_done(void *ctx, int l) {
+    GradSync *s = ctx;
+    while (s->next < s->plan.n_buckets && s->plan.ready_after[s->next] >= l)
+        grad_sync_start(s, s->next++, l < 0);
+    dist_bucket_progress(l < 0);
+}
+
+// After backward: starts what is left (all of it on a rank whose last piece ran no backward),
+// waits for every sum and copies the packed buckets back.
+static void grad_sync_finish(GradSync *s) {
+    while (s->next < s->plan.n_buckets) grad_sync_start(s, s->next++, 1);
+    dist_bucket_wait();
+    for (int k = 0; k < s->plan.n_buckets; k++)
+        if (s->plan.first[k + 1] - s->plan.first[k] > 1)
+            grad_bucket_unpack(&s->plan, k, s->buf, s->m->grads);
+    s->next = 0;
+}
+
 // This rank's share of one step. The step's global batch, A micro-batches of B sequences,
 // is drawn whole from st->rng (as one process draws it, so the RNG advances the same) and
 // cut into dist_size() contiguous ranges of sequences; this rank runs forward and backward on
@@ -106,11 +168,13 @@ static int auto_log_every(int steps) {
 // micro-batch's n_all trained tokens is weighted n / n_all, so that the sum over the ranks is
 // one process's gradient and loss (a whole micro-batch: weight 1, the same arithmetic).
 // *loss: this rank's part of the sum of micro-batch losses; *bad: the first micro-batch
-// with a non-finite loss (-1: none), after which nothing more is computed.
+// with a non-finite loss (-1: none), after which nothing more is computed. gs (NULL: none)
+// watches the backward of this rank's last piece, which completes the step's gradients.
 static void step_share(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
-                       int *inp, int *tgt, double *loss, int *bad) {
+                       int *inp, int *tgt, double *loss, int *bad, GradSync *gs) {
     int B = tc->batch_size, T = tc->seq_len, A = tc->grad_accum, R = dist_size();
     long G = (long)A * B, lo = G * dist_rank() / R, hi = G * (dist_rank() + 1) / R;
+    long a_last = hi > lo ? (hi - 1) / B : -1;
     *loss = 0.0;
     *bad = -1;
     for (int a = 0; a < A; a++) {
@@ -125,6 +189,8 @@ static void step_share(GPT *m, TrainState *st, const TrainConfig *tc, const Toke
         gpt_forward(m, inp + (size_t)s0 * T, tgt + (size_t)s0 * T, nb, T);
         if (m->n_valid == 0) continue;  // no answer token in this piece
         if (!isfinite(m->loss)) { *bad = a; continue; }
+        m->grads_done = gs && a == a_last ? grad_sync_layer_done : NULL;
+        m->grads_ctx = gs;
         if (nb == B || m->n_valid == n_all) {
             *loss += m->loss;
             gpt_backward(m, inp + (size_t)s0 * T, 1.0f / A);
@@ -133,6 +199,8 @@ static void step_share(GPT *m, TrainState *st, const TrainConfig *tc, const Toke
             *loss += m->loss * w;
             gpt_backward(m, inp + (size_t)s0 * T, (float)(w / A));
         }
+        m->grads_done = NULL;
+        m->grads_ctx = NULL;
     }
 }
 
@@ -164,6 +232,16 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
                 rc = dense_step(m, st, tc, run, dense, dense_path);
         }
     }
+    // every rank reads the same environment: rank 0 reports a bad value for all
+    int bucketed;
+    size_t cap_bytes;
+    if (grad_sync_options(&bucketed, &cap_bytes) && root && !rc) rc = -1;
+    GradSync sync = {.m = m}, *gs = NULL;
+    if (R > 1 && bucketed) {
+        grad_buckets_plan(&sync.plan, &m->cfg, cap_bytes);
+        sync.buf = sync.plan.packed_floats ? xmalloc(sync.plan.packed_floats * sizeof(float)) : NULL;
+        gs = &sync;
+    }
     if (R > 1) {
         double f = rc != 0;
         dist_allreduce_max_d(&f, 1);
@@ -183,7 +261,11 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
         gpt_zero_grad(m);
         double loss;
         int bad;
-        step_share(m, st, tc, d, inp, tgt, &loss, &bad);
+        step_share(m, st, tc, d, inp, tgt, &loss, &bad, gs);
+        // the gradient sums first: every rank has started the same buckets, in one order,
+        // before any other collective
+        if (gs) grad_sync_finish(gs);
+        else dist_allreduce_sum_f(m->grads, m->num_params);
         // the ranks agree on the loss, a non-finite one (the first micro-batch) and a stop
         double sum = loss, mx[3] = {bad >= 0 ? (double)(A - bad) : 0.0,
                                     bad >= 0 ? (isnan(m->loss) ? 2.0 : 1.0) : 0.0,
@@ -196,7 +278,6 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
                           mx[1] == 2 ? "NaN" : "infinite", A - (int)mx[0], run->out_dir);
             goto done;
         }
-        dist_allreduce_sum_f(m->grads, m->num_params);
         loss = sum / A;
         double norm = train_optimizer_step(m, st, tc, lr);
         if (!isfinite(norm)) {
@@ -301,5 +382,7 @@ done:
     if (log) fclose(log);
     free(inp);
     free(tgt);
+    if (gs) grad_buckets_free(&sync.plan);
+    free(sync.buf);
     return rc;
 }

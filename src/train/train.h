@@ -105,8 +105,21 @@ void dist_allreduce_sum_d(double *x, int n);
 void dist_allreduce_max_d(double *x, int n);
 // 1 when every rank passed the same v.
 int dist_same_u64(uint64_t v);
-// Seconds spent in dist_allreduce_sum_f (the gradients) so far.
+// Nonblocking sums of the gradients, in buckets (see GradBuckets): dist_bucket_start starts
+// the in-place sum of x over the ranks, dist_bucket_progress lets the started sums advance
+// (MPI progresses them only inside its calls, on the calling thread) and dist_bucket_wait
+// finishes them all. exposed: 1 when called once backward has no layer left to compute.
+// Every rank starts the same buckets in the same order.
+void dist_bucket_start(float *x, size_t n, int exposed);
+void dist_bucket_progress(int exposed);
+void dist_bucket_wait(void);
+// Seconds spent in the gradient sums' MPI calls so far (dist_allreduce_sum_f, dist_bucket_*),
+// and the exposed part of them: all of dist_allreduce_sum_f's, the buckets' calls made once
+// backward had no layer left to compute. 1 - exposed / total: the share of that time spent
+// between layers. It still runs on the rank's thread, so what the overlap gains is shown by
+// the exposed time against the single allreduce's, and by the tokens per second.
 double dist_comm_seconds(void);
+double dist_comm_exposed_seconds(void);
 // Point-to-point byte messages in MPI_COMM_WORLD (the ladder's scheduler and its ranks),
 // from the process that started MPI only. src < 0: any rank. dist_poll: 1 when a message of
 // tag from src waits (*from: its rank). dist_recv_bytes waits for one: *buf malloc'd (NUL
@@ -120,6 +133,31 @@ void dist_abort(int code);
 // In a process forked after dist_init: from now on it is one rank alone and never calls MPI
 // (training in it is not data-parallel).
 void dist_detach(void);
+
+// ---- gradient buckets (buckets.c; no MPI) ----------------------------------------------
+// gpt_backward completes the gradients layer by layer from the last layer down, then the
+// embeddings in the encoder (wte's gradient, which the tied head starts, completes only
+// there; ln_f's is complete before the layers but is summed with them). A plan groups these
+// units in that order (layer L-1, ..., layer 0, then wte, wpe, ln_f) into buckets of at least
+// cap bytes each (the last may be smaller; cap 0: one unit per bucket). Bucket k is a list of
+// slices of the gradient buffer, sorted and with neighbours merged; a bucket of one slice
+// is summed in place, the others are packed into a buffer of packed_floats floats at pos[k].
+// Every parameter is in exactly one slice of one bucket.
+typedef struct { size_t off, n; } GradSlice;  // floats into the gradient buffer
+typedef struct {
+    int n_buckets, n_slices;
+    GradSlice *slices;     // (n_slices) bucket k's are first[k] .. first[k + 1] - 1
+    int *first;            // (n_buckets + 1)
+    size_t *pos;           // (n_buckets + 1) bucket k's place in the packed buffer (floats)
+    int *ready_after;      // (n_buckets) complete once layer ready_after is (-1: the encoder)
+    size_t packed_floats;  // the packed buffer's size (0: every bucket is one slice)
+} GradBuckets;
+void grad_buckets_plan(GradBuckets *b, const GPTConfig *c, size_t cap_bytes);
+void grad_buckets_free(GradBuckets *b);
+size_t grad_bucket_floats(const GradBuckets *b, int k);
+// Copies bucket k's slices of grads to buf + pos[k], one after the other, and back.
+void grad_bucket_pack(const GradBuckets *b, int k, const float *grads, float *buf);
+void grad_bucket_unpack(const GradBuckets *b, int k, const float *buf, float *grads);
 
 // ---- dense evaluation during training (progress measures over steps) ------------------
 // A task's train and test items, tokenized once, scored under teacher forcing at a fixed
