@@ -1,7 +1,7 @@
 #!/bin/sh
 # Data parallelism on one machine: `emergent train` as 1 process x 2 threads against 2 ranks
 # x 1 thread (mpirun), the same global batch, with the gradient summed in buckets that start
-# during backward (the default) and in one allreduce after backward (EMERGENT_ALLREDUCE=single).
+# during backward (EMERGENT_ALLREDUCE=bucketed) and in one allreduce after backward (the default).
 # Two configs: small (6 layers, 384 wide, block 256, char-level Shakespeare, 8 x 256 tokens)
 # and gpt2 (12 layers, 768 wide, 12 heads, block 64, GPT-2's tokenizer and 50257 vocab, 4 x 64
 # tokens: 124M parameters, 495 MB of gradient). Per run: tokens/s (median over the steps
@@ -35,7 +35,7 @@ bench() {  # NAME STEPS ARGS...
     A="$* --steps $steps --warmup 1 --log-every 1 --eval-every 0 --seed 1"
     d="$TMP/$name"
     OMP_NUM_THREADS=2 "$E" train $A --out "$d.one" >"$d.one.out" 2>&1 || { cat "$d.one.out"; exit 1; }
-    OMP_NUM_THREADS=1 $MPI "$E" train $A --out "$d.bkt" >"$d.bkt.out" 2>&1 || { cat "$d.bkt.out"; exit 1; }
+    EMERGENT_ALLREDUCE=bucketed OMP_NUM_THREADS=1 $MPI "$E" train $A --out "$d.bkt" >"$d.bkt.out" 2>&1 || { cat "$d.bkt.out"; exit 1; }
     EMERGENT_ALLREDUCE=single OMP_NUM_THREADS=1 $MPI "$E" train $A --out "$d.single" \
         >"$d.single.out" 2>&1 || { cat "$d.single.out"; exit 1; }
     t1=$(median_tps "$d.one/log.jsonl")

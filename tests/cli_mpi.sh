@@ -91,8 +91,8 @@ n=$(grep -c 'nope.txt' "$tmp/x.out")
 [ $rc != 0 ] && [ "$n" = 1 ] && ok "a missing data file: exit $rc, the error printed once" \
     || bad "missing file over 2 ranks (exit $rc, $n mentions): $(cat "$tmp/x.out")"
 
-# 5. the gradient sum in buckets that start during backward (the default) against one sum
-# after backward (EMERGENT_ALLREDUCE=single): over 2 ranks each float is a + b either way, so
+# 5. the gradient sum in buckets that start during backward (EMERGENT_ALLREDUCE=bucketed)
+# against one sum after backward (the default, also named: EMERGENT_ALLREDUCE=single): over 2 ranks each float is a + b either way, so
 # the runs must be bit-identical (tolerance 0: the same parameter digest, the same logged
 # losses and norms); against 1 process, the tolerance of test 1. 3 layers; bucket sizes: a
 # bucket per layer (0), two layers to a bucket (0.02 MB: a layer is 13 kB), and the default
@@ -113,7 +113,7 @@ for acc in 2 3; do
     sdig=$(digest "$tmp/ks_$acc.out")
     for mb in 0 0.02 ""; do
         o="$tmp/kb_${acc}_$mb"
-        EMERGENT_BUCKET_MB=$mb $MPI "$E" train $K --out "$o" >"$o.out" 2>&1 \
+        EMERGENT_ALLREDUCE=bucketed EMERGENT_BUCKET_MB=$mb $MPI "$E" train $K --out "$o" >"$o.out" 2>&1 \
             || bad "2 ranks, buckets of '${mb:-25}' MB (accum $acc): $(cat "$o.out")"
         bdig=$(digest "$o.out")
         if [ -n "$bdig" ] && [ "$bdig" = "$sdig" ] && nolog_tps "$o/log.jsonl" >"$o.a" \

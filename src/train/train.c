@@ -100,10 +100,12 @@ static int auto_log_every(int steps) {
 }
 
 // ---- the gradient sum over the ranks -----------------------------------------------------
-// Bucketed (the default over ranks): each bucket's sum starts as soon as this rank's last
+// Single (the default): one sum of the whole buffer after backward. Bucketed
+// (EMERGENT_ALLREDUCE=bucketed): each bucket's sum starts as soon as this rank's last
 // backward of the step has completed the bucket's layers, and runs while backward goes on
-// with the layers below; the sums are waited for after backward. Single: one sum of the
-// whole buffer after backward (EMERGENT_ALLREDUCE=single). Over 2 ranks both give the same
+// with the layers below; the sums are waited for after backward. The default is the one
+// bench/mpi.sh measured faster with Open MPI (which moves a nonblocking sum forward only
+// inside MPI calls on the rank's thread). Over 2 ranks both give the same
 // bits (a + b either way); over more, MPI may order each element's sum differently.
 typedef struct {
     GPT *m;
@@ -116,11 +118,11 @@ typedef struct {
 // 25 as PyTorch DDP's bucket_cap_mb by default). *bucketed, *cap_bytes on success.
 static int grad_sync_options(int *bucketed, size_t *cap_bytes) {
     const char *mode = getenv("EMERGENT_ALLREDUCE"), *mb = getenv("EMERGENT_BUCKET_MB");
-    *bucketed = 1;
+    *bucketed = 0;
     *cap_bytes = (size_t)25 << 20;
     if (mode && *mode && strcmp(mode, "bucketed") && strcmp(mode, "single"))
         return em_error("EMERGENT_ALLREDUCE: expected bucketed or single, got '%s'", mode);
-    if (mode && !strcmp(mode, "single")) *bucketed = 0;
+    if (mode && !strcmp(mode, "bucketed")) *bucketed = 1;
     if (mb && *mb) {
         char *end;
         double v = strtod(mb, &end);
