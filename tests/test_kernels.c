@@ -523,6 +523,7 @@ static void test_attention(void) {
     attention_case(2, 7, 20, 2, 1 << 20);  // HS=10
     attention_case(1, 3, 6, 1, 1 << 20);   // one head, HS=6
     attention_case(2, 17, 48, 4, MAXS * 2);  // HS=12
+    attention_case(1, 40, 8, 2, MAXS * 2);   // rows past 32 positions: the vector softmax
 }
 
 // ---- GELU and the residual ---------------------------------------------------------

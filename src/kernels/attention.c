@@ -11,6 +11,61 @@
 void sgemm_rm(int transa, int transb, int M, int N, int K, float alpha, const float *A,
               int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
+// Row reductions in LANES partial results, combined in a fixed order: a serial float chain
+// does not vectorize (and, in the same loop, keeps the exponentials scalar too).
+#define LANES 8
+static inline float lanes_max(const float *restrict x, int n) {
+    float m[LANES];
+    for (int j = 0; j < LANES; j++) m[j] = x[0];
+    int i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int j = 0; j < LANES; j++) m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
+    for (int j = 0; i + j < n; j++) m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
+    for (int w = LANES / 2; w > 0; w /= 2)
+        for (int j = 0; j < w; j++) m[j] = m[j + w] > m[j] ? m[j + w] : m[j];
+    return m[0];
+}
+static inline float lanes_dot(const float *restrict x, const float *restrict y, int n) {
+    float a[LANES] = {0};
+    int i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int j = 0; j < LANES; j++) a[j] += x[i + j] * y[i + j];
+    for (int j = 0; i + j < n; j++) a[j] += x[i + j] * y[i + j];
+    for (int w = LANES / 2; w > 0; w /= 2)
+        for (int j = 0; j < w; j++) a[j] += a[j + w];
+    return a[0];
+}
+static inline float lanes_sum(const float *restrict x, int n) {
+    float a[LANES] = {0};
+    int i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int j = 0; j < LANES; j++) a[j] += x[i + j];
+    for (int j = 0; i + j < n; j++) a[j] += x[i + j];
+    for (int w = LANES / 2; w > 0; w /= 2)
+        for (int j = 0; j < w; j++) a[j] += a[j + w];
+    return a[0];
+}
+
+// row (T) <- softmax of row[0..t], zero above. Long rows: the reductions in lanes and the
+// exponentials in a loop of their own, which vectorizes; short ones (a vector or two):
+// plain loops, where a vector loop would be all remainder.
+static inline void causal_softmax(float *restrict row, int t, int T) {
+    if (t + 1 < 32) {
+        float mx = row[0], sum = 0.0f;
+        for (int u = 1; u <= t; u++) mx = row[u] > mx ? row[u] : mx;
+        for (int u = 0; u <= t; u++) { row[u] = fast_expf(row[u] - mx); sum += row[u]; }
+        float inv = 1.0f / sum;
+        for (int u = 0; u <= t; u++) row[u] *= inv;
+        for (int u = t + 1; u < T; u++) row[u] = 0.0f;
+        return;
+    }
+    float mx = lanes_max(row, t + 1);
+    for (int u = 0; u <= t; u++) row[u] = fast_expf(row[u] - mx);
+    float inv = 1.0f / lanes_sum(row, t + 1);
+    for (int u = 0; u <= t; u++) row[u] *= inv;
+    for (int u = t + 1; u < T; u++) row[u] = 0.0f;
+}
+
 // -> out (B,T,C), att (B,NH,T,T) softmax probabilities, zero above the diagonal
 void attention_forward(float *out, float *att, const float *qkv, int B, int T, int C, int NH) {
     int HS = C / NH, C3 = 3 * C;
@@ -22,14 +77,7 @@ void attention_forward(float *out, float *att, const float *qkv, int B, int T, i
             float *a = att + ((size_t)b * NH + h) * T * T;
             // scores (T,T) = scale * q (T,HS) @ k^T
             sgemm_rm(0, 1, T, T, HS, scale, q, C3, k, C3, 0.0f, a, T);
-            for (int t = 0; t < T; t++) {
-                float *row = a + (size_t)t * T, mx = row[0], sum = 0.0f;
-                for (int t2 = 1; t2 <= t; t2++) mx = row[t2] > mx ? row[t2] : mx;
-                for (int t2 = 0; t2 <= t; t2++) { row[t2] = fast_expf(row[t2] - mx); sum += row[t2]; }
-                float inv = 1.0f / sum;
-                for (int t2 = 0; t2 <= t; t2++) row[t2] *= inv;
-                for (int t2 = t + 1; t2 < T; t2++) row[t2] = 0.0f;
-            }
+            for (int t = 0; t < T; t++) causal_softmax(a + (size_t)t * T, t, T);
             // out (T,HS) = att (T,T) @ v (T,HS)
             sgemm_rm(0, 0, T, HS, T, 1.0f, a, T, v, C3, 0.0f, out + (size_t)b * T * C + h * HS, C);
         }
@@ -64,11 +112,14 @@ void attention_backward(float *dqkv, float *datt, const float *dout, const float
             sgemm_rm(1, 0, T, HS, T, 1.0f, a, T, d, C, 1.0f, dv, C3);
             // through the softmax: dscores = att * (datt - sum(att * datt)) * scale
             for (int t = 0; t < T; t++) {
-                const float *ar = a + (size_t)t * T;
-                float *dr = da + (size_t)t * T, dot = 0.0f;
-                for (int t2 = 0; t2 <= t; t2++) dot += ar[t2] * dr[t2];
-                for (int t2 = 0; t2 <= t; t2++) dr[t2] = ar[t2] * (dr[t2] - dot) * scale;
-                for (int t2 = t + 1; t2 < T; t2++) dr[t2] = 0.0f;
+                const float *restrict ar = a + (size_t)t * T;  // zero past t
+                float *restrict dr = da + (size_t)t * T;
+                float dot = 0.0f;
+                if (t + 1 < 32)
+                    for (int u = 0; u <= t; u++) dot += ar[u] * dr[u];
+                else
+                    dot = lanes_dot(ar, dr, t + 1);
+                for (int u = 0; u < T; u++) dr[u] = ar[u] * (dr[u] - dot) * scale;
             }
             // through the scores: dq += dscores @ k; dk += dscores^T @ q
             sgemm_rm(0, 0, T, HS, T, 1.0f, da, T, k, C3, 1.0f, dq, C3);
