@@ -36,10 +36,6 @@ int utf8_encode(uint32_t cp, char *b) {
     return 4;
 }
 
-static int cmp_u32(const void *a, const void *b) {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
 
 int tok_build_char(Tokenizer *t, const char *text, size_t len, const char *src) {
     memset(t, 0, sizeof *t);
@@ -70,9 +66,16 @@ int tok_build_char(Tokenizer *t, const char *text, size_t len, const char *src) 
     return 0;
 }
 
+// the id of cp: a binary search of the ascending code points, inline (encoding calls it
+// once per character)
 static int char_id(const Tokenizer *t, uint32_t cp) {
-    const uint32_t *hit = bsearch(&cp, t->chars, t->vocab_size, sizeof(uint32_t), cmp_u32);
-    return hit ? (int)(hit - t->chars) : -1;
+    int lo = 0, hi = t->vocab_size;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (t->chars[mid] < cp) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < t->vocab_size && t->chars[lo] == cp ? lo : -1;
 }
 
 int tok_encode(const Tokenizer *t, const char *text, size_t len, int **ids, size_t *n,
@@ -82,7 +85,15 @@ int tok_encode(const Tokenizer *t, const char *text, size_t len, int **ids, size
     int *out = xmalloc((len + 1) * sizeof(int));
     size_t m = 0;
     const unsigned char *s = (const unsigned char *)text;
+    // a long text: the ASCII characters' ids in a table first (a search per character
+    // mispredicts its branches on text like digits)
+    int ascii[128];
+    for (uint32_t c = 0; c < 128; c++) ascii[c] = len >= 1024 ? char_id(t, c) : -1;
     for (size_t i = 0; i < len;) {
+        if (s[i] < 128 && ascii[s[i]] >= 0) {
+            out[m++] = ascii[s[i++]];
+            continue;
+        }
         uint32_t cp;
         int k = utf8_decode(s + i, len - i, &cp);
         if (!k) { free(out); return em_error("%s: invalid UTF-8 at byte %zu", src, i); }
