@@ -145,7 +145,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILD)/libemergent.a $(BUILD
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory $(BIN) $(BENCHES)
-	@BUILD=$(BUILD) bench/run.sh
+	@BUILD=$(BUILD) BENCH_ISA=$(ISA) bench/run.sh
 
 clean:
 	rm -rf build build-avx2 build-san build-fuzz emergent

@@ -19,6 +19,7 @@
 #                     the MPI case, bench/mpi.sh, says why it is skipped without mpirun)
 #   BENCH_OUT         results folder (default bench/results)
 #   BENCH_README      the README to regenerate (default README.md; empty: none)
+#   BENCH_ISA         avx2 (make bench ISA=avx2): the peer runs OpenBLAS's AVX2 kernel too
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
@@ -89,7 +90,11 @@ fi
 peer_env="OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS OMP_WAIT_POLICY=PASSIVE"
 peer_env="$peer_env MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=4294967296"
 peer_env="$peer_env MALLOC_TOP_PAD_=67108864"
-if echo " $flags " | grep -q ' avx512f ' && echo " $flags " | grep -q ' avx512bw ' &&
+# (the AVX2 build, make bench ISA=avx2, stands for an AVX2 machine: both engines then run
+# OpenBLAS's AVX2 kernel, Haswell)
+if [ "${BENCH_ISA:-}" = avx2 ]; then
+    peer_env="OPENBLAS_CORETYPE=Haswell $peer_env"
+elif echo " $flags " | grep -q ' avx512f ' && echo " $flags " | grep -q ' avx512bw ' &&
    echo " $flags " | grep -q ' avx512vl ' && echo " $flags " | grep -q ' avx512dq '; then
     peer_env="OPENBLAS_CORETYPE=SkylakeX $peer_env"
 fi
@@ -426,6 +431,20 @@ if readme:
     if gh:
         md += ["", "Generation (KV cache, batch 1; bound = measured read bandwidth / bytes of "
                "weights per token):", "", md_table(gh, gr)]
+    if res.get("load"):
+        ld = res["load"]
+        if "short_busy_over_idle" in ld:
+            md += ["", f"Under load (baby beside one busy loop, no variable set): {ld['short_busy']:,.0f} "
+                   f"of {ld['short_idle']:,.0f} tok/s idle, {ld['short_busy_over_idle']:.2f} (goal >= 0.45: "
+                   + ("met" if ld["short_busy_over_idle"] >= 0.45 else "missed") + ")."]
+    if res.get("ladder") and "fraction_of_sgemm_ceiling" in res["ladder"]:
+        lj = res["ladder"]
+        md += ["", f"The main job (make demo's ladder, training and evaluation): {lj['flops']:.3g} FLOPs in "
+               f"{lj['wall_s']:.0f} s, {lj['gflops_per_s']:.1f} GFLOP/s, "
+               f"{100 * lj['fraction_of_sgemm_ceiling']:.0f}% of the sgemm ceiling (goal 50%: "
+               + ("met" if lj["fraction_of_sgemm_ceiling"] >= 0.5 else "missed") + ")."]
+    if res.get("mpi"):
+        md += ["", "Data parallelism (`bench/mpi.sh`):", "", "```"] + res["mpi"] + ["```"]
     md += ["", f"Every figure: [{out}]({out}).", "<!-- bench:end -->"]
     block = "\n".join(md)
     try:
