@@ -524,6 +524,8 @@ static void test_attention(void) {
     attention_case(1, 3, 6, 1, 1 << 20);   // one head, HS=6
     attention_case(2, 17, 48, 4, MAXS * 2);  // HS=12
     attention_case(1, 40, 8, 2, MAXS * 2);   // rows past 32 positions: the vector softmax
+    attention_case(1, 70, 8, 2, MAXS * 2);   // two blocks of rows, the second partial
+    attention_case(2, 130, 4, 1, MAXS);      // three blocks
 }
 
 // ---- GELU and the residual ---------------------------------------------------------
