@@ -7,7 +7,7 @@
 # Environment:
 #   BUILD             where the binaries are (default build)
 #   BENCH_CONFIGS     which configs (default "baby small gpt2")
-#   BENCH_STEPS       timed steps for every config (default: baby 60, small 20, gpt2 10)
+#   BENCH_STEPS       timed steps for every config (default: baby 150, small 20, gpt2 10)
 #   BENCH_WARMUP      untimed steps first (default 3)
 #   BENCH_THREADS     threads for both engines (default 2)
 #   BENCH_GEN_TOKENS  tokens decoded with the KV cache on gpt2 (default 64; 0: skip)
@@ -49,7 +49,7 @@ if [ -z "$PY" ]; then
 fi
 
 steps_for() {
-    case $1 in baby) d=60;; small) d=20;; *) d=10;; esac
+    case $1 in baby) d=150;; small) d=20;; *) d=10;; esac
     echo "${BENCH_STEPS:-$d}"
 }
 
