@@ -103,6 +103,19 @@ else bad "registry rows differ after a kill: $(diff "$tmp/ra" "$tmp/rb" | head -
 q="select point, step, quote(train_loss), quote(val_loss) from losses order by 1, 2"
 [ "$(sqlite3 "$tmp/k1/registry.sqlite" "$q")" = "$(sqlite3 "$tmp/b/registry.sqlite" "$q")" ] && ok "the same loss rows" || bad "loss rows differ"
 
+# the runner loads a seed's data once for its workers (4 of the 6 points here take the
+# runner's copy): the same rows as when every worker loads its own
+EMERGENT_TEST_NO_DATA_CACHE=1 "$E" ladder run "$tmp/micro.json" --out "$tmp/nc" --jobs 2 >"$tmp/nc.out" 2>&1 \
+    || bad "micro-ladder without the shared data: $(tail -3 "$tmp/nc.out")"
+q="select e.point, e.step, e.task, m.metric, quote(m.value) from metric_values m join evaluations e on m.eval_id = e.id order by 1, 2, 3, 4"
+sqlite3 "$tmp/a/registry.sqlite" "$q" >"$tmp/ca"
+sqlite3 "$tmp/nc/registry.sqlite" "$q" >"$tmp/cb"
+q="select point, step, quote(train_loss), quote(val_loss) from losses order by 1, 2"
+if [ -s "$tmp/ca" ] && cmp -s "$tmp/ca" "$tmp/cb" &&
+   [ "$(sqlite3 "$tmp/a/registry.sqlite" "$q")" = "$(sqlite3 "$tmp/nc/registry.sqlite" "$q")" ]; then
+    ok "data shared by the runner: the same $(wc -l <"$tmp/ca") metric rows and losses as data loaded per worker"
+else bad "shared data changed the results: $(diff "$tmp/ca" "$tmp/cb" | head -4)"; fi
+
 # spec errors name the file and the field
 printf '{"name": "x", "task": "add:2", "budget": {"steps": 10}, "batch_size": 4, "block_size": 8, "sizes": [{"n_layer": 1, "n_head": 3, "n_embd": 8}], "seeds": [1], "eval": {"tasks": ["add:2"]}}' >"$tmp/bad1.json"
 expect_error "n_embd not divisible by n_head" "sizes\[0\]" "$E" ladder run "$tmp/bad1.json" --out "$tmp/c"

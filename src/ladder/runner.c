@@ -22,6 +22,84 @@
 #include "model/checkpoint.h"
 #include "train/train.h"
 
+// ---- task data shared by the points of one seed --------------------------------------
+// The points of a seed train on the same data (the task, its sizes and the seed decide it).
+// The runner process loads it once, before it forks a worker for such a point, and the
+// workers inherit it (copy-on-write); at most DATA_CACHE entries, DATA_CACHE_BYTES in all,
+// the least recently used one dropped first.
+#define DATA_CACHE 4
+#define DATA_CACHE_BYTES ((size_t)1 << 30)
+typedef struct {
+    char task[512];
+    uint64_t seed;
+    int n, val_n, T;
+    TokenData d;
+    Tokenizer tok;
+    char *tok_json;
+    size_t bytes;
+    long used;  // the clock of its last use; 0: empty
+} DataEntry;
+static DataEntry data_cache[DATA_CACHE];
+static long data_clock;
+
+static DataEntry *data_find(const LadderSpec *s, const LadderPoint *p) {
+    for (int k = 0; k < DATA_CACHE; k++) {
+        DataEntry *e = &data_cache[k];
+        if (e->used && e->seed == (uint64_t)p->seed && e->n == s->task_n &&
+            e->val_n == s->task_val_n && e->T == s->block_size && !strcmp(e->task, p->task))
+            return e;
+    }
+    return NULL;
+}
+
+static void data_drop(DataEntry *e) {
+    data_free(&e->d);
+    tok_free(&e->tok);
+    free(e->tok_json);
+    memset(e, 0, sizeof *e);
+}
+
+// In the runner, before forking point p's worker: its data into the cache. Nothing cached
+// on an error: the worker loads the data itself and reports it.
+static void data_prefetch(const LadderSpec *s, const LadderPoint *p) {
+    DataEntry *e = data_find(s, p);
+    if (e) { e->used = ++data_clock; return; }
+    if (strlen(p->task) >= sizeof e->task) return;
+    DataEntry x = {.seed = (uint64_t)p->seed, .n = s->task_n, .val_n = s->task_val_n,
+                   .T = s->block_size};
+    snprintf(x.task, sizeof x.task, "%s", p->task);
+    char *src = NULL;
+    if (data_load_mixture(p->task, s->task_n, s->task_val_n, (uint64_t)p->seed, &x.tok,
+                          s->block_size, &x.d, &src)) {
+        em_clear_error();
+        tok_free(&x.tok);
+        return;
+    }
+    free(src);
+    x.tok_json = tok_to_json(&x.tok);
+    x.bytes = x.d.n * (sizeof(int) + (x.d.mask ? 1 : 0)) + x.d.n_starts * sizeof(size_t);
+    size_t total = x.bytes;
+    for (int k = 0; k < DATA_CACHE; k++) total += data_cache[k].bytes;
+    while (total > DATA_CACHE_BYTES || !x.tok_json) {  // make room, oldest first
+        DataEntry *old = NULL;
+        for (int k = 0; k < DATA_CACHE; k++)
+            if (data_cache[k].used && (!old || data_cache[k].used < old->used)) old = &data_cache[k];
+        if (!old || !x.tok_json) { data_drop(&x); return; }
+        total -= old->bytes;
+        data_drop(old);
+    }
+    DataEntry *slot = NULL;
+    for (int k = 0; k < DATA_CACHE && !slot; k++)
+        if (!data_cache[k].used) slot = &data_cache[k];
+    if (!slot) {
+        for (int k = 0; k < DATA_CACHE; k++)
+            if (!slot || data_cache[k].used < slot->used) slot = &data_cache[k];
+        data_drop(slot);
+    }
+    x.used = ++data_clock;
+    *slot = x;
+}
+
 // ---- one point, in a worker process -------------------------------------------------
 // Loads or creates the point's model, tokenizer and optimizer state.
 static int point_setup(const LadderSpec *s, const LadderPoint *p, const char *dir, GPT *m,
@@ -53,10 +131,17 @@ static int point_setup(const LadderSpec *s, const LadderPoint *p, const char *di
     } else {
         memset(tok, 0, sizeof *tok);
     }
-    if (data_load_mixture(p->task, s->task_n, s->task_val_n, (uint64_t)p->seed, tok,
-                          s->block_size, d, &src))
-        return -1;
-    free(src);
+    // the runner's copy (inherited), when it was encoded with this tokenizer
+    const DataEntry *e = data_find(s, p);
+    if (e && (!resumed || (*tok_json && !strcmp(e->tok_json, *tok_json)))) {
+        *d = e->d;  // this worker's own copy of the runner's memory: it frees it
+        if (!resumed) *tok = e->tok;
+    } else {
+        if (data_load_mixture(p->task, s->task_n, s->task_val_n, (uint64_t)p->seed, tok,
+                              s->block_size, d, &src))
+            return -1;
+        free(src);
+    }
     if (!m->params) {
         GPTConfig c = p->cfg;
         c.vocab_size = tok->vocab_size;
@@ -309,6 +394,12 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
 
 // The pool's work: point i of Work's points.
 typedef struct { const LadderSpec *s; const LadderPoint *pts; const char *out_dir; } Work;
+static void point_prefork(void *arg, int i) {
+    const Work *w = arg;
+    const char *off = getenv("EMERGENT_TEST_NO_DATA_CACHE");  // tests: every worker loads its own
+    if (off && *off == '1') return;
+    data_prefetch(w->s, &w->pts[i]);
+}
 static int point_work(void *arg, int i, int attempt, RegSink *sink, PointProgress *prog) {
     const Work *w = arg;
     return run_point(w->s, &w->pts[i], w->out_dir, sink, prog, attempt);
@@ -493,8 +584,11 @@ int ladder_run_opts(const char *spec_path, const char *out_dir, int jobs, int qu
     Work w = {&s, pts, out_dir};
     Pool pool = {.name = s.name, .keys = keys, .flops = flops, .steps = steps, .np = np,
                  .todo = todo, .nt = nt, .jobs = jobs, .threads = threads, .reg_path = reg_path,
-                 .report = report, .ctx = ctx, .work = point_work, .arg = &w};
+                 .report = report, .ctx = ctx, .work = point_work, .arg = &w,
+                 .prefork = point_prefork};
     int failed = ladder_pool_run(&pool, prog);
+    for (int k = 0; k < DATA_CACHE; k++)
+        if (data_cache[k].used) data_drop(&data_cache[k]);
     munmap(prog, (size_t)np * sizeof *prog + 1);
     free(todo);
     free(keys);

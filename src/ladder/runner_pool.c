@@ -41,6 +41,7 @@ static pid_t spawn(const Pool *P, PointProgress *prog, int i, int attempt, int r
                    int *req_fd, int *rep_fd) {
     int a[2] = {-1, -1}, b[2] = {-1, -1};  // a: worker -> rank, b: rank -> worker
     if (remote && (pipe(a) || pipe(b))) return em_error("pipe: %s", strerror(errno));
+    if (P->prefork) P->prefork(P->arg, i);
     fflush(stdout);
     fflush(stderr);
     pid_t c = fork();

@@ -30,6 +30,9 @@ typedef struct {
     void *ctx;
     PoolWork work;
     void *arg;
+    // NULL, or called in this rank's process before it forks the worker of point i (what it
+    // loads there, the worker inherits)
+    void (*prefork)(void *arg, int i);
 } Pool;
 
 // Runs the pool on this rank (every rank calls it, with the same nt). Returns the number of
