@@ -452,6 +452,8 @@ static void test_head(void) {
     head_case(1, 4, 1, 1 << 20);
     head_case(3, 1, 7, 1 << 20);
     head_case(33, 48, 65, MAXS);
+    head_case(1, 37, 10, 1 << 20);  // one row (decoding, the gemv path), odd sizes
+    head_case(1, 64, 7, 1 << 20);
 }
 
 // ---- attention ---------------------------------------------------------------------
