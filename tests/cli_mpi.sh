@@ -10,20 +10,8 @@
 # gradient norms within 1e-3 relative: far above that rounding, far below what a wrong shard
 # (another batch: a loss off by ~1e-2) or a double-counted gradient (twice the norm) gives.
 . "$(dirname "$0")/lib/cli.sh"
-if ! command -v mpirun >/dev/null 2>&1; then
-    echo "cli_mpi: SKIP: mpirun not found (Debian: openmpi-bin libopenmpi-dev; scripts/deps.sh test)"
-    exit 77
-fi
-if ! "$E" --version | grep -q '^mpi: Open MPI\|^mpi: MPICH\|^mpi: .*MPI [0-9]'; then
-    echo "cli_mpi: SKIP: $E was built without MPI ($("$E" --version | grep '^mpi:')); install libopenmpi-dev and rebuild"
-    exit 77
-fi
+mpi_setup cli_mpi
 cli_tmp
-# one thread per rank (the machine may have few cores); the sanitizers' leak check would
-# report the MPI library's own allocations at exit
-export OMP_NUM_THREADS=1
-[ -n "$SANITIZE" ] && export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-MPI="mpirun --allow-run-as-root --oversubscribe -np 2"
 
 i=0
 while [ $i -lt 300 ]; do

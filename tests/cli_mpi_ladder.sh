@@ -10,18 +10,8 @@
 # machine column (it names the rank) and the wall time differ.
 . "$(dirname "$0")/lib/cli.sh"
 command -v sqlite3 >/dev/null 2>&1 || { echo "cli_mpi_ladder: SKIP: no sqlite3 command (Debian: sqlite3)"; exit 77; }
-if ! command -v mpirun >/dev/null 2>&1; then
-    echo "cli_mpi_ladder: SKIP: mpirun not found (Debian: openmpi-bin libopenmpi-dev; scripts/deps.sh test)"
-    exit 77
-fi
-if ! "$E" --version | grep -q '^mpi: Open MPI\|^mpi: MPICH\|^mpi: .*MPI [0-9]'; then
-    echo "cli_mpi_ladder: SKIP: $E was built without MPI ($("$E" --version | grep '^mpi:')); install libopenmpi-dev and rebuild"
-    exit 77
-fi
+mpi_setup cli_mpi_ladder
 cli_tmp
-export OMP_NUM_THREADS=1
-[ -n "$SANITIZE" ] && export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-MPI="mpirun --allow-run-as-root --oversubscribe -np 2"
 steps=60; [ -n "$SANITIZE" ] && steps=12
 cat >"$tmp/tiny.json" <<JSON
 {

@@ -1,6 +1,7 @@
 #include "core.h"
 
 #include <errno.h>
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -253,4 +254,12 @@ void str_catf(char *buf, size_t n, const char *f, ...) {
     va_start(ap, f);
     vsnprintf(buf + l, n - l, f, ap);
     va_end(ap);
+}
+
+// ---- JSON numbers ---------------------------------------------------------
+cJSON *json_num(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
+cJSON *json_num_array(const double *v, int n) {
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < n; i++) cJSON_AddItemToArray(a, json_num(v[i]));
+    return a;
 }

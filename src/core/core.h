@@ -39,6 +39,13 @@ static inline uint32_t rng_below(Rng *r, uint32_t n) {
 float rng_uniform(Rng *r);                 // uniform in [0, 1)
 float rng_normal(Rng *r);                  // N(0, 1), Box-Muller
 
+// ---- JSON numbers ---------------------------------------------------------
+// v as a JSON number, or null when it is not finite (JSON has no NaN or infinity); an
+// array of n of them. (cJSON's own type; core.c includes cJSON.)
+struct cJSON;
+struct cJSON *json_num(double v);
+struct cJSON *json_num_array(const double *v, int n);
+
 // ---- timing and progress ------------------------------------------------
 double now_sec(void);   // monotonic clock
 // Formats seconds as "1h02m", "3m05s" or "12.3s".

@@ -104,39 +104,34 @@ int data_from_texts(const char *train_text, const unsigned char *train_mask, siz
     }
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        int k = utf8_decode((const unsigned char *)all + i, len - i, &cp);
-        if (ids) {  // k > 0: tok_encode checked the UTF-8
-            if (at_start) d->starts[d->n_starts++] = n;
-            if (i == train_len && !at_start) d->starts[d->n_starts++] = n;
-            d->tokens[n] = ids[n];
-            d->mask[n] = i < train_len ? train_mask[i] : val_mask[i - train_len];
-            if (i < train_len && i + k == train_len) d->split = n + 1;
-            i += k;
-            n++;
-            at_start = slen && i >= slen && all[i - 1] == stop[slen - 1] &&
-                       (slen == 1 || memcmp(all + i - slen, stop, slen) == 0);
-            continue;
-        }
-        int *one = NULL;
-        size_t m = 0;
-        if (!k || tok_encode(tok, all + i, k, &one, &m, name) || m != 1) {
-            if (k && !one) em_error("%s: character at byte %zu is not in the vocabulary", name, i);
-            else if (!k) em_error("%s: invalid UTF-8 at byte %zu", name, i);
+        int k = utf8_decode((const unsigned char *)all + i, len - i, &cp);  // > 0 with ids:
+        int id;                                                              // tok_encode checked it
+        if (ids) {
+            id = ids[n];
+        } else {
+            int *one = NULL;
+            size_t m = 0;
+            if (!k || tok_encode(tok, all + i, k, &one, &m, name) || m != 1) {
+                if (k && !one) em_error("%s: character at byte %zu is not in the vocabulary", name, i);
+                else if (!k) em_error("%s: invalid UTF-8 at byte %zu", name, i);
+                free(one);
+                free(all);
+                data_free(d);
+                if (built) tok_free(tok);
+                return -1;
+            }
+            id = one[0];
             free(one);
-            free(all);
-            data_free(d);
-            if (built) tok_free(tok);
-            return -1;
         }
         if (at_start) d->starts[d->n_starts++] = n;
         if (i == train_len && !at_start) d->starts[d->n_starts++] = n;
-        d->tokens[n] = one[0];
+        d->tokens[n] = id;
         d->mask[n] = i < train_len ? train_mask[i] : val_mask[i - train_len];
-        free(one);
         if (i < train_len && i + k == train_len) d->split = n + 1;
         i += k;
         n++;
-        at_start = slen && i >= slen && memcmp(all + i - slen, stop, slen) == 0;
+        at_start = slen && i >= slen && all[i - 1] == stop[slen - 1] &&
+                   (slen == 1 || memcmp(all + i - slen, stop, slen) == 0);
     }
     if (train_len == 0) d->split = 0;
     d->n = n;

@@ -10,13 +10,6 @@
 #include "eval.h"
 #include "kernels/kernels.h"
 
-static cJSON *num(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
-
-static cJSON *array(const double *v, int n) {
-    cJSON *a = cJSON_CreateArray();
-    for (int i = 0; i < n; i++) cJSON_AddItemToArray(a, num(v[i]));
-    return a;
-}
 
 static int write_json(const char *path, cJSON *root) {
     char *s = cJSON_Print(root);
@@ -36,12 +29,12 @@ static void add_summary(cJSON *o, cJSON *h, const char *name, const MetricSummar
                         int higher_is_better) {
     char key[96];
     snprintf(key, sizeof key, "%s,none", name);
-    cJSON_AddItemToObject(o, key, num(s->mean));
+    cJSON_AddItemToObject(o, key, json_num(s->mean));
     snprintf(key, sizeof key, "%s_stderr,none", name);
-    cJSON_AddItemToObject(o, key, num(s->se));
+    cJSON_AddItemToObject(o, key, json_num(s->se));
     snprintf(key, sizeof key, "%s_ci95,none", name);
     double ci[2] = {s->lo, s->hi};
-    cJSON_AddItemToObject(o, key, array(ci, 2));
+    cJSON_AddItemToObject(o, key, json_num_array(ci, 2));
     cJSON_AddBoolToObject(h, name, higher_is_better);
 }
 
@@ -64,8 +57,8 @@ int eval_write_results(const char *path, const EvalResult *r, int n_tasks, const
             if (e->stat[k].n > 0 && !isnan(e->stat[k].mean))
                 add_summary(o, h, eval_stat_names[k], &e->stat[k], eval_stat_higher_is_better[k]);
         if (!e->ts->multiple_choice && e->n_pos > 0) {
-            cJSON_AddItemToObject(o, "per_position_accuracy,none", array(e->pos_acc, e->n_pos));
-            cJSON_AddItemToObject(o, "per_position_accuracy_tf,none", array(e->pos_acc_tf, e->n_pos));
+            cJSON_AddItemToObject(o, "per_position_accuracy,none", json_num_array(e->pos_acc, e->n_pos));
+            cJSON_AddItemToObject(o, "per_position_accuracy_tf,none", json_num_array(e->pos_acc_tf, e->n_pos));
         }
         if (e->has_split) {  // seen or unseen: every metric over the clean and the dirty items
             cJSON *c = cJSON_AddObjectToObject(o, "contamination");
@@ -77,10 +70,10 @@ int eval_write_results(const char *path, const EvalResult *r, int n_tasks, const
                     const MetricSummary *s = &e->split[part][k];
                     if (s->n == 0) continue;
                     cJSON *mj = cJSON_AddObjectToObject(pj, eval_metric_names[k]);
-                    cJSON_AddItemToObject(mj, "value", num(s->mean));
-                    cJSON_AddItemToObject(mj, "stderr", num(s->se));
+                    cJSON_AddItemToObject(mj, "value", json_num(s->mean));
+                    cJSON_AddItemToObject(mj, "stderr", json_num(s->se));
                     double ci[2] = {s->lo, s->hi};
-                    cJSON_AddItemToObject(mj, "ci95", array(ci, 2));
+                    cJSON_AddItemToObject(mj, "ci95", json_num_array(ci, 2));
                 }
             }
         }

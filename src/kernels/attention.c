@@ -11,41 +11,6 @@
 void sgemm_rm(int transa, int transb, int M, int N, int K, float alpha, const float *A,
               int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
-// Row reductions in LANES partial results, combined in a fixed order: a serial float chain
-// does not vectorize (and, in the same loop, keeps the exponentials scalar too).
-#define LANES 8
-static inline float lanes_max(const float *restrict x, int n) {
-    float m[LANES];
-    for (int j = 0; j < LANES; j++) m[j] = x[0];
-    int i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int j = 0; j < LANES; j++) m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
-    for (int j = 0; i + j < n; j++) m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
-    for (int w = LANES / 2; w > 0; w /= 2)
-        for (int j = 0; j < w; j++) m[j] = m[j + w] > m[j] ? m[j + w] : m[j];
-    return m[0];
-}
-static inline float lanes_dot(const float *restrict x, const float *restrict y, int n) {
-    float a[LANES] = {0};
-    int i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int j = 0; j < LANES; j++) a[j] += x[i + j] * y[i + j];
-    for (int j = 0; i + j < n; j++) a[j] += x[i + j] * y[i + j];
-    for (int w = LANES / 2; w > 0; w /= 2)
-        for (int j = 0; j < w; j++) a[j] += a[j + w];
-    return a[0];
-}
-static inline float lanes_sum(const float *restrict x, int n) {
-    float a[LANES] = {0};
-    int i = 0;
-    for (; i + LANES <= n; i += LANES)
-        for (int j = 0; j < LANES; j++) a[j] += x[i + j];
-    for (int j = 0; i + j < n; j++) a[j] += x[i + j];
-    for (int w = LANES / 2; w > 0; w /= 2)
-        for (int j = 0; j < w; j++) a[j] += a[j + w];
-    return a[0];
-}
-
 // row (T) <- softmax of row[0..t], zero above. Long rows: the reductions in lanes and the
 // exponentials in a loop of their own, which vectorizes; short ones (a vector or two):
 // plain loops, where a vector loop would be all remainder.

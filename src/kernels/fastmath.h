@@ -32,4 +32,50 @@ static inline float fast_expf(float x) {
 // tanh(u) = 1 - 2 / (exp(2u) + 1); absolute error ~1e-7
 static inline float fast_tanhf(float u) { return 1.0f - 2.0f / (fast_expf(2.0f * u) + 1.0f); }
 
+// Row reductions in LANES partial results combined in a fixed order (so the same inputs
+// give the same bits): a serial float chain does not vectorize, and keeps everything else
+// in its loop scalar too. n >= 1 for lanes_max.
+#define LANES 16
+static inline float lanes_tree_sum(float *a) {
+    for (int w = LANES / 2; w > 0; w /= 2)
+        for (int j = 0; j < w; j++) a[j] += a[j + w];
+    return a[0];
+}
+static inline float lanes_sum(const float *restrict x, int n) {
+    float a[LANES] = {0};
+    int i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int j = 0; j < LANES; j++) a[j] += x[i + j];
+    for (int j = 0; i + j < n; j++) a[j] += x[i + j];
+    return lanes_tree_sum(a);
+}
+static inline float lanes_dot(const float *restrict x, const float *restrict y, int n) {
+    float a[LANES] = {0};
+    int i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int j = 0; j < LANES; j++) a[j] += x[i + j] * y[i + j];
+    for (int j = 0; i + j < n; j++) a[j] += x[i + j] * y[i + j];
+    return lanes_tree_sum(a);
+}
+// sum of (x[i] - m)^2
+static inline float lanes_sqdev(const float *restrict x, float m, int n) {
+    float a[LANES] = {0};
+    int i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int j = 0; j < LANES; j++) { float d = x[i + j] - m; a[j] += d * d; }
+    for (int j = 0; i + j < n; j++) { float d = x[i + j] - m; a[j] += d * d; }
+    return lanes_tree_sum(a);
+}
+static inline float lanes_max(const float *restrict x, int n) {
+    float m[LANES];
+    for (int j = 0; j < LANES; j++) m[j] = x[0];
+    int i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int j = 0; j < LANES; j++) m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
+    for (int j = 0; i + j < n; j++) m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
+    for (int w = LANES / 2; w > 0; w /= 2)
+        for (int j = 0; j < w; j++) m[j] = m[j + w] > m[j] ? m[j + w] : m[j];
+    return m[0];
+}
+
 #endif

@@ -35,11 +35,9 @@ void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
 void matmul_backward_set(float *dinp, float *dw, float *dbias, const float *dout,
                          const float *inp, const float *w, int N, int C, int OC);
 
-// Fused forms, each one GEMM and one pass over its output:
-// fch = inp @ w + bias, out = gelu(fch) (the MLP's first layer)
-void matmul_forward_gelu(float *fch, float *out, const float *inp, const float *w,
-                         const float *bias, int N, int C, int OC);
-// out = resid + (inp @ w + bias) (a projection into the residual stream); out != resid
+// A projection into the residual stream, one GEMM and one pass over its output (the MLP's
+// first layer is matmul_forward without a bias, then bias_gelu_forward):
+// out = resid + (inp @ w + bias); out != resid
 void matmul_forward_residual(float *out, const float *resid, const float *inp, const float *w,
                              const float *bias, int N, int C, int OC);
 

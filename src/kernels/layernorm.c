@@ -7,33 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fastmath.h"
 #include "kernels.h"
-
-#define LANES 16
-
-// sum of x[0..C) in LANES partial sums
-static inline float row_sum(const float *restrict x, int C) {
-    float acc[LANES] = {0};
-    int c = 0;
-    for (; c + LANES <= C; c += LANES)
-        for (int j = 0; j < LANES; j++) acc[j] += x[c + j];
-    for (int j = 0; c + j < C; j++) acc[j] += x[c + j];
-    for (int w = LANES / 2; w > 0; w /= 2)
-        for (int j = 0; j < w; j++) acc[j] += acc[j + w];
-    return acc[0];
-}
-
-// sum of (x[c] - m)^2
-static inline float row_sqdev(const float *restrict x, float m, int C) {
-    float acc[LANES] = {0};
-    int c = 0;
-    for (; c + LANES <= C; c += LANES)
-        for (int j = 0; j < LANES; j++) { float d = x[c + j] - m; acc[j] += d * d; }
-    for (int j = 0; c + j < C; j++) { float d = x[c + j] - m; acc[j] += d * d; }
-    for (int w = LANES / 2; w > 0; w /= 2)
-        for (int j = 0; j < w; j++) acc[j] += acc[j + w];
-    return acc[0];
-}
 
 // inp (N,C) -> out (N,C); mean, rstd (N) saved for backward
 void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
@@ -41,8 +16,8 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
 #pragma omp parallel for schedule(static) if (N > 64)
     for (int i = 0; i < N; i++) {
         const float *restrict x = inp + (size_t)i * C;
-        float m = row_sum(x, C) / C;
-        float s = 1.0f / sqrtf(row_sqdev(x, m, C) / C + 1e-5f);
+        float m = lanes_sum(x, C) / C;
+        float s = 1.0f / sqrtf(lanes_sqdev(x, m, C) / C + 1e-5f);
         float *restrict o = out + (size_t)i * C;
         for (int c = 0; c < C; c++) o[c] = (x[c] - m) * s * w[c] + b[c];
         mean[i] = m;
@@ -72,9 +47,7 @@ static inline void row_backward(float *restrict dx, float *restrict pw, float *r
         pw[c + j] += d[c + j] * nv;
         pb[c + j] += d[c + j];
     }
-    for (int wd = LANES / 2; wd > 0; wd /= 2)
-        for (int j = 0; j < wd; j++) { a1[j] += a1[j + wd]; a2[j] += a2[j + wd]; }
-    float dmean = a1[0] / C, dmean_n = a2[0] / C;
+    float dmean = lanes_tree_sum(a1) / C, dmean_n = lanes_tree_sum(a2) / C;
     for (c = 0; c < C; c++) {
         float nv = (x[c] - m) * s, dn = d[c] * w[c];
         dx[c] += s * (dn - dmean - nv * dmean_n);

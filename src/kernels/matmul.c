@@ -176,12 +176,6 @@ void matmul_forward(float *out, const float *inp, const float *w, const float *b
     sgemm(CblasNoTrans, CblasNoTrans, N, OC, C, 1.0f, inp, C, w, OC, beta, out, OC);
 }
 
-void matmul_forward_gelu(float *fch, float *out, const float *inp, const float *w,
-                         const float *bias, int N, int C, int OC) {
-    matmul_forward(fch, inp, w, NULL, N, C, OC, 0);
-    bias_gelu_forward(fch, out, bias, N, OC);
-}
-
 void matmul_forward_residual(float *out, const float *resid, const float *inp, const float *w,
                              const float *bias, int N, int C, int OC) {
     matmul_forward(out, inp, w, NULL, N, C, OC, 0);

@@ -4,25 +4,14 @@
 #include "fastmath.h"
 #include "kernels.h"
 
-#define LANES 16
-
-// max and sum of exp(x - max) of one row, in LANES partial results combined in a fixed
-// order: they vectorize, where a serial float chain does not
+// log-sum-exp of one row: the max and the sum of exponentials in lanes (fastmath.h)
 static inline float row_lse(const float *restrict x, int V) {
-    float m[LANES], s[LANES] = {0};
-    for (int j = 0; j < LANES; j++) m[j] = x[0];
+    float mx = lanes_max(x, V), s[LANES] = {0};
     int v = 0;
     for (; v + LANES <= V; v += LANES)
-        for (int j = 0; j < LANES; j++) m[j] = x[v + j] > m[j] ? x[v + j] : m[j];
-    for (int j = 0; v + j < V; j++) m[j] = x[v + j] > m[j] ? x[v + j] : m[j];
-    float mx = m[0];
-    for (int j = 1; j < LANES; j++) mx = m[j] > mx ? m[j] : mx;
-    for (v = 0; v + LANES <= V; v += LANES)
         for (int j = 0; j < LANES; j++) s[j] += fast_expf(x[v + j] - mx);
     for (int j = 0; v + j < V; j++) s[j] += fast_expf(x[v + j] - mx);
-    for (int w = LANES / 2; w > 0; w /= 2)
-        for (int j = 0; j < w; j++) s[j] += s[j + w];
-    return mx + logf(s[0]);
+    return mx + logf(lanes_tree_sum(s));
 }
 
 // logits (N,V), targets (N) -> losses (N), lse (N); returns the count of valid targets

@@ -323,27 +323,20 @@ void ladder_analyze_grid(const LadderGrid *g, LadderPart *p) {
 
 // ---- analysis.json --------------------------------------------------------------------
 
-static cJSON *num(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
 
 static cJSON *fit_json(const PowerFit *f) {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "alpha", num(f->alpha));
-    cJSON_AddItemToObject(o, "alpha_se", num(f->alpha_se));
-    cJSON_AddItemToObject(o, "Nc", num(f->Nc));
-    cJSON_AddItemToObject(o, "Linf", num(f->Linf));
-    cJSON_AddItemToObject(o, "Linf_se", num(f->Linf_se));
-    cJSON_AddItemToObject(o, "r2", num(f->r2));
-    cJSON_AddItemToObject(o, "rmse", num(f->rmse));
+    cJSON_AddItemToObject(o, "alpha", json_num(f->alpha));
+    cJSON_AddItemToObject(o, "alpha_se", json_num(f->alpha_se));
+    cJSON_AddItemToObject(o, "Nc", json_num(f->Nc));
+    cJSON_AddItemToObject(o, "Linf", json_num(f->Linf));
+    cJSON_AddItemToObject(o, "Linf_se", json_num(f->Linf_se));
+    cJSON_AddItemToObject(o, "r2", json_num(f->r2));
+    cJSON_AddItemToObject(o, "rmse", json_num(f->rmse));
     cJSON_AddNumberToObject(o, "points", f->n);
     cJSON_AddBoolToObject(o, "converged", f->converged);
     cJSON_AddBoolToObject(o, "valid", ladder_fit_valid(f));
     return o;
-}
-
-static cJSON *array(const double *v, int n) {
-    cJSON *a = cJSON_CreateArray();
-    for (int i = 0; i < n; i++) cJSON_AddItemToArray(a, num(v[i]));
-    return a;
 }
 
 // A computed fit as its object; a failed one as {"error": why}; a skipped one not at all.
@@ -376,18 +369,18 @@ static cJSON *part_json(const LadderPart *p) {
         if (p->extrapolation_st.state == LA_FAILED) {
             cJSON_AddStringToObject(e, "error", p->extrapolation_st.error);
         } else {
-            cJSON_AddItemToObject(e, "fit_on_smallest", num(ex->n_fit));
-            cJSON_AddItemToObject(e, "points_fitted", num(ex->n_points));
+            cJSON_AddItemToObject(e, "fit_on_smallest", json_num(ex->n_fit));
+            cJSON_AddItemToObject(e, "points_fitted", json_num(ex->n_points));
             cJSON_AddBoolToObject(e, "with_irreducible", ex->with_floor);
             cJSON_AddStringToObject(e, "law", ex->why);
             cJSON_AddBoolToObject(e, "converged", ex->converged);
-            cJSON_AddItemToObject(e, "params", num(ex->x_target));
-            cJSON_AddItemToObject(e, "predicted", num(ex->pred));
-            cJSON_AddItemToObject(e, "actual", num(ex->actual));
-            cJSON_AddItemToObject(e, "actual_seeds", num(ex->n_target));
-            cJSON_AddItemToObject(e, "rel_error", num(ex->rel_err));
-            cJSON_AddItemToObject(e, "pi95_lo", num(ex->lo));
-            cJSON_AddItemToObject(e, "pi95_hi", num(ex->hi));
+            cJSON_AddItemToObject(e, "params", json_num(ex->x_target));
+            cJSON_AddItemToObject(e, "predicted", json_num(ex->pred));
+            cJSON_AddItemToObject(e, "actual", json_num(ex->actual));
+            cJSON_AddItemToObject(e, "actual_seeds", json_num(ex->n_target));
+            cJSON_AddItemToObject(e, "rel_error", json_num(ex->rel_err));
+            cJSON_AddItemToObject(e, "pi95_lo", json_num(ex->lo));
+            cJSON_AddItemToObject(e, "pi95_hi", json_num(ex->hi));
             cJSON_AddStringToObject(e, "interval", "delta method: pred +- t(0.975, n - p) * "
                                     "sqrt(se_fit^2 + s^2 / seeds)");
             if (ex->significant < 0) cJSON_AddNullToObject(e, "miss_significant");
@@ -396,36 +389,36 @@ static cJSON *part_json(const LadderPart *p) {
         ladder_extrapolation_text(p, words, sizeof words);
         cJSON_AddStringToObject(e, "text", words);
     }
-    cJSON_AddItemToObject(root, "nonembedding_params", array(p->nonemb, S));
+    cJSON_AddItemToObject(root, "nonembedding_params", json_num_array(p->nonemb, S));
     static const char *budgets[] = {"unknown", "steps", "tokens_per_param", "other"};
     cJSON *bj = cJSON_AddObjectToObject(root, "budget");
     cJSON_AddStringToObject(bj, "kind", budgets[p->budget]);
     if (p->budget == LB_STEPS) {
         cJSON_AddNumberToObject(bj, "steps", p->budget_steps);
-        cJSON_AddItemToObject(bj, "tokens", num(p->budget_tokens));
+        cJSON_AddItemToObject(bj, "tokens", json_num(p->budget_tokens));
     }
-    cJSON_AddItemToObject(bj, "tokens_per_param", num(p->tokens_per_param));
+    cJSON_AddItemToObject(bj, "tokens_per_param", json_num(p->tokens_per_param));
     ladder_budget_text(p, words, sizeof words);
     cJSON_AddStringToObject(bj, "loss_vs_flops", words);
 
     cJSON *mets = cJSON_AddObjectToObject(root, "metrics");
     for (int m = 0; m < LG_NUM; m++) {
         cJSON *o = cJSON_AddObjectToObject(mets, ladder_metrics[m].name);
-        cJSON_AddItemToObject(o, "mean", array(p->metric[m].mean, S));
-        cJSON_AddItemToObject(o, "min", array(p->metric[m].min, S));
-        cJSON_AddItemToObject(o, "max", array(p->metric[m].max, S));
-        cJSON_AddItemToObject(o, "ci95_lo", array(p->ci_lo[m], S));  // item intervals, seeds
-        cJSON_AddItemToObject(o, "ci95_hi", array(p->ci_hi[m], S));
+        cJSON_AddItemToObject(o, "mean", json_num_array(p->metric[m].mean, S));
+        cJSON_AddItemToObject(o, "min", json_num_array(p->metric[m].min, S));
+        cJSON_AddItemToObject(o, "max", json_num_array(p->metric[m].max, S));
+        cJSON_AddItemToObject(o, "ci95_lo", json_num_array(p->ci_lo[m], S));  // item intervals, seeds
+        cJSON_AddItemToObject(o, "ci95_hi", json_num_array(p->ci_hi[m], S));
         if (p->trend_st[m].state == LA_OK) {
             double b = p->trend[m].breakthroughness;
             if (isinf(b))  // JSON has no infinity: a step says so in words
                 cJSON_AddStringToObject(o, "breakthroughness", b > 0 ? "inf" : "-inf");
             else
-                cJSON_AddItemToObject(o, "breakthroughness", num(b));
+                cJSON_AddItemToObject(o, "breakthroughness", json_num(b));
             cJSON_AddStringToObject(o, "breakthroughness_definition", LADDER_B_DEFINITION);
-            cJSON_AddItemToObject(o, "lab_linearity_index", num(p->trend[m].linearity));
+            cJSON_AddItemToObject(o, "lab_linearity_index", json_num(p->trend[m].linearity));
             cJSON_AddItemToObject(o, "lab_linearity_index_norm",
-                                  num(p->trend[m].linearity_norm));
+                                  json_num(p->trend[m].linearity_norm));
             cJSON_AddStringToObject(o, "lab_linearity_index_definition", LADDER_L_DEFINITION);
             cJSON_AddStringToObject(o, "trend_of", ladder_metrics[m].higher_is_better
                                                        ? "the metric (higher is better)"
@@ -434,11 +427,11 @@ static cJSON *part_json(const LadderPart *p) {
             cJSON_AddStringToObject(o, "trend_error", p->trend_st[m].error);
         }
         cJSON_AddItemToObject(o, "first_moves_at_params",
-                              num(p->first_move[m] >= 0 ? p->params[p->first_move[m]] : NAN));
+                              json_num(p->first_move[m] >= 0 ? p->params[p->first_move[m]] : NAN));
     }
     cJSON_AddBoolToObject(root, "one_token_answers", p->one_token);
     cJSON_AddStringToObject(root, "finding", p->finding_text);
-    cJSON_AddItemToObject(root, "params", array(p->params, S));
+    cJSON_AddItemToObject(root, "params", json_num_array(p->params, S));
 
     cJSON_AddItemToObject(root, "schaeffer", ladder_schaeffer_json(p));
 
@@ -447,11 +440,11 @@ static cJSON *part_json(const LadderPart *p) {
     static const char *verdicts[] = {"did not emerge", "emerged", "non-monotone"};
     int rep = p->verdict == LT_EMERGED;  // a number only for a curve that emerged and stayed
     cJSON_AddStringToObject(t, "verdict", verdicts[p->verdict]);
-    cJSON_AddItemToObject(t, "smallest_size_interval", array((double[]){p->emerge_lo[0],
+    cJSON_AddItemToObject(t, "smallest_size_interval", json_num_array((double[]){p->emerge_lo[0],
                                                                         p->emerge_hi[0]}, 2));
-    cJSON_AddItemToObject(t, "largest_size_interval", array((double[]){p->emerge_lo[1],
+    cJSON_AddItemToObject(t, "largest_size_interval", json_num_array((double[]){p->emerge_lo[1],
                                                                        p->emerge_hi[1]}, 2));
-    cJSON_AddItemToObject(t, "largest_fall", num(p->fall));
+    cJSON_AddItemToObject(t, "largest_fall", json_num(p->fall));
     cJSON_AddNumberToObject(t, "seeds", p->threshold_seeds);
     cJSON_AddStringToObject(t, "resampled", th->n_item_runs
                                                 ? "seeds and each run's test items (binomial "
@@ -461,15 +454,15 @@ static cJSON *part_json(const LadderPart *p) {
         cJSON_AddStringToObject(t, "interval", "none: one seed gives no interval");
     else if (p->threshold_seeds < LADDER_FEW_SEEDS)
         cJSON_AddStringToObject(t, "warning", "fewer than 5 seeds: the interval is too narrow");
-    cJSON_AddItemToObject(t, "params", num(rep ? th->point : NAN));
-    cJSON_AddItemToObject(t, "ci95_lo", num(rep ? th->lo : NAN));
-    cJSON_AddItemToObject(t, "ci95_hi", num(rep ? th->hi : NAN));
+    cJSON_AddItemToObject(t, "params", json_num(rep ? th->point : NAN));
+    cJSON_AddItemToObject(t, "ci95_lo", json_num(rep ? th->lo : NAN));
+    cJSON_AddItemToObject(t, "ci95_hi", json_num(rep ? th->hi : NAN));
     cJSON_AddNumberToObject(t, "resamples_without_threshold", th->n_nan);
     cJSON *t5 = cJSON_AddObjectToObject(t, "at_level");
     cJSON_AddNumberToObject(t5, "level", LADDER_ABS_LEVEL);
-    cJSON_AddItemToObject(t5, "params", num(rep ? ta->point : NAN));
-    cJSON_AddItemToObject(t5, "ci95_lo", num(rep ? ta->lo : NAN));
-    cJSON_AddItemToObject(t5, "ci95_hi", num(rep ? ta->hi : NAN));
+    cJSON_AddItemToObject(t5, "params", json_num(rep ? ta->point : NAN));
+    cJSON_AddItemToObject(t5, "ci95_lo", json_num(rep ? ta->lo : NAN));
+    cJSON_AddItemToObject(t5, "ci95_hi", json_num(rep ? ta->hi : NAN));
     cJSON_AddNumberToObject(t5, "resamples_without_threshold", ta->n_nan);
     if (p->threshold_st.state == LA_FAILED)
         cJSON_AddStringToObject(t, "error", p->threshold_st.error);

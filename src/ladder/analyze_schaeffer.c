@@ -141,7 +141,6 @@ void ladder_schaeffer_text(const LadderPart *p, char *t, size_t n) {
     if (c->runs > 0 || p->schaeffer[LS_INDEP_POW].runs > 0) str_catf(t, n, " %s", cl);
 }
 
-static cJSON *num(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
 
 struct cJSON *ladder_schaeffer_json(const LadderPart *p) {
     cJSON *o = cJSON_CreateObject();
@@ -152,9 +151,9 @@ struct cJSON *ladder_schaeffer_json(const LadderPart *p) {
         cJSON *e = cJSON_AddObjectToObject(o, ls_keys[s]);
         cJSON_AddStringToObject(e, "metric", ladder_metrics[m].name);
         cJSON_AddNumberToObject(e, "runs", c->runs);
-        cJSON_AddItemToObject(e, "mean_abs_error", num(c->mean_abs));
-        cJSON_AddItemToObject(e, "max_abs_error", num(c->runs ? c->max_abs : NAN));
-        cJSON_AddItemToObject(e, "mean_signed_error", num(c->mean_signed));
+        cJSON_AddItemToObject(e, "mean_abs_error", json_num(c->mean_abs));
+        cJSON_AddItemToObject(e, "max_abs_error", json_num(c->runs ? c->max_abs : NAN));
+        cJSON_AddItemToObject(e, "mean_signed_error", json_num(c->mean_signed));
         cJSON_AddNumberToObject(e, "runs_with_interval", c->with_interval);
         cJSON_AddNumberToObject(e, "observed_inside_interval", c->inside);
         cJSON_AddBoolToObject(e, "close", close_enough(c));

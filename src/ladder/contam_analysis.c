@@ -321,13 +321,6 @@ int ladder_contam_analysis(const char *dir, const LadderSpec *s, SweepContam *x)
     return 0;
 }
 
-static cJSON *num(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
-static cJSON *arr(const double *v, int n) {
-    cJSON *a = cJSON_CreateArray();
-    for (int i = 0; i < n; i++) cJSON_AddItemToArray(a, num(v[i]));
-    return a;
-}
-
 void ladder_contam_json(const SweepContam *x, cJSON *root) {
     if (!x->present) return;
     static const char *const nm[LC_NUM] = {"all", "clean", "dirty"};
@@ -338,33 +331,33 @@ void ladder_contam_json(const SweepContam *x, cJSON *root) {
     for (int v = 0; v < x->n; v++) {
         const ContamPart *p = &x->p[v];
         cJSON *e = cJSON_CreateObject();
-        cJSON_AddItemToObject(e, "sweep_value", num(p->value));
-        cJSON_AddItemToObject(e, "params", arr(p->params, p->n_sizes));
+        cJSON_AddItemToObject(e, "sweep_value", json_num(p->value));
+        cJSON_AddItemToObject(e, "params", json_num_array(p->params, p->n_sizes));
         if (x->split) {
-            cJSON_AddItemToObject(e, "items", arr(p->items, p->n_sizes));
-            cJSON_AddItemToObject(e, "dirty_items_counted", arr(p->dirty_items, p->n_sizes));
+            cJSON_AddItemToObject(e, "items", json_num_array(p->items, p->n_sizes));
+            cJSON_AddItemToObject(e, "dirty_items_counted", json_num_array(p->dirty_items, p->n_sizes));
             for (int l = 0; l < LC_NUM; l++) {
                 cJSON *m = cJSON_AddObjectToObject(e, nm[l]);
-                cJSON_AddItemToObject(m, "exact_match", arr(p->em[l], p->n_sizes));
-                cJSON_AddItemToObject(m, "ci95_lo", arr(p->lo[l], p->n_sizes));
-                cJSON_AddItemToObject(m, "ci95_hi", arr(p->hi[l], p->n_sizes));
+                cJSON_AddItemToObject(m, "exact_match", json_num_array(p->em[l], p->n_sizes));
+                cJSON_AddItemToObject(m, "ci95_lo", json_num_array(p->lo[l], p->n_sizes));
+                cJSON_AddItemToObject(m, "ci95_hi", json_num_array(p->hi[l], p->n_sizes));
             }
             cJSON *d = cJSON_AddObjectToObject(e, "all_minus_clean");
-            cJSON_AddItemToObject(d, "mean", arr(p->diff, p->n_sizes));
-            cJSON_AddItemToObject(d, "ci95_lo", arr(p->diff_lo, p->n_sizes));
-            cJSON_AddItemToObject(d, "ci95_hi", arr(p->diff_hi, p->n_sizes));
+            cJSON_AddItemToObject(d, "mean", json_num_array(p->diff, p->n_sizes));
+            cJSON_AddItemToObject(d, "ci95_lo", json_num_array(p->diff_lo, p->n_sizes));
+            cJSON_AddItemToObject(d, "ci95_hi", json_num_array(p->diff_hi, p->n_sizes));
             for (int q = 0; q < 2; q++) {
                 cJSON *t = cJSON_AddObjectToObject(e, q ? "threshold_clean" : "threshold_all");
-                cJSON_AddItemToObject(t, "at_0_5", num(p->thr[q].point));
-                cJSON_AddItemToObject(t, "ci95_lo", num(p->thr[q].lo));
-                cJSON_AddItemToObject(t, "ci95_hi", num(p->thr[q].hi));
+                cJSON_AddItemToObject(t, "at_0_5", json_num(p->thr[q].point));
+                cJSON_AddItemToObject(t, "ci95_lo", json_num(p->thr[q].lo));
+                cJSON_AddItemToObject(t, "ci95_hi", json_num(p->thr[q].hi));
             }
         }
         if (x->has_memo) {
             cJSON *m = cJSON_AddObjectToObject(e, "memorized");
-            cJSON_AddItemToObject(m, "mean", arr(p->memo, p->n_sizes));
-            cJSON_AddItemToObject(m, "ci95_lo", arr(p->memo_lo, p->n_sizes));
-            cJSON_AddItemToObject(m, "ci95_hi", arr(p->memo_hi, p->n_sizes));
+            cJSON_AddItemToObject(m, "mean", json_num_array(p->memo, p->n_sizes));
+            cJSON_AddItemToObject(m, "ci95_lo", json_num_array(p->memo_lo, p->n_sizes));
+            cJSON_AddItemToObject(m, "ci95_hi", json_num_array(p->memo_hi, p->n_sizes));
         }
         cJSON_AddItemToArray(ps, e);
     }

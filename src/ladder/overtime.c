@@ -185,16 +185,15 @@ static void analyze_part(OtPart *p, const char *sweep_name) {
 }
 
 // ---- JSON ---------------------------------------------------------------------------------
-static cJSON *jnum(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
 static cJSON *jstep(int s) { return s >= 0 ? cJSON_CreateNumber(s) : cJSON_CreateNull(); }
 static cJSON *jstat(const OtStat *s) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "seeds", s->n);
-    cJSON_AddItemToObject(o, "mean", jnum(s->mean));
-    cJSON_AddItemToObject(o, "ci95_lo", jnum(s->lo));
-    cJSON_AddItemToObject(o, "ci95_hi", jnum(s->hi));
-    cJSON_AddItemToObject(o, "min", jnum(s->min));
-    cJSON_AddItemToObject(o, "max", jnum(s->max));
+    cJSON_AddItemToObject(o, "mean", json_num(s->mean));
+    cJSON_AddItemToObject(o, "ci95_lo", json_num(s->lo));
+    cJSON_AddItemToObject(o, "ci95_hi", json_num(s->hi));
+    cJSON_AddItemToObject(o, "min", json_num(s->min));
+    cJSON_AddItemToObject(o, "max", json_num(s->max));
     return o;
 }
 
@@ -217,7 +216,7 @@ static int write_json(const OtAnalysis *a) {
         const OtPart *p = &a->part[k];
         cJSON *o = cJSON_CreateObject();
         cJSON_AddItemToArray(parts, o);
-        cJSON_AddItemToObject(o, "sweep", jnum(p->sweep));
+        cJSON_AddItemToObject(o, "sweep", json_num(p->sweep));
         cJSON_AddNumberToObject(o, "seeds", p->n_runs);
         cJSON_AddNumberToObject(o, "last_step", p->last_step);
         cJSON_AddNumberToObject(o, "generalised_seeds", p->n_gen50);
@@ -242,7 +241,7 @@ static int write_json(const OtAnalysis *a) {
             cJSON_AddItemToObject(ro, "step_test_acc_0.5", jstep(r->s_test50));
             cJSON_AddItemToObject(ro, "step_test_acc_0.99", jstep(r->s_test99));
             cJSON_AddItemToObject(ro, "step_train_acc_0.99", jstep(r->s_train99));
-            cJSON_AddItemToObject(ro, "max_test_acc", jnum(r->max_test_acc));
+            cJSON_AddItemToObject(ro, "max_test_acc", json_num(r->max_test_acc));
             cJSON *rm = cJSON_AddObjectToObject(ro, "move_step"), *rl = cJSON_AddObjectToObject(ro, "lead");
             for (int m = 0; m < OT_NUM; m++) {
                 cJSON_AddItemToObject(rm, ot_measure_names[m], jstep(r->s_move[m]));

@@ -18,20 +18,14 @@ static void put_d(StrBuf *b, double v) { sb_put(b, &v, sizeof v); }
 static void put_s(StrBuf *b, const char *s) { sb_put(b, s ? s : "", strlen(s ? s : "") + 1); }
 
 typedef struct { const char *p; int n, off, bad; } Rd;
-static int get_i(Rd *r) {
-    int32_t x = 0;
-    if (r->off + (int)sizeof x > r->n) { r->bad = 1; return 0; }
-    memcpy(&x, r->p + r->off, sizeof x);
-    r->off += sizeof x;
-    return x;
+// n bytes into x, or r->bad (x untouched) when the record is shorter
+static void get_raw(Rd *r, void *x, int n) {
+    if (r->off + n > r->n) { r->bad = 1; return; }
+    memcpy(x, r->p + r->off, (size_t)n);
+    r->off += n;
 }
-static double get_d(Rd *r) {
-    double x = 0.0;
-    if (r->off + (int)sizeof x > r->n) { r->bad = 1; return 0.0; }
-    memcpy(&x, r->p + r->off, sizeof x);
-    r->off += sizeof x;
-    return x;
-}
+static int get_i(Rd *r) { int32_t x = 0; get_raw(r, &x, sizeof x); return x; }
+static double get_d(Rd *r) { double x = 0.0; get_raw(r, &x, sizeof x); return x; }
 static const char *get_s(Rd *r) {
     const char *s = r->p + r->off;
     const char *end = r->off < r->n ? memchr(s, 0, (size_t)(r->n - r->off)) : NULL;

@@ -78,26 +78,24 @@ static void data_prefetch(const LadderSpec *s, const LadderPoint *p) {
     free(src);
     x.tok_json = tok_to_json(&x.tok);
     x.bytes = x.d.n * (sizeof(int) + (x.d.mask ? 1 : 0)) + x.d.n_starts * sizeof(size_t);
-    size_t total = x.bytes;
-    for (int k = 0; k < DATA_CACHE; k++) total += data_cache[k].bytes;
-    while (total > DATA_CACHE_BYTES || !x.tok_json) {  // make room, oldest first
-        DataEntry *old = NULL;
-        for (int k = 0; k < DATA_CACHE; k++)
-            if (data_cache[k].used && (!old || data_cache[k].used < old->used)) old = &data_cache[k];
-        if (!old || !x.tok_json) { data_drop(&x); return; }
-        total -= old->bytes;
+    if (!x.tok_json || x.bytes > DATA_CACHE_BYTES) { data_drop(&x); return; }
+    // room: a free slot within the bytes, dropping the least recently used entries
+    for (;;) {
+        size_t total = x.bytes;
+        DataEntry *free_slot = NULL, *old = NULL;
+        for (int k = 0; k < DATA_CACHE; k++) {
+            DataEntry *c = &data_cache[k];
+            total += c->bytes;
+            if (!c->used) free_slot = c;
+            else if (!old || c->used < old->used) old = c;
+        }
+        if (free_slot && total <= DATA_CACHE_BYTES) {
+            x.used = ++data_clock;
+            *free_slot = x;
+            return;
+        }
         data_drop(old);
     }
-    DataEntry *slot = NULL;
-    for (int k = 0; k < DATA_CACHE && !slot; k++)
-        if (!data_cache[k].used) slot = &data_cache[k];
-    if (!slot) {
-        for (int k = 0; k < DATA_CACHE; k++)
-            if (!slot || data_cache[k].used < slot->used) slot = &data_cache[k];
-        data_drop(slot);
-    }
-    x.used = ++data_clock;
-    *slot = x;
 }
 
 // ---- one point, in a worker process -------------------------------------------------

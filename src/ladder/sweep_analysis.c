@@ -571,23 +571,16 @@ static int section_mc(const char *dir, const LadderAnalysis *a, LadderExperiment
 }
 
 // ---- experiments.json -------------------------------------------------------------------
-static cJSON *num(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
-static cJSON *arr(const double *v, int n) {
-    cJSON *a = cJSON_CreateArray();
-    for (int i = 0; i < n; i++) cJSON_AddItemToArray(a, num(v[i]));
-    return a;
-}
-
 static int write_json(const LadderExperiments *x) {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddBoolToObject(root, "quick", x->quick);
     if (x->lr.present) {
         const SweepLr *l = &x->lr;
         cJSON *o = cJSON_AddObjectToObject(root, "threshold_vs_lr");
-        cJSON_AddItemToObject(o, "lr", arr(l->lr, l->n));
-        cJSON_AddItemToObject(o, "threshold_at_0_5", arr(l->thr, l->n));
-        cJSON_AddItemToObject(o, "ci95_lo", arr(l->lo, l->n));
-        cJSON_AddItemToObject(o, "ci95_hi", arr(l->hi, l->n));
+        cJSON_AddItemToObject(o, "lr", json_num_array(l->lr, l->n));
+        cJSON_AddItemToObject(o, "threshold_at_0_5", json_num_array(l->thr, l->n));
+        cJSON_AddItemToObject(o, "ci95_lo", json_num_array(l->lo, l->n));
+        cJSON_AddItemToObject(o, "ci95_hi", json_num_array(l->hi, l->n));
         cJSON *v = cJSON_AddArrayToObject(o, "verdict");
         static const char *vs[] = {"did not emerge", "emerged", "non-monotone"};
         for (int i = 0; i < l->n; i++) cJSON_AddItemToArray(v, cJSON_CreateString(vs[l->verdict[i]]));
@@ -603,14 +596,14 @@ static int write_json(const LadderExperiments *x) {
             const SweepPairTask *t = &p->t[j];
             cJSON *e = cJSON_CreateObject();
             cJSON_AddStringToObject(e, "eval_task", t->pattern);
-            cJSON_AddItemToObject(e, "params", arr(t->params, t->n_sizes));
-            cJSON_AddItemToObject(e, "exact_match_first", arr(t->em[0].mean, t->n_sizes));
-            cJSON_AddItemToObject(e, "exact_match_second", arr(t->em[1].mean, t->n_sizes));
+            cJSON_AddItemToObject(e, "params", json_num_array(t->params, t->n_sizes));
+            cJSON_AddItemToObject(e, "exact_match_first", json_num_array(t->em[0].mean, t->n_sizes));
+            cJSON_AddItemToObject(e, "exact_match_second", json_num_array(t->em[1].mean, t->n_sizes));
             cJSON_AddItemToObject(e, "crossover_params",
-                                  num(t->cross >= 0 ? t->params[t->cross] : NAN));
-            cJSON_AddItemToObject(e, "difference_reaches_0_05_at", num(t->cross_ci.point));
-            cJSON_AddItemToObject(e, "ci95_lo", num(t->cross_ci.lo));
-            cJSON_AddItemToObject(e, "ci95_hi", num(t->cross_ci.hi));
+                                  json_num(t->cross >= 0 ? t->params[t->cross] : NAN));
+            cJSON_AddItemToObject(e, "difference_reaches_0_05_at", json_num(t->cross_ci.point));
+            cJSON_AddItemToObject(e, "ci95_lo", json_num(t->cross_ci.lo));
+            cJSON_AddItemToObject(e, "ci95_hi", json_num(t->cross_ci.hi));
             cJSON_AddNumberToObject(e, "seeds", t->seeds);
             cJSON_AddItemToArray(ts, e);
         }
@@ -619,19 +612,19 @@ static int write_json(const LadderExperiments *x) {
     if (x->text.present) {
         const SweepText *t = &x->text;
         cJSON *o = cJSON_AddObjectToObject(root, "text_power_law");
-        cJSON_AddItemToObject(o, "params", arr(t->params, t->n_sizes));
-        cJSON_AddItemToObject(o, "non_embedding_params", arr(t->nonemb, t->n_sizes));
-        cJSON_AddItemToObject(o, "val_loss", arr(t->val.mean, t->n_sizes));
-        cJSON_AddItemToObject(o, "train_loss", arr(t->train.mean, t->n_sizes));
-        cJSON_AddItemToObject(o, "gap", arr(t->gap, t->n_sizes));
-        cJSON_AddItemToObject(o, "alpha", num(t->fit_st.state == LA_OK ? t->fit.alpha : NAN));
-        cJSON_AddItemToObject(o, "alpha_ci95", arr((double[]){t->alpha_lo, t->alpha_hi}, 2));
-        cJSON_AddItemToObject(o, "r2", num(t->fit_st.state == LA_OK ? t->fit.r2 : NAN));
+        cJSON_AddItemToObject(o, "params", json_num_array(t->params, t->n_sizes));
+        cJSON_AddItemToObject(o, "non_embedding_params", json_num_array(t->nonemb, t->n_sizes));
+        cJSON_AddItemToObject(o, "val_loss", json_num_array(t->val.mean, t->n_sizes));
+        cJSON_AddItemToObject(o, "train_loss", json_num_array(t->train.mean, t->n_sizes));
+        cJSON_AddItemToObject(o, "gap", json_num_array(t->gap, t->n_sizes));
+        cJSON_AddItemToObject(o, "alpha", json_num(t->fit_st.state == LA_OK ? t->fit.alpha : NAN));
+        cJSON_AddItemToObject(o, "alpha_ci95", json_num_array((double[]){t->alpha_lo, t->alpha_hi}, 2));
+        cJSON_AddItemToObject(o, "r2", json_num(t->fit_st.state == LA_OK ? t->fit.r2 : NAN));
         cJSON_AddNumberToObject(o, "kaplan_alpha_n", KAPLAN_ALPHA_N);
         cJSON_AddItemToObject(o, "law_holds_to_non_embedding_params",
-                              num(t->holds_to >= 0 ? t->nonemb[t->holds_to] : NAN));
+                              json_num(t->holds_to >= 0 ? t->nonemb[t->holds_to] : NAN));
         cJSON_AddItemToObject(o, "overfits_from_non_embedding_params",
-                              num(t->overfit_from >= 0 ? t->nonemb[t->overfit_from] : NAN));
+                              json_num(t->overfit_from >= 0 ? t->nonemb[t->overfit_from] : NAN));
         cJSON_AddStringToObject(o, "finding", t->text);
     }
     if (x->mc.present) {
@@ -642,18 +635,18 @@ static int write_json(const LadderExperiments *x) {
             const LadderPart *p = &m->t[j].part;
             cJSON *e = cJSON_CreateObject();
             cJSON_AddStringToObject(e, "task", m->t[j].task);
-            cJSON_AddItemToObject(e, "params", arr(p->params, p->n_sizes));
+            cJSON_AddItemToObject(e, "params", json_num_array(p->params, p->n_sizes));
             const int slot[3] = {LG_EM, LG_EDIT, LG_LOGP};
             const char *name[3] = {"mc_grade", "brier", "target_logprob"};
             for (int q = 0; q < 3; q++) {
                 cJSON *mo = cJSON_AddObjectToObject(e, name[q]);
-                cJSON_AddItemToObject(mo, "mean", arr(p->metric[slot[q]].mean, p->n_sizes));
+                cJSON_AddItemToObject(mo, "mean", json_num_array(p->metric[slot[q]].mean, p->n_sizes));
                 double b = p->trend_st[slot[q]].state == LA_OK
                                ? p->trend[slot[q]].breakthroughness : NAN;
                 if (isinf(b)) cJSON_AddStringToObject(mo, "breakthroughness", b > 0 ? "inf" : "-inf");
-                else cJSON_AddItemToObject(mo, "breakthroughness", num(b));
+                else cJSON_AddItemToObject(mo, "breakthroughness", json_num(b));
                 int f = p->first_move[slot[q]];
-                cJSON_AddItemToObject(mo, "first_moves_at_params", num(f >= 0 ? p->params[f] : NAN));
+                cJSON_AddItemToObject(mo, "first_moves_at_params", json_num(f >= 0 ? p->params[f] : NAN));
             }
             cJSON_AddItemToArray(ts, e);
         }

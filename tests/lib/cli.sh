@@ -20,3 +20,20 @@ expect_error() {
     if [ $rc != 0 ] && grep -q -- "$pat" "$tmp/err"; then ok "$desc"
     else bad "$desc (exit $rc): $(cat "$tmp/err")"; fi
 }
+
+# MPI tests: skip (exit 77) without mpirun or an emergent built with MPI; else one thread
+# per rank (the machine may have few cores), the sanitizers' leak check off (it would report
+# the MPI library's own allocations at exit), and $MPI to start 2 ranks.
+mpi_setup() {
+    if ! command -v mpirun >/dev/null 2>&1; then
+        echo "$1: SKIP: mpirun not found (Debian: openmpi-bin libopenmpi-dev; scripts/deps.sh test)"
+        exit 77
+    fi
+    if ! "$E" --version | grep -q '^mpi: Open MPI\|^mpi: MPICH\|^mpi: .*MPI [0-9]'; then
+        echo "$1: SKIP: $E was built without MPI ($("$E" --version | grep '^mpi:')); install libopenmpi-dev and rebuild"
+        exit 77
+    fi
+    export OMP_NUM_THREADS=1
+    [ -n "$SANITIZE" ] && export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+    MPI="mpirun --allow-run-as-root --oversubscribe -np 2"
+}
