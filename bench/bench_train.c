@@ -172,14 +172,16 @@ static void blas_info(cJSON *out) {
 static void usage(FILE *f) {
     fprintf(f, "usage: bench_train --config baby|small|gpt2|ladder [--steps N] [--warmup W] "
                "[--threads N]\n                   [--gen-tokens N] [--gen-max-s S] [--bw-mib N] [--seed S] "
-               "[--json FILE]\n"
+               "[--json FILE]\n                   [--n-layer L] [--n-head H] [--n-embd C]\n"
                "  --steps N       timed steps after the warm-up (default 20)\n"
                "  --warmup W      untimed steps first (default 3)\n"
                "  --threads N     OpenMP threads (default 2)\n"
                "  --gen-tokens N  also time decoding of N tokens with the KV cache, batch 1,\n"
                "                  and measure memory bandwidth (default 0: off)\n"
                "  --gen-max-s S   stop timing tokens (at 8 or more) after S seconds (default 30)\n"
-               "  --bw-mib N      size of the bandwidth buffer in MiB (default 1024)\n");
+               "  --bw-mib N      size of the bandwidth buffer in MiB (default 1024)\n"
+               "  --n-layer L, --n-head H, --n-embd C\n"
+               "                  the config's model with another shape (its batch and context)\n");
 }
 
 int main(int argc, char **argv) {
@@ -188,6 +190,7 @@ int main(int argc, char **argv) {
     int steps = 20, warmup = 3, threads = 2, gen_tokens = 0, bw_mib = 1024;
     double gen_max_s = 30.0;
     uint64_t seed = 1337;
+    int n_layer = 0, n_head = 0, n_embd = 0;  // 0: the config's own
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
@@ -201,6 +204,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--bw-mib")) bw_mib = atoi(v);
         else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--json")) json_path = v;
+        else if (!strcmp(a, "--n-layer")) n_layer = atoi(v);
+        else if (!strcmp(a, "--n-head")) n_head = atoi(v);
+        else if (!strcmp(a, "--n-embd")) n_embd = atoi(v);
         else { fprintf(stderr, "bench_train: unknown flag %s\n", a); usage(stderr); return 2; }
         i++;
     }
@@ -214,7 +220,16 @@ int main(int argc, char **argv) {
         return 2;
     }
     omp_set_num_threads(threads);
-    const GPTConfig *c = &bc->cfg;
+    GPTConfig cfg = bc->cfg;
+    if (n_layer > 0) cfg.n_layer = n_layer;
+    if (n_head > 0) cfg.n_head = n_head;
+    if (n_embd > 0) cfg.n_embd = n_embd;
+    if (cfg.n_embd % cfg.n_head) {
+        fprintf(stderr, "bench_train: --n-embd %d is not a multiple of --n-head %d\n", cfg.n_embd,
+                cfg.n_head);
+        return 2;
+    }
+    const GPTConfig *c = &cfg;
     int B = bc->B, T = bc->T, L = c->n_layer, C = c->n_embd, V = c->vocab_size;
     if (gen_tokens > c->block_size) gen_tokens = c->block_size;
 

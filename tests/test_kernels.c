@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/fastmath.h"
 #include "kernels/kernels.h"
 #include "test.h"
 
@@ -568,6 +569,25 @@ static void test_gelu(void) {
     gelu_case(1000);
 }
 
+// fast_expf and fast_tanhf (fastmath.h) against libm in fp64 on a dense grid, and at the edges
+static void test_fastmath(void) {
+    double worst_e = 0.0, worst_t = 0.0;
+    for (int i = -2000000; i <= 2000000; i++) {
+        float x = (float)i * 4.35e-5f;  // [-87, 87]: the documented range
+        double e = exp((double)x), fe = fast_expf(x);
+        worst_e = fmax(worst_e, fabs(fe - e) / e);
+        float u = (float)i * 6e-6f;  // [-12, 12]
+        worst_t = fmax(worst_t, fabs((double)fast_tanhf(u) - tanh((double)u)));
+    }
+    CHECK(worst_e < 3e-7, "fast_expf relative error %g", worst_e);
+    CHECK(worst_t < 5e-7, "fast_tanhf absolute error %g", worst_t);
+    CHECK(fast_tanhf(1e30f) == 1.0f && fast_tanhf(-INFINITY) == -1.0f && fast_tanhf(0.0f) == 0.0f,
+          "tanh edges: %g %g %g", fast_tanhf(1e30f), fast_tanhf(-INFINITY), fast_tanhf(0.0f));
+    CHECK(isnan(fast_tanhf(NAN)) && isnan(fast_expf(NAN)), "%s", "NaN in must give NaN out");
+    CHECK(fast_expf(-1e30f) < 1e-37f && fast_expf(-1e30f) >= 0.0f, "exp(-huge) = %g",
+          fast_expf(-1e30f));
+}
+
 // the tanh approximation, not the erf form (they differ by ~1.5e-4 at x=1)
 static void test_gelu_tanh_values(void) {
     float x[5] = {0.0f, 1.0f, -1.0f, 2.0f, -3.0f}, out[5];
@@ -728,6 +748,10 @@ static void test_xent(void) {
     xent_case(7, 65, 0x7f, 0.5f, 0.0);       // every row ignored
     xent_case(33, 65, 0x1000a, 1.0f / 30, 0.0);
     xent_case(3, 16, 0, 1.0f / 3, 0.0);      // one 16-lane chunk, no tail
+    // short rows (a task's vocabulary, V < 32): 32 rows at a time in one flat loop
+    xent_case(70, 14, 0x40021, 1.0f / 67, 0.0);  // three blocks, the last partial; 3 ignored
+    xent_case(33, 31, 0x80000001u, 0.25f, 0.0);  // rows 0 and 31 ignored
+    xent_case(40, 1, 0x8, 1.0f, 0.0);        // a one-token vocabulary
     xent_case(3, 50, 0x1, 0.5f, 0.0);
 }
 
@@ -846,6 +870,7 @@ int main(void) {
     RUN(test_attention);
     RUN(test_attention_fast_vs_naive);
     RUN(test_gelu);
+    RUN(test_fastmath);
     RUN(test_gelu_tanh_values);
     RUN(test_residual);
     RUN(test_fused);

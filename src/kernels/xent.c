@@ -14,15 +14,49 @@ static inline float row_lse(const float *restrict x, int V) {
     return mx + logf(lanes_tree_sum(s));
 }
 
+// Short rows (V < 2 LANES, a task's vocabulary): a row's own loop would be all remainder,
+// so the exponentials of XR rows go in one flat loop, each element shifted by its row's
+// value held in sh[].
+#define XR 32
+#define XSHORT (2 * LANES)
+
+// sh[r V + v] = shift[r] for the n rows
+static inline void row_shifts(float *restrict sh, const float *shift, int n, int V) {
+    for (int r = 0; r < n; r++)
+        for (int v = 0; v < V; v++) sh[r * V + v] = shift[r];
+}
+
+// lse (n) of the n <= XR rows of x (n,V)
+static void lse_short(float *restrict lse, const float *restrict x, int n, int V) {
+    float mx[XR], sh[XR * XSHORT], e[XR * XSHORT];
+    for (int r = 0; r < n; r++) {
+        float m = x[r * V];
+        for (int v = 1; v < V; v++) m = x[r * V + v] > m ? x[r * V + v] : m;
+        mx[r] = m;
+    }
+    row_shifts(sh, mx, n, V);
+    for (int j = 0; j < n * V; j++) e[j] = fast_expf(x[j] - sh[j]);
+    for (int r = 0; r < n; r++) {
+        float s = 0.0f;
+        for (int v = 0; v < V; v++) s += e[r * V + v];
+        lse[r] = mx[r] + logf(s);
+    }
+}
+
 // logits (N,V), targets (N) -> losses (N), lse (N); returns the count of valid targets
 int xent_forward(float *losses, float *lse, const float *logits, const int *targets,
                  int N, int V) {
+    if (V < XSHORT) {
 #pragma omp parallel for schedule(static) if ((long)N * V > 16384)
+        for (int i0 = 0; i0 < N; i0 += XR)
+            lse_short(lse + i0, logits + (size_t)i0 * V, N - i0 < XR ? N - i0 : XR, V);
+    } else {
+#pragma omp parallel for schedule(static) if ((long)N * V > 16384)
+        for (int i = 0; i < N; i++) lse[i] = row_lse(logits + (size_t)i * V, V);
+    }
     for (int i = 0; i < N; i++) {
-        const float *x = logits + (size_t)i * V;
-        lse[i] = row_lse(x, V);
         int t = targets ? targets[i] : -1;
-        losses[i] = t >= 0 ? lse[i] - x[t] : 0.0f;
+        losses[i] = t >= 0 ? lse[i] - logits[(size_t)i * V + t] : 0.0f;
     }
     int n = 0;
     if (targets)
@@ -33,6 +67,22 @@ int xent_forward(float *losses, float *lse, const float *logits, const int *targ
 // logits <- dloss * (softmax(logits) - onehot(target)); zero rows where ignored
 void xent_backward(float *logits, const float *lse, const int *targets, float dloss,
                    int N, int V) {
+    if (V < XSHORT) {
+#pragma omp parallel for schedule(static) if ((long)N * V > 16384)
+        for (int i0 = 0; i0 < N; i0 += XR) {
+            int n = N - i0 < XR ? N - i0 : XR;
+            float sh[XR * XSHORT], *restrict x = logits + (size_t)i0 * V;
+            row_shifts(sh, lse + i0, n, V);
+            for (int j = 0; j < n * V; j++) x[j] = dloss * fast_expf(x[j] - sh[j]);
+            for (int r = 0; r < n; r++) {
+                int t = targets[i0 + r];
+                if (t >= 0) x[r * V + t] -= dloss;
+                else
+                    for (int v = 0; v < V; v++) x[r * V + v] = 0.0f;
+            }
+        }
+        return;
+    }
 #pragma omp parallel for schedule(static) if ((long)N * V > 16384)
     for (int i = 0; i < N; i++) {
         float *x = logits + (size_t)i * V;
