@@ -300,7 +300,7 @@ static void layernorm_case(int N, int C, size_t maxs) {
     Grad gi = fd_grad(&o, ctx.inp, n, maxs), gw = fd_grad(&o, ctx.w, C, maxs),
          gb = fd_grad(&o, ctx.b, C, maxs);
     float *dinp = prefill(&gi), *dw = prefill(&gw), *db = prefill(&gb);
-    layernorm_backward(dinp, dw, db, dout, inp, w, mean, rstd, N, C);
+    layernorm_backward(dinp, dw, db, dout, inp, w, mean, rstd, N, C, 0);
     CHECKD(check_grad("layernorm dinp", dinp, &gi), "N=%d C=%d", N, C);
     CHECKD(check_grad("layernorm dw", dw, &gw), "N=%d C=%d", N, C);
     CHECKD(check_grad("layernorm db", db, &gb), "N=%d C=%d", N, C);
@@ -441,7 +441,7 @@ static void head_case(int N, int C, int V, size_t maxs) {
     Objective o = {head_ref, &ctx, to_d(dl, no), dalloc(no), no};
     Grad gi = fd_grad(&o, ctx.inp, ni, maxs), gw = fd_grad(&o, ctx.wte, nw, maxs);
     float *dinp = prefill(&gi), *dwte = prefill(&gw);
-    head_backward(dinp, dwte, dl, inp, wte, N, C, V);
+    head_backward(dinp, dwte, dl, inp, wte, N, C, V, 0);
     CHECKD(check_grad("head dinp", dinp, &gi), "N=%d C=%d V=%d", N, C, V);
     CHECKD(check_grad("head dwte", dwte, &gw), "N=%d C=%d V=%d", N, C, V);
     tfree_all();
@@ -637,11 +637,33 @@ static void fused_case(int N, int C, int OC) {
     float *dw1 = ffill((size_t)C * OC, 0.5f), *dw2 = ffill((size_t)C * OC, 0.5f);
     float *db1 = ffill(OC, 0.25f), *db2 = ffill(OC, 0.25f);
     matmul_backward(di1, dw1, db1, dout, inp, w, N, C, OC);
-    matmul_backward_set(di2, dw2, db2, dout, inp, w, N, C, OC);
+    matmul_backward_set(di2, dw2, db2, dout, inp, w, N, C, OC, 0);
     CHECKD(close_rel("matmul_backward_set dinp", di2, to_d(di1, ni), ni, FWD_TOL), "N=%d C=%d OC=%d", N, C, OC);
     CHECKD(close_rel("matmul_backward_set dw", dw2, to_d(dw1, (size_t)C * OC), (size_t)C * OC, FWD_TOL),
            "N=%d C=%d OC=%d", N, C, OC);
     CHECKD(close_rel("matmul_backward_set dbias", db2, to_d(db1, OC), OC, FWD_TOL), "N=%d C=%d OC=%d", N, C, OC);
+    // set_params: dw, dbias written over garbage equal the += into zeros, bit for bit
+    float *dw3 = ffill((size_t)C * OC, 0.0f), *db3 = ffill(OC, 0.0f), *di3 = ffill(ni, 0.0f);
+    float *dw4 = ffill((size_t)C * OC, 7.0f), *db4 = ffill(OC, -7.0f), *di4 = ffill(ni, 0.0f);
+    matmul_backward(di3, dw3, db3, dout, inp, w, N, C, OC);
+    matmul_backward_set(di4, dw4, db4, dout, inp, w, N, C, OC, 1);
+    CHECK(!memcmp(dw3, dw4, sizeof(float) * C * OC) && !memcmp(db3, db4, sizeof(float) * OC),
+          "matmul_backward_set set_params: N=%d C=%d OC=%d", N, C, OC);
+    // the same for the head's dwte and LayerNorm's dw, db
+    float *wt = frand((size_t)OC * C, -1, 1), *dl = frand((size_t)N * OC, -1, 1);
+    float *dh3 = ffill((size_t)OC * C, 0.0f), *dh4 = ffill((size_t)OC * C, 5.0f);
+    head_backward(di3, dh3, dl, inp, wt, N, C, OC, 0);
+    head_backward(di4, dh4, dl, inp, wt, N, C, OC, 1);
+    CHECK(!memcmp(dh3, dh4, sizeof(float) * OC * C), "head_backward set_params: N=%d C=%d V=%d",
+          N, C, OC);
+    float *lw = frand(C, 0.5, 1.5), *lb = frand(C, -1, 1), *lo = falloc(ni), *mu = falloc(N),
+          *rs = falloc(N), *dlo = frand(ni, -1, 1);
+    layernorm_forward(lo, mu, rs, inp, lw, lb, N, C);
+    float *lw3 = ffill(C, 0.0f), *lb3 = ffill(C, 0.0f), *lw4 = ffill(C, 3.0f), *lb4 = ffill(C, 3.0f);
+    layernorm_backward(di3, lw3, lb3, dlo, inp, lw, mu, rs, N, C, 0);
+    layernorm_backward(di4, lw4, lb4, dlo, inp, lw, mu, rs, N, C, 1);
+    CHECK(!memcmp(lw3, lw4, sizeof(float) * C) && !memcmp(lb3, lb4, sizeof(float) * C),
+          "layernorm_backward set_params: N=%d C=%d", N, C);
     float *dg1 = ffill(no, 0.0f), *dg2 = ffill(no, -4.0f);
     gelu_backward(dg1, f1, dout, no);
     gelu_backward_set(dg2, f1, dout, no);

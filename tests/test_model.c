@@ -100,6 +100,46 @@ static void test_grad_finite_differences(void) {
     gpt_free(&m);
 }
 
+// gpt_zero_grad marks the gradients and the next backward writes them: over garbage they
+// equal those of a fresh model bit for bit, a second backward adds to them, and a batch
+// with no target leaves them zero.
+static void test_zero_grad_writes(void) {
+    GPTConfig c = {.vocab_size = 13, .block_size = 9, .n_layer = 2, .n_head = 2, .n_embd = 16};
+    GPT a, b;
+    CHECK(gpt_create(&a, &c) == 0 && gpt_create(&b, &c) == 0, "%s", em_errmsg());
+    gpt_init_weights(&a, 5);
+    gpt_init_weights(&b, 5);
+    int B = 3, T = 6, inp[18], tgt[18], none[18];
+    random_batch(inp, tgt, B * T, c.vocab_size, 9);
+    for (int i = 0; i < B * T; i++) none[i] = -1;
+    gpt_alloc_acts(&a, B, T);
+    gpt_alloc_acts(&b, B, T);
+    gpt_alloc_grads(&a);
+    gpt_alloc_grads(&b);
+    size_t nb = a.num_params * sizeof(float);
+    for (size_t i = 0; i < b.num_params; i++) b.grads[i] = 1e3f * (float)(i % 7) - 2e3f;
+    memset(a.grads, 0, nb);  // a: += into zeros; b: written over garbage
+    gpt_forward(&a, inp, tgt, B, T);
+    gpt_backward(&a, inp, 0.5f);
+    gpt_zero_grad(&b);
+    gpt_forward(&b, inp, tgt, B, T);
+    gpt_backward(&b, inp, 0.5f);
+    CHECK(!memcmp(a.grads, b.grads, nb), "%s", "a backward after gpt_zero_grad must write every gradient");
+    gpt_forward(&a, inp, tgt, B, T);
+    gpt_backward(&a, inp, 0.5f);
+    gpt_forward(&b, inp, tgt, B, T);
+    gpt_backward(&b, inp, 0.5f);
+    CHECK(!memcmp(a.grads, b.grads, nb), "%s", "the second backward of a step must add");
+    gpt_zero_grad(&b);
+    gpt_forward(&b, inp, none, B, T);
+    gpt_backward(&b, inp, 1.0f);
+    size_t nz = 0;
+    for (size_t i = 0; i < b.num_params; i++) nz += b.grads[i] != 0.0f;
+    CHECK(nz == 0, "%zu gradients nonzero after a batch with no target", nz);
+    gpt_free(&a);
+    gpt_free(&b);
+}
+
 static void test_initial_loss(void) {
     GPTConfig c = {.vocab_size = 65, .block_size = 64, .n_layer = 4, .n_head = 4, .n_embd = 128};
     GPT m;
@@ -286,6 +326,7 @@ int main(int argc, char **argv) {
     if (argc == 5 && !strcmp(argv[1], "--forward-child"))
         forward_child(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
     RUN(test_grad_finite_differences);
+    RUN(test_zero_grad_writes);
     RUN(test_initial_loss);
     RUN(test_overfit_one_batch);
     RUN(test_deterministic);

@@ -18,9 +18,11 @@ void encoder_backward(float *dwte, float *dwpe, const float *dout, const int *in
 // inp (N,C), w, b (C) -> out (N,C); saves mean, rstd (N)
 void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                        const float *w, const float *b, int N, int C);
+// dinp += ...; dw, db += ... (or = ... when set_params: a step's first backward writes the
+// parameter gradients instead of adding to zeroed ones)
 void layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
                         const float *inp, const float *w, const float *mean,
-                        const float *rstd, int N, int C);
+                        const float *rstd, int N, int C, int set_params);
 
 // ---- linear: out = inp @ w + bias ------------------------------------------
 // inp (N,C), w (C,OC), bias (OC) or NULL -> out (N,OC).
@@ -31,9 +33,10 @@ void matmul_forward(float *out, const float *inp, const float *w, const float *b
 // dinp or dbias may be NULL.
 void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
                      const float *inp, const float *w, int N, int C, int OC);
-// The same with dinp = dout @ w^T overwritten (no zeroing pass before it).
+// The same with dinp = dout @ w^T overwritten (no zeroing pass before it), and dw, dbias
+// overwritten too when set_params.
 void matmul_backward_set(float *dinp, float *dw, float *dbias, const float *dout,
-                         const float *inp, const float *w, int N, int C, int OC);
+                         const float *inp, const float *w, int N, int C, int OC, int set_params);
 
 // A projection into the residual stream, one GEMM and one pass over its output (the MLP's
 // first layer is matmul_forward without a bias, then bias_gelu_forward):
@@ -44,9 +47,9 @@ void matmul_forward_residual(float *out, const float *resid, const float *inp, c
 // ---- tied output head: logits = inp @ wte^T -------------------------------
 // inp (N,C), wte (V,C) -> logits (N,V)
 void head_forward(float *logits, const float *inp, const float *wte, int N, int C, int V);
-// dinp (N,C) += dlogits @ wte; dwte (V,C) += dlogits^T @ inp
+// dinp (N,C) += dlogits @ wte; dwte (V,C) += dlogits^T @ inp (= when set_params)
 void head_backward(float *dinp, float *dwte, const float *dlogits, const float *inp,
-                   const float *wte, int N, int C, int V);
+                   const float *wte, int N, int C, int V, int set_params);
 
 // ---- causal multi-head self-attention ---------------------------------------
 // qkv (B,T,3C) laid out [q | k | v], heads of size HS = C/NH inside each.

@@ -54,13 +54,13 @@ static inline void row_backward(float *restrict dx, float *restrict pw, float *r
     }
 }
 
-// dinp (N,C) += ...; dw, db (C) += ...
+// dinp (N,C) += ...; dw, db (C) += ..., or = ... when set_params
 // Rows are split into one contiguous range per thread; each thread sums its rows'
 // dw, db into its own partial, and the partials are added in thread order, so the
 // result is the same for the same thread count.
 void layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
                         const float *inp, const float *w, const float *mean,
-                        const float *rstd, int N, int C) {
+                        const float *rstd, int N, int C, int set_params) {
     int nt = N > 64 ? omp_get_max_threads() : 1;
     float *part = kernel_scratch(1, (size_t)nt * 2 * C);
     for (size_t i = 0; i < (size_t)nt * 2 * C; i++) part[i] = 0.0f;
@@ -73,6 +73,8 @@ void layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
             row_backward(dinp + (size_t)i * C, pw, pw + C, dout + (size_t)i * C,
                          inp + (size_t)i * C, w, mean[i], rstd[i], C);
     }
+    if (set_params)
+        for (int c = 0; c < C; c++) dw[c] = db[c] = 0.0f;
     for (int t = 0; t < nt; t++) {
         const float *pw = part + (size_t)t * 2 * C, *pb = pw + C;
         for (int c = 0; c < C; c++) { dw[c] += pw[c]; db[c] += pb[c]; }

@@ -183,27 +183,28 @@ void matmul_forward_residual(float *out, const float *resid, const float *inp, c
 }
 
 static void backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
-                     const float *w, int N, int C, int OC, float beta);
+                     const float *w, int N, int C, int OC, float beta, float beta_w);
 
 void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
                      const float *inp, const float *w, int N, int C, int OC) {
-    backward(dinp, dw, dbias, dout, inp, w, N, C, OC, 1.0f);
+    backward(dinp, dw, dbias, dout, inp, w, N, C, OC, 1.0f, 1.0f);
 }
 
 void matmul_backward_set(float *dinp, float *dw, float *dbias, const float *dout,
-                         const float *inp, const float *w, int N, int C, int OC) {
-    backward(dinp, dw, dbias, dout, inp, w, N, C, OC, 0.0f);
+                         const float *inp, const float *w, int N, int C, int OC, int set_params) {
+    backward(dinp, dw, dbias, dout, inp, w, N, C, OC, 0.0f, set_params ? 0.0f : 1.0f);
 }
 
+// beta for dinp, beta_w for dw and dbias (0: overwrite, 1: add)
 static void backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
-                     const float *w, int N, int C, int OC, float beta) {
+                     const float *w, int N, int C, int OC, float beta, float beta_w) {
     // dinp (N,C) = beta * dinp + dout (N,OC) @ w^T (OC,C)
     if (dinp)
         sgemm(CblasNoTrans, CblasTrans, N, C, OC, 1.0f, dout, OC, w, OC,
                     beta, dinp, C);
-    // dw (C,OC) += inp^T (C,N) @ dout (N,OC)
+    // dw (C,OC) = beta_w * dw + inp^T (C,N) @ dout (N,OC)
     sgemm(CblasTrans, CblasNoTrans, C, OC, N, 1.0f, inp, C, dout, OC,
-                1.0f, dw, OC);
+                beta_w, dw, OC);
     if (dbias) {  // row ranges per thread, partial sums added in thread order
         int nt = omp_get_max_threads();
         float *part = kernel_scratch(0, (size_t)nt * OC);
@@ -218,6 +219,8 @@ static void backward(float *dinp, float *dw, float *dbias, const float *dout, co
                 for (int o = 0; o < OC; o++) p[o] += d[o];
             }
         }
+        if (beta_w == 0.0f)
+            for (int o = 0; o < OC; o++) dbias[o] = 0.0f;
         for (int t = 0; t < nt; t++)
             for (int o = 0; o < OC; o++) dbias[o] += part[(size_t)t * OC + o];
     }
@@ -234,13 +237,13 @@ void head_forward(float *logits, const float *inp, const float *wte, int N, int 
 }
 
 void head_backward(float *dinp, float *dwte, const float *dlogits, const float *inp,
-                   const float *wte, int N, int C, int V) {
+                   const float *wte, int N, int C, int V, int set_params) {
     // dinp (N,C) += dlogits (N,V) @ wte (V,C)
     sgemm(CblasNoTrans, CblasNoTrans, N, C, V, 1.0f, dlogits, V, wte, C,
                 1.0f, dinp, C);
-    // dwte (V,C) += dlogits^T (V,N) @ inp (N,C)
+    // dwte (V,C) (+)= dlogits^T (V,N) @ inp (N,C)
     sgemm(CblasTrans, CblasNoTrans, V, C, N, 1.0f, dlogits, V, inp, C,
-                1.0f, dwte, C);
+                set_params ? 0.0f : 1.0f, dwte, C);
 }
 
 float *kernel_scratch(int slot, size_t n) {

@@ -328,8 +328,12 @@ void gpt_unembed(const GPT *m, const float *x, int N, float *logits) {
     free(rstd); free(mean); free(ln);
 }
 
-void gpt_zero_grad(GPT *m) {
-    if (m->grads) memset(m->grads, 0, m->num_params * sizeof(float));
+void gpt_zero_grad(GPT *m) { m->grads_stale = 1; }
+
+// The gradients as zero now (gpt_zero_grad only marks them for the next backward to write).
+static void grads_materialize(GPT *m) {
+    if (m->grads && m->grads_stale) memset(m->grads, 0, m->num_params * sizeof(float));
+    m->grads_stale = 0;
 }
 
 void gpt_backward(GPT *m, const int *inputs, float scale) {
@@ -340,18 +344,27 @@ void gpt_backward(GPT *m, const int *inputs, float scale) {
     Acts *a = &m->a;
     Grads *ga = &m->ga;
     ParamPtrs *p = &m->p, *g = &m->g;
-    if (!m->targets || m->n_valid == 0) return;
+    if (!m->targets || m->n_valid == 0) {
+        grads_materialize(m);
+        return;
+    }
+    // After gpt_zero_grad each parameter gradient is written, not added (no pass over memory
+    // to zero them): the position embeddings' gradient is only ever added to, so it alone is
+    // zeroed; wte's is written by the head first and then added to by the embedding.
+    int sp = m->grads_stale;
+    m->grads_stale = 0;
+    if (sp) memset(g->wpe, 0, sizeof(float) * (size_t)c->block_size * C);
 
     double tp = m->profile ? now_sec() : 0.0;
     // head: logits become dlogits in place; dres = d(lnf input)
     xent_backward(a->logits, a->lse, m->targets, scale / m->n_valid, N, V);
     memset(ga->dbuf, 0, (size_t)N * C * sizeof(float));
-    head_backward(ga->dbuf, g->wte, a->logits, a->lnf, p->wte, N, C, V);
+    head_backward(ga->dbuf, g->wte, a->logits, a->lnf, p->wte, N, C, V, sp);
     PB(PROF_HEAD_LOSS);
     memset(ga->dres, 0, (size_t)N * C * sizeof(float));
     const float *xL = a->res3 + (size_t)(L - 1) * N * C;
     layernorm_backward(ga->dres, g->lnfw, g->lnfb, ga->dbuf, xL, p->lnfw, a->lnf_mean,
-                       a->lnf_rstd, N, C);
+                       a->lnf_rstd, N, C, sp);
     PB(PROF_NORM_ACT);
 
     for (int l = L - 1; l >= 0; l--) {
@@ -360,32 +373,32 @@ void gpt_backward(GPT *m, const int *inputs, float scale) {
         // MLP: res3 = res2 + fcproj(gelu(fc(ln2(res2)))); dres carries d res3 -> d res2
         matmul_backward_set(ga->dfchg, g->fcprojw + (size_t)l * 4 * C * C, g->fcprojb + (size_t)l * C,
                         ga->dres, a->fch_gelu + 4 * oC, p->fcprojw + (size_t)l * 4 * C * C, N,
-                        4 * C, C);
+                        4 * C, C, sp);
         PB(PROF_MATMUL);
         float *dfch = ga->dfch;
         gelu_backward_set(dfch, a->fch + 4 * oC, ga->dfchg, (size_t)N * 4 * C);
         PB(PROF_NORM_ACT);
         matmul_backward_set(ga->dbuf, g->fcw + (size_t)l * C * 4 * C, g->fcb + (size_t)l * 4 * C, dfch,
-                        a->ln2 + oC, p->fcw + (size_t)l * C * 4 * C, N, C, 4 * C);
+                        a->ln2 + oC, p->fcw + (size_t)l * C * 4 * C, N, C, 4 * C, sp);
         PB(PROF_MATMUL);
         layernorm_backward(ga->dres, g->ln2w + (size_t)l * C, g->ln2b + (size_t)l * C, ga->dbuf,
                            a->res2 + oC, p->ln2w + (size_t)l * C, a->ln2_mean + (size_t)l * N,
-                           a->ln2_rstd + (size_t)l * N, N, C);
+                           a->ln2_rstd + (size_t)l * N, N, C, sp);
         PB(PROF_NORM_ACT);
         // attention: res2 = x + attproj(attn(qkv(ln1(x))))
         matmul_backward_set(ga->dbuf, g->attprojw + (size_t)l * C * C, g->attprojb + (size_t)l * C,
-                        ga->dres, a->atty + oC, p->attprojw + (size_t)l * C * C, N, C, C);
+                        ga->dres, a->atty + oC, p->attprojw + (size_t)l * C * C, N, C, C, sp);
         PB(PROF_MATMUL);
         memset(ga->dqkv, 0, (size_t)N * 3 * C * sizeof(float));
         attention_backward(ga->dqkv, ga->datt, ga->dbuf, a->qkv + 3 * oC,
                            a->att + (size_t)l * B * NH * T * T, B, T, C, NH);
         PB(PROF_ATTN);
         matmul_backward_set(ga->dbuf, g->qkvw + (size_t)l * C * 3 * C, g->qkvb + (size_t)l * 3 * C,
-                        ga->dqkv, a->ln1 + oC, p->qkvw + (size_t)l * C * 3 * C, N, C, 3 * C);
+                        ga->dqkv, a->ln1 + oC, p->qkvw + (size_t)l * C * 3 * C, N, C, 3 * C, sp);
         PB(PROF_MATMUL);
         layernorm_backward(ga->dres, g->ln1w + (size_t)l * C, g->ln1b + (size_t)l * C, ga->dbuf, x,
                            p->ln1w + (size_t)l * C, a->ln1_mean + (size_t)l * N,
-                           a->ln1_rstd + (size_t)l * N, N, C);
+                           a->ln1_rstd + (size_t)l * N, N, C, sp);
         PB(PROF_NORM_ACT);
         if (m->grads_done) m->grads_done(m->grads_ctx, l);
     }

@@ -149,6 +149,7 @@ typedef struct {
     // order), then with l = -1 after the encoder (wte, wpe; ln_f's are complete before
     // layer L-1). NULL: none. Data parallelism starts a layer's gradient sum from here.
     void (*grads_done)(void *ctx, int l);
+    int grads_stale;      // 1 after gpt_zero_grad: the next backward writes, not adds
     void *grads_ctx;
 } GPT;
 
@@ -173,6 +174,8 @@ void gpt_forward_hooked(GPT *m, GPTHook hook, void *ctx, const int *inputs, cons
 // vectors x (N, C) -> logits (N, V), with the kernels gpt_forward uses (for a block of the
 // same N, the logits are those gpt_forward computes from the last block's output).
 void gpt_unembed(const GPT *m, const float *x, int N, float *logits);
+// Zeroes the gradients for the next backward: it then writes them instead of adding (no pass
+// over memory). Until that backward, m->grads holds the old values.
 void gpt_zero_grad(GPT *m);
 // Accumulates d(loss * scale)/dparams into m->grads (scale = 1/accumulation steps).
 // Needs the inputs of the last forward (with targets).
