@@ -264,6 +264,34 @@ static double mean_stat(const int *idx, int m, void *ctx) {
 }
 static double nan_stat(const int *idx, int m, void *ctx) { return idx ? NAN : 1.0; }
 
+// two statistics at once: the mean and the mean of squares (NaN on some resamples)
+static double sq_stat(const int *idx, int m, void *ctx) {
+    const double *x = ctx;
+    double s = 0.0;
+    for (int j = 0; j < m; j++) s += x[idx ? idx[j] : j] * x[idx ? idx[j] : j];
+    return s / m > 0.3 ? NAN : s / m;
+}
+static void pair_stat(const int *idx, int m, void *ctx, double *vals) {
+    vals[0] = mean_stat(idx, m, ctx);
+    vals[1] = sq_stat(idx, m, ctx);
+}
+
+static void test_bootstrap_k(void) {
+    double x[40];
+    for (int i = 0; i < 40; i++) x[i] = (double)((i * 7 + 3) % 11) / 11.0;
+    MetricSummary k[2], a, b;
+    CHECK(metric_bootstrap_k(pair_stat, x, 2, 40, 500, 5, k) == 0, "%s", em_errmsg());
+    metric_bootstrap(mean_stat, x, 40, 500, 5, &a);
+    metric_bootstrap(sq_stat, x, 40, 500, 5, &b);
+#define SAME(x, y) ((x).n == (y).n && (x).mean == (y).mean && (x).se == (y).se && \
+                    (x).lo == (y).lo && (x).hi == (y).hi)
+    CHECK(SAME(k[0], a) && SAME(k[1], b),
+          "k=2: [%g, %g] se %g, [%g, %g] se %g vs alone [%g, %g] se %g, [%g, %g] se %g", k[0].lo,
+          k[0].hi, k[0].se, k[1].lo, k[1].hi, k[1].se, a.lo, a.hi, a.se, b.lo, b.hi, b.se);
+    CHECK(metric_bootstrap_k(pair_stat, x, 0, 40, 10, 5, k) == -1 && strstr(em_errmsg(), "k must"),
+          "%s", "k = 0 accepted");
+}
+
 static void test_bootstrap(void) {
     double x[50];
     for (int i = 0; i < 50; i++) x[i] = (double)((i * 13 + 5) % 17) / 17.0;
@@ -353,6 +381,7 @@ int main(void) {
     RUN(test_pred_tf);
     RUN(test_pred_indep);
     RUN(test_bootstrap);
+    RUN(test_bootstrap_k);
     RUN(test_summary_basic);
     RUN(test_summary_bootstrap);
     return test_summary();

@@ -298,34 +298,56 @@ int metric_summarize(const double *x, int n, int n_boot, uint64_t seed, MetricSu
     return 0;
 }
 
-int metric_bootstrap(MetricStat stat, void *ctx, int n, int n_boot, uint64_t seed,
-                     MetricSummary *out) {
+int metric_bootstrap_k(MetricStatK stat, void *ctx, int k, int n, int n_boot, uint64_t seed,
+                       MetricSummary *out) {
     if (n < 0) return em_error("metric_bootstrap: n must be >= 0, got %d", n);
     if (n_boot < 0) return em_error("metric_bootstrap: n_boot must be >= 0, got %d", n_boot);
-    out->mean = out->se = out->lo = out->hi = NAN;
-    out->n = n;
+    if (k < 1 || k > METRIC_STAT_MAX_K)
+        return em_error("metric_bootstrap: k must be in 1..%d, got %d", METRIC_STAT_MAX_K, k);
+    double vals[METRIC_STAT_MAX_K];
+    for (int j = 0; j < k; j++) {
+        out[j].mean = out[j].se = out[j].lo = out[j].hi = NAN;
+        out[j].n = n;
+    }
     if (n == 0) return 0;
-    out->mean = stat(NULL, n, ctx);
+    stat(NULL, n, ctx, vals);
+    for (int j = 0; j < k; j++) out[j].mean = vals[j];
     int *idx = xmalloc((size_t)n * sizeof(int));
-    double *bs = xmalloc((size_t)(n_boot > 0 ? n_boot : 1) * sizeof(double));  // (n_boot,)
+    size_t nb = (size_t)(n_boot > 0 ? n_boot : 1);
+    double *bs = xmalloc((size_t)k * nb * sizeof(double));  // (k, n_boot)
+    int nf[METRIC_STAT_MAX_K] = {0};
     Rng r;
     rng_seed(&r, seed);
-    int nf = 0;
     for (int b = 0; b < n_boot; b++) {
         for (int i = 0; i < n; i++) idx[i] = (int)rng_below(&r, (uint32_t)n);
-        double v = stat(idx, n, ctx);
-        if (isfinite(v)) bs[nf++] = v;
+        stat(idx, n, ctx, vals);
+        for (int j = 0; j < k; j++)
+            if (isfinite(vals[j])) bs[j * nb + nf[j]++] = vals[j];
     }
-    if (nf >= 2) {
+    for (int j = 0; j < k; j++) {
+        double *x = bs + j * nb;
+        int m = nf[j];
+        if (m < 2) continue;
         double s = 0.0, ss = 0.0;
-        for (int b = 0; b < nf; b++) s += bs[b];
-        for (int b = 0; b < nf; b++) ss += (bs[b] - s / nf) * (bs[b] - s / nf);
-        out->se = sqrt(ss / (nf - 1));
-        qsort(bs, (size_t)nf, sizeof(double), cmp_double);
-        out->lo = quantile_sorted(bs, nf, 0.025);
-        out->hi = quantile_sorted(bs, nf, 0.975);
+        for (int b = 0; b < m; b++) s += x[b];
+        for (int b = 0; b < m; b++) ss += (x[b] - s / m) * (x[b] - s / m);
+        out[j].se = sqrt(ss / (m - 1));
+        qsort(x, (size_t)m, sizeof(double), cmp_double);
+        out[j].lo = quantile_sorted(x, m, 0.025);
+        out[j].hi = quantile_sorted(x, m, 0.975);
     }
     free(idx);
     free(bs);
     return 0;
+}
+
+static void one_stat(const int *idx, int m, void *ctx, double *vals) {
+    const struct { MetricStat f; void *ctx; } *c = ctx;
+    vals[0] = c->f(idx, m, c->ctx);
+}
+
+int metric_bootstrap(MetricStat stat, void *ctx, int n, int n_boot, uint64_t seed,
+                     MetricSummary *out) {
+    struct { MetricStat f; void *ctx; } c = {stat, ctx};
+    return metric_bootstrap_k(one_stat, &c, 1, n, n_boot, seed, out);
 }

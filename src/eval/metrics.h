@@ -147,5 +147,12 @@ int metric_summarize(const double *x, int n, int n_boot, uint64_t seed, MetricSu
 typedef double (*MetricStat)(const int *idx, int m, void *ctx);
 int metric_bootstrap(MetricStat stat, void *ctx, int n, int n_boot, uint64_t seed,
                      MetricSummary *out);
+// k statistics computed together over the same resamples: stat fills vals[0..k); out[j]
+// is what metric_bootstrap gives for statistic j alone with the same seed (one pass where
+// k would draw the same indices k times). 1 <= k <= METRIC_STAT_MAX_K.
+#define METRIC_STAT_MAX_K 8
+typedef void (*MetricStatK)(const int *idx, int m, void *ctx, double *vals);
+int metric_bootstrap_k(MetricStatK stat, void *ctx, int k, int n, int n_boot, uint64_t seed,
+                       MetricSummary *out);
 
 #endif
