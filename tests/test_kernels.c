@@ -559,6 +559,14 @@ static void gelu_case(size_t n) {
     float *dinp = prefill(&g);
     gelu_backward(dinp, x, dout, n);
     CHECKD(check_grad("gelu dinp", dinp, &g), "n=%zu", n);
+    float *d2 = ffill(n, -5.0f);  // from the forward's output: over garbage, the same gradient
+    gelu_backward_out(d2, x, out, dout, n);
+    for (size_t i = 0; i < n; i++) d2[i] += g.pre[i];  // check_grad wants pre + g
+    CHECKD(check_grad("gelu dinp from the output", d2, &g), "n=%zu", n);
+    float *d3 = falloc(n), *d4 = falloc(n);
+    gelu_backward_set(d3, x, dout, n);
+    gelu_backward_out(d4, x, out, dout, n);
+    CHECKD(close_rel("gelu_backward_out vs recomputed", d4, to_d(d3, n), n, 2e-6), "n=%zu", n);
     tfree_all();
 }
 

@@ -33,6 +33,20 @@ static void gelu_bwd(float *restrict dinp, const float *restrict inp, const floa
     }
 }
 
+// dinp = gelu'(inp) * dout with tanh recovered from the forward's output out = gelu(inp):
+// th = 2 out / inp - 1 (0 at inp = 0), one division in place of the tanh polynomial. It is
+// the th the forward computed, to ~1e-9.
+static void gelu_bwd_out(float *restrict dinp, const float *restrict inp, const float *restrict out,
+                         const float *restrict dout, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float x = inp[i];
+        float th = x != 0.0f ? 2.0f * out[i] / x - 1.0f : 0.0f;
+        float g = 0.5f * (1.0f + th) +
+                  0.5f * x * (1.0f - th * th) * GELU_K * (1.0f + 3.0f * 0.044715f * x * x);
+        dinp[i] = g * dout[i];
+    }
+}
+
 // fch (N,OC) += bias; out = gelu(fch): a linear layer's bias and its activation in one pass
 static void bias_gelu_rows(float *restrict fch, float *restrict out, const float *restrict bias,
                            size_t lo, size_t hi, int OC) {
@@ -69,6 +83,11 @@ void gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
 
 void gelu_backward_set(float *dinp, const float *inp, const float *dout, size_t n) {
     PARALLEL_RANGES(n, gelu_bwd(dinp + lo, inp + lo, dout + lo, hi - lo, 0));
+}
+
+void gelu_backward_out(float *dinp, const float *inp, const float *out, const float *dout,
+                       size_t n) {
+    PARALLEL_RANGES(n, gelu_bwd_out(dinp + lo, inp + lo, out + lo, dout + lo, hi - lo));
 }
 
 // out (N,C) = resid + (out + bias), bias (C) or NULL: a projection's output, its bias and

@@ -239,6 +239,7 @@ void gpt_forward(GPT *m, const int *inputs, const int *targets, int B, int T) {
                 m->maxB, m->maxT);
         abort();
     }
+    m->acts_hooked = m->hook != NULL;
     for (int i = 0; i < N; i++)
         if ((unsigned)inputs[i] >= (unsigned)V) {
             fprintf(stderr, "gpt_forward: token id %d at %d outside the vocabulary (%d)\n",
@@ -376,7 +377,12 @@ void gpt_backward(GPT *m, const int *inputs, float scale) {
                         4 * C, C, sp);
         PB(PROF_MATMUL);
         float *dfch = ga->dfch;
-        gelu_backward_set(dfch, a->fch + 4 * oC, ga->dfchg, (size_t)N * 4 * C);
+        // tanh read back from the forward's output, unless a hook may have changed it
+        if (m->acts_hooked)
+            gelu_backward_set(dfch, a->fch + 4 * oC, ga->dfchg, (size_t)N * 4 * C);
+        else
+            gelu_backward_out(dfch, a->fch + 4 * oC, a->fch_gelu + 4 * oC, ga->dfchg,
+                              (size_t)N * 4 * C);
         PB(PROF_NORM_ACT);
         matmul_backward_set(ga->dbuf, g->fcw + (size_t)l * C * 4 * C, g->fcb + (size_t)l * 4 * C, dfch,
                         a->ln2 + oC, p->fcw + (size_t)l * C * 4 * C, N, C, 4 * C, sp);

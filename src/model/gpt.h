@@ -150,6 +150,7 @@ typedef struct {
     // layer L-1). NULL: none. Data parallelism starts a layer's gradient sum from here.
     void (*grads_done)(void *ctx, int l);
     int grads_stale;      // 1 after gpt_zero_grad: the next backward writes, not adds
+    int acts_hooked;      // 1: the last forward ran with hooks (its activations may be edited)
     void *grads_ctx;
 } GPT;
 
