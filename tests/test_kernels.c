@@ -315,6 +315,8 @@ static void test_layernorm(void) {
     layernorm_case(33, 48, 1 << 20);  // 1584 entries: all of them
     layernorm_case(9, 37, 1 << 20);   // two 16-lane chunks and a tail
     layernorm_case(3, 100, 1 << 20);
+    layernorm_case(4, 31, 1 << 20);   // the widest row of plain sums
+    layernorm_case(4, 32, 1 << 20);   // the narrowest in lanes
 }
 
 // ---- linear ------------------------------------------------------------------------

@@ -65,7 +65,14 @@ static inline float lanes_tree_sum(float *a) {
         for (int j = 0; j < w; j++) a[j] += a[j + w];
     return a[0];
 }
+// Rows under two lane chunks (a small model's width) are summed in a plain loop: the lanes and
+// their tree would cost more than the row.
 static inline float lanes_sum(const float *restrict x, int n) {
+    if (n < 2 * LANES) {
+        float s = 0.0f;
+        for (int i = 0; i < n; i++) s += x[i];
+        return s;
+    }
     float a[LANES] = {0};
     int i = 0;
     for (; i + LANES <= n; i += LANES)
@@ -74,6 +81,11 @@ static inline float lanes_sum(const float *restrict x, int n) {
     return lanes_tree_sum(a);
 }
 static inline float lanes_dot(const float *restrict x, const float *restrict y, int n) {
+    if (n < 2 * LANES) {
+        float s = 0.0f;
+        for (int i = 0; i < n; i++) s += x[i] * y[i];
+        return s;
+    }
     float a[LANES] = {0};
     int i = 0;
     for (; i + LANES <= n; i += LANES)
@@ -83,6 +95,11 @@ static inline float lanes_dot(const float *restrict x, const float *restrict y, 
 }
 // sum of (x[i] - m)^2
 static inline float lanes_sqdev(const float *restrict x, float m, int n) {
+    if (n < 2 * LANES) {
+        float s = 0.0f;
+        for (int i = 0; i < n; i++) s += (x[i] - m) * (x[i] - m);
+        return s;
+    }
     float a[LANES] = {0};
     int i = 0;
     for (; i + LANES <= n; i += LANES)

@@ -30,6 +30,22 @@ static inline void row_backward(float *restrict dx, float *restrict pw, float *r
                                 const float *restrict d, const float *restrict x,
                                 const float *restrict w, float m, float s, int C) {
     // dnorm = dout * w; dx = s * (dnorm - mean(dnorm) - norm * mean(dnorm * norm))
+    if (C < 2 * LANES) {  // a row of under two lane chunks: plain sums (fastmath.h)
+        float s1 = 0.0f, s2 = 0.0f;
+        for (int c = 0; c < C; c++) {
+            float nv = (x[c] - m) * s, dn = d[c] * w[c];
+            s1 += dn;
+            s2 += dn * nv;
+            pw[c] += d[c] * nv;
+            pb[c] += d[c];
+        }
+        float dmean = s1 / C, dmean_n = s2 / C;
+        for (int c = 0; c < C; c++) {
+            float nv = (x[c] - m) * s, dn = d[c] * w[c];
+            dx[c] += s * (dn - dmean - nv * dmean_n);
+        }
+        return;
+    }
     float a1[LANES] = {0}, a2[LANES] = {0};
     int c = 0;
     for (; c + LANES <= C; c += LANES)
