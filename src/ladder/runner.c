@@ -59,23 +59,15 @@ static void data_drop(DataEntry *e) {
     memset(e, 0, sizeof *e);
 }
 
-// In the runner, before forking point p's worker: its data into the cache. Nothing cached
-// on an error: the worker loads the data itself and reports it.
-static void data_prefetch(const LadderSpec *s, const LadderPoint *p) {
-    DataEntry *e = data_find(s, p);
-    if (e) { e->used = ++data_clock; return; }
-    if (strlen(p->task) >= sizeof e->task) return;
-    DataEntry x = {.seed = (uint64_t)p->seed, .n = s->task_n, .val_n = s->task_val_n,
-                   .T = s->block_size};
-    snprintf(x.task, sizeof x.task, "%s", p->task);
-    char *src = NULL;
-    if (data_load_mixture(p->task, s->task_n, s->task_val_n, (uint64_t)p->seed, &x.tok,
-                          s->block_size, &x.d, &src)) {
-        em_clear_error();
-        tok_free(&x.tok);
-        return;
-    }
-    free(src);
+// tests: every worker loads its own data (EMERGENT_TEST_NO_DATA_CACHE=1)
+static int data_cache_off(void) {
+    const char *off = getenv("EMERGENT_TEST_NO_DATA_CACHE");
+    return off && *off == '1';
+}
+
+// x (loaded: its key, tok and d) into the cache, which owns it from here (dropped when it
+// does not fit).
+static void data_cache_put(DataEntry x) {
     x.tok_json = tok_to_json(&x.tok);
     x.bytes = x.d.n * (sizeof(int) + (x.d.mask ? 1 : 0)) + x.d.n_starts * sizeof(size_t);
     if (!x.tok_json || x.bytes > DATA_CACHE_BYTES) { data_drop(&x); return; }
@@ -96,6 +88,26 @@ static void data_prefetch(const LadderSpec *s, const LadderPoint *p) {
         }
         data_drop(old);
     }
+}
+
+// In the runner, while the slots are busy, ahead of point p's worker: its data into the
+// cache. Nothing cached on an error: the worker loads the data itself and reports it.
+static void data_prefetch(const LadderSpec *s, const LadderPoint *p) {
+    DataEntry *e = data_find(s, p);
+    if (e) { e->used = ++data_clock; return; }
+    if (strlen(p->task) >= sizeof e->task) return;
+    DataEntry x = {.seed = (uint64_t)p->seed, .n = s->task_n, .val_n = s->task_val_n,
+                   .T = s->block_size};
+    snprintf(x.task, sizeof x.task, "%s", p->task);
+    char *src = NULL;
+    if (data_load_mixture(p->task, s->task_n, s->task_val_n, (uint64_t)p->seed, &x.tok,
+                          s->block_size, &x.d, &src)) {
+        em_clear_error();
+        tok_free(&x.tok);
+        return;
+    }
+    free(src);
+    data_cache_put(x);
 }
 
 // ---- one point, in a worker process -------------------------------------------------
@@ -392,10 +404,16 @@ static int run_point(const LadderSpec *s, const LadderPoint *p, const char *out_
 
 // The pool's work: point i of Work's points.
 typedef struct { const LadderSpec *s; const LadderPoint *pts; const char *out_dir; } Work;
+// Before the fork: a point whose data is not cached yet loads it in its own worker, on its
+// own core, rather than holding the fork (and that core) back.
 static void point_prefork(void *arg, int i) {
     const Work *w = arg;
-    const char *off = getenv("EMERGENT_TEST_NO_DATA_CACHE");  // tests: every worker loads its own
-    if (off && *off == '1') return;
+    DataEntry *e = data_find(w->s, &w->pts[i]);
+    if (e) e->used = ++data_clock;
+}
+static void point_prefetch(void *arg, int i) {
+    const Work *w = arg;
+    if (data_cache_off()) return;
     data_prefetch(w->s, &w->pts[i]);
 }
 static int point_work(void *arg, int i, int attempt, RegSink *sink, PointProgress *prog) {
@@ -422,16 +440,22 @@ static int prepare(LadderSpec *s, const char *spec_path, const char *out_dir, in
         snprintf(path, sizeof path, "%s/quick", out_dir);  // marks a quick variant's results
         if (quick && write_file_atomic(path, "quick\n", 6)) return -1;
     }
-    Tokenizer tok = {0};
-    TokenData d;
+    const char *task = s->n_sweep && !strcmp(s->sweep_name, "task") ? s->sweep_tasks[0] : s->task;
+    DataEntry x = {.seed = 1, .n = s->task_n, .val_n = s->task_val_n, .T = s->block_size};
     char *src = NULL;
-    if (data_load_mixture(s->n_sweep && !strcmp(s->sweep_name, "task") ? s->sweep_tasks[0] : s->task,
-                          s->task_n > 0 ? s->task_n : 0, s->task_val_n, 1, &tok, s->block_size, &d, &src))
+    if (data_load_mixture(task, s->task_n > 0 ? s->task_n : 0, s->task_val_n, 1, &x.tok,
+                          s->block_size, &x.d, &src))
         return -1;
-    s->vocab_size = tok.vocab_size;
+    s->vocab_size = x.tok.vocab_size;
     free(src);
-    data_free(&d);
-    tok_free(&tok);
+    // the data of seed 1, as a point of that task and seed loads it: kept for its workers
+    if (!data_cache_off() && strlen(task) < sizeof x.task && s->task_n >= 0) {
+        snprintf(x.task, sizeof x.task, "%s", task);
+        data_cache_put(x);
+    } else {
+        data_free(&x.d);
+        tok_free(&x.tok);
+    }
     return 0;
 }
 
@@ -583,7 +607,7 @@ int ladder_run_opts(const char *spec_path, const char *out_dir, int jobs, int qu
     Pool pool = {.name = s.name, .keys = keys, .flops = flops, .steps = steps, .np = np,
                  .todo = todo, .nt = nt, .jobs = jobs, .threads = threads, .reg_path = reg_path,
                  .report = report, .ctx = ctx, .work = point_work, .arg = &w,
-                 .prefork = point_prefork};
+                 .prefork = point_prefork, .prefetch = point_prefetch};
     int failed = ladder_pool_run(&pool, prog);
     for (int k = 0; k < DATA_CACHE; k++)
         if (data_cache[k].used) data_drop(&data_cache[k]);

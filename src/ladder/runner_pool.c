@@ -235,6 +235,8 @@ static int schedule(const Pool *P, PointProgress *prog) {
             pid[j] = c, slot_pt[j] = i;
             local++, S.running++;
         }
+        // the next point's data while the slots train (a no-op once it is loaded)
+        if (P->prefetch && local == P->jobs && S.nq > 0) P->prefetch(P->arg, S.queue[0]);
         for (int r = 1; r < size; r++)
             for (; S.pending[r] > 0 && S.nq > 0; S.pending[r]--) {
                 int i = pop(&S);
@@ -259,7 +261,7 @@ static int schedule(const Pool *P, PointProgress *prog) {
             progress(&S);
             t_rep = t;
         }
-        if (!event && !got) usleep(size > 1 ? 1000 : 200000);
+        if (!event && !got) usleep(size > 1 ? 1000 : 10000);  // a freed slot waits <= 10 ms
     }
     // the end: every rank stops (with the count of failed points) and says goodbye
     for (int r = 1; r < size; r++) {

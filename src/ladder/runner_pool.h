@@ -31,8 +31,11 @@ typedef struct {
     PoolWork work;
     void *arg;
     // NULL, or called in this rank's process before it forks the worker of point i (what it
-    // loads there, the worker inherits)
+    // holds there, the worker inherits)
     void (*prefork)(void *arg, int i);
+    // NULL, or called by rank 0 for the next queued point while every slot is busy: loading
+    // what its worker will inherit then overlaps training instead of holding a core idle
+    void (*prefetch)(void *arg, int i);
 } Pool;
 
 // Runs the pool on this rank (every rank calls it, with the same nt). Returns the number of
