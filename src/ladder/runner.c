@@ -425,8 +425,10 @@ static int point_work(void *arg, int i, int attempt, RegSink *sink, PointProgres
 // out_dir/points, out_dir/spec.json (the spec travels with its results), and the
 // vocabulary from the training data of the first task; write = 0 (ranks other than 0): the
 // vocabulary only.
+// tok0, d0: the first task's data of seed 1 when ladder_check_tasks_keep loaded it (kept0),
+// owned from here.
 static int prepare(LadderSpec *s, const char *spec_path, const char *out_dir, int quick,
-                   int write) {
+                   int write, Tokenizer *tok0, TokenData *d0, int kept0) {
     char path[1200];
     if (write) {
         if (make_dir(out_dir)) return -1;
@@ -438,14 +440,21 @@ static int prepare(LadderSpec *s, const char *spec_path, const char *out_dir, in
         if (!text || write_file_atomic(path, text, len)) { free(text); return -1; }
         free(text);
         snprintf(path, sizeof path, "%s/quick", out_dir);  // marks a quick variant's results
-        if (quick && write_file_atomic(path, "quick\n", 6)) return -1;
+        if (quick && write_file_atomic(path, "quick\n", 6)) {
+            if (kept0) { data_free(d0); tok_free(tok0); }
+            return -1;
+        }
     }
     const char *task = s->n_sweep && !strcmp(s->sweep_name, "task") ? s->sweep_tasks[0] : s->task;
     DataEntry x = {.seed = 1, .n = s->task_n, .val_n = s->task_val_n, .T = s->block_size};
     char *src = NULL;
-    if (data_load_mixture(task, s->task_n > 0 ? s->task_n : 0, s->task_val_n, 1, &x.tok,
-                          s->block_size, &x.d, &src))
+    if (kept0) {  // loaded by the check with these arguments
+        x.tok = *tok0;
+        x.d = *d0;
+    } else if (data_load_mixture(task, s->task_n > 0 ? s->task_n : 0, s->task_val_n, 1, &x.tok,
+                                 s->block_size, &x.d, &src)) {
         return -1;
+    }
     s->vocab_size = x.tok.vocab_size;
     free(src);
     // the data of seed 1, as a point of that task and seed loads it: kept for its workers
@@ -564,7 +573,12 @@ int ladder_run_opts(const char *spec_path, const char *out_dir, int jobs, int qu
     int np = 0;
     rc = ladder_spec_load(spec_path, &s);
     if (!rc && quick) ladder_spec_quick(&s);
-    if (!rc) rc = ladder_check_tasks(&s) || prepare(&s, spec_path, out_dir, quick, rank == 0);
+    if (!rc) {
+        Tokenizer tok0 = {0};
+        TokenData d0 = {0};
+        int kept0 = ladder_check_tasks_keep(&s, &tok0, &d0);
+        rc = kept0 < 0 ? -1 : prepare(&s, spec_path, out_dir, quick, rank == 0, &tok0, &d0, kept0);
+    }
     if (!rc && (np = ladder_points(&s, pts, LADDER_MAX * LADDER_MAX)) < 0) rc = -1;
     char reg_path[1200];
     snprintf(reg_path, sizeof reg_path, "%s/registry.sqlite", out_dir);

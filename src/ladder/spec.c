@@ -417,7 +417,20 @@ int ladder_points(const LadderSpec *s, LadderPoint *pts, int cap) {
 
 // Loads each training task as a point would (refusing a block shorter than an item) and
 // checks that every eval task's prompts and answers fit the block, before any training.
-int ladder_check_tasks(const LadderSpec *s) {
+static int check_tasks(const LadderSpec *s, Tokenizer *keep_tok, TokenData *keep_d, int *kept);
+
+int ladder_check_tasks(const LadderSpec *s) { return ladder_check_tasks_keep(s, NULL, NULL) < 0 ? -1 : 0; }
+
+int ladder_check_tasks_keep(const LadderSpec *s, Tokenizer *keep_tok, TokenData *keep_d) {
+    int kept = 0, rc = check_tasks(s, keep_tok, keep_d, &kept);
+    if (rc && kept) {
+        data_free(keep_d);
+        tok_free(keep_tok);
+    }
+    return rc ? -1 : kept;
+}
+
+static int check_tasks(const LadderSpec *s, Tokenizer *keep_tok, TokenData *keep_d, int *kept) {
     int sweep = s->n_sweep > 0 && !strcmp(s->sweep_name, "task"), nt = sweep ? s->n_sweep : 1;
     int leak = s->n_sweep > 0 && !strcmp(s->sweep_name, "leak");
     for (int k = 0; k < (leak ? s->n_sweep : nt); k++) {
@@ -433,6 +446,12 @@ int ladder_check_tasks(const LadderSpec *s) {
             return em_error("%s: task: %s", s->path, msg);
         }
         free(src);
+        if (k == 0 && !leak && keep_tok && keep_d) {
+            *keep_tok = tok;
+            *keep_d = d;
+            *kept = 1;
+            continue;
+        }
         data_free(&d);
         tok_free(&tok);
     }

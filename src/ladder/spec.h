@@ -57,6 +57,7 @@
 
 #include <stdint.h>
 
+#include "data/data.h"
 #include "model/gpt.h"
 
 #define LADDER_MAX 64
@@ -122,6 +123,10 @@ int ladder_points(const LadderSpec *s, LadderPoint *pts, int cap);
 // with the spec's block size, and every eval task's items fit it (eval_check_fit). Errors
 // name the spec and the field.
 int ladder_check_tasks(const LadderSpec *s);
+// The same, handing back the data it loaded for the first training task (seed 1: what a
+// point of that task and seed loads) in *keep_tok, *keep_d: returns 1 when it did (the
+// caller owns them), 0 when there was none to keep (a leak sweep), -1 on an error.
+int ladder_check_tasks_keep(const LadderSpec *s, Tokenizer *keep_tok, TokenData *keep_d);
 // Eval task t of the points trained on `task` (the placeholders replaced) into out. Returns
 // 0, or -1 (em_error naming the spec and the field) when the result does not fit in cap.
 int ladder_eval_task(const LadderSpec *s, int t, const char *task, char *out, size_t cap);
