@@ -136,6 +136,31 @@ static char *read_losses(const char *dir) {
     return read_file(path, NULL);
 }
 
+// A step whose micro-batches hold no answer token runs no backward: its gradient is zero,
+// not the previous step's (gpt_zero_grad only marks the gradients; the trainer zeroes them).
+static void test_step_without_targets(void) {
+    char tmpl[] = "/tmp/emergent-train-XXXXXX", *dir = mkdtemp(tmpl);
+    const char *corpus = write_corpus(dir);
+    Run r;
+    run_new(&r, corpus, 2);
+    r.tc.log_every = 1;
+    r.tc.eval_every = 0;
+    TrainRun tr = {.out_dir = dir, .data_path = corpus, .tok_json = r.tj};
+    CHECK(train_run(&r.m, &r.st, &r.tc, &r.d, &tr) == 0, "%s", em_errmsg());
+    double g2 = NAN, g3 = NAN;
+    r.d.mask = xcalloc(r.d.n, 1);  // from here on no token is a target
+    r.tc.steps = 3;
+    CHECK(train_run(&r.m, &r.st, &r.tc, &r.d, &tr) == 0, "%s", em_errmsg());
+    char *log = read_losses(dir);
+    const char *p2 = log ? strstr(log, "{\"step\":2,") : NULL, *p3 = log ? strstr(log, "{\"step\":3,") : NULL;
+    if (p2 && strstr(p2, "\"grad_norm\":")) g2 = atof(strstr(p2, "\"grad_norm\":") + 12);
+    if (p3 && strstr(p3, "\"grad_norm\":")) g3 = atof(strstr(p3, "\"grad_norm\":") + 12);
+    CHECK(g2 > 0.0, "step 2 gradient norm %g", g2);
+    CHECK(g3 == 0.0, "step 3 had no target, yet its gradient norm is %g (step 2's: %g)", g3, g2);
+    free(log);
+    run_free(&r);
+}
+
 static void test_resume_bit_identical(void) {
     char tmpl[] = "/tmp/emergent-train-XXXXXX", *dir = mkdtemp(tmpl);
     const char *corpus = write_corpus(dir);
@@ -496,6 +521,7 @@ int main(int argc, char **argv) {
     RUN(test_log_cut_short_is_trimmed);
     RUN(test_open_refuses_a_mixed_pair);
     RUN(test_resume_bit_identical);
+    RUN(test_step_without_targets);
     RUN(test_nan_stops_with_step);
     return test_summary();
 }

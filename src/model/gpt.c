@@ -331,8 +331,7 @@ void gpt_unembed(const GPT *m, const float *x, int N, float *logits) {
 
 void gpt_zero_grad(GPT *m) { m->grads_stale = 1; }
 
-// The gradients as zero now (gpt_zero_grad only marks them for the next backward to write).
-static void grads_materialize(GPT *m) {
+void gpt_grads_materialize(GPT *m) {
     if (m->grads && m->grads_stale) memset(m->grads, 0, m->num_params * sizeof(float));
     m->grads_stale = 0;
 }
@@ -346,7 +345,7 @@ void gpt_backward(GPT *m, const int *inputs, float scale) {
     Grads *ga = &m->ga;
     ParamPtrs *p = &m->p, *g = &m->g;
     if (!m->targets || m->n_valid == 0) {
-        grads_materialize(m);
+        gpt_grads_materialize(m);
         return;
     }
     // After gpt_zero_grad each parameter gradient is written, not added (no pass over memory

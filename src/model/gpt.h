@@ -176,8 +176,11 @@ void gpt_forward_hooked(GPT *m, GPTHook hook, void *ctx, const int *inputs, cons
 // same N, the logits are those gpt_forward computes from the last block's output).
 void gpt_unembed(const GPT *m, const float *x, int N, float *logits);
 // Zeroes the gradients for the next backward: it then writes them instead of adding (no pass
-// over memory). Until that backward, m->grads holds the old values.
+// over memory). Until that backward, m->grads holds the old values: a reader that may come
+// before any backward (a step whose micro-batches had no target) calls gpt_grads_materialize.
 void gpt_zero_grad(GPT *m);
+// The gradients as zero now if gpt_zero_grad marked them and no backward has run since.
+void gpt_grads_materialize(GPT *m);
 // Accumulates d(loss * scale)/dparams into m->grads (scale = 1/accumulation steps).
 // Needs the inputs of the last forward (with targets).
 void gpt_backward(GPT *m, const int *inputs, float scale);

@@ -264,6 +264,7 @@ int train_run(GPT *m, TrainState *st, const TrainConfig *tc, const TokenData *d,
         double loss;
         int bad;
         step_share(m, st, tc, d, inp, tgt, &loss, &bad, gs);
+        gpt_grads_materialize(m);  // zeros where no micro-batch reached a backward
         // the gradient sums first: every rank has started the same buckets, in one order,
         // before any other collective
         if (gs) grad_sync_finish(gs);
