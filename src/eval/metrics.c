@@ -341,13 +341,15 @@ int metric_bootstrap_k(MetricStatK stat, void *ctx, int k, int n, int n_boot, ui
     return 0;
 }
 
+// one statistic as a k = 1 MetricStatK
+typedef struct { MetricStat f; void *ctx; } OneStat;
 static void one_stat(const int *idx, int m, void *ctx, double *vals) {
-    const struct { MetricStat f; void *ctx; } *c = ctx;
+    const OneStat *c = ctx;
     vals[0] = c->f(idx, m, c->ctx);
 }
 
 int metric_bootstrap(MetricStat stat, void *ctx, int n, int n_boot, uint64_t seed,
                      MetricSummary *out) {
-    struct { MetricStat f; void *ctx; } c = {stat, ctx};
+    OneStat c = {stat, ctx};
     return metric_bootstrap_k(one_stat, &c, 1, n, n_boot, seed, out);
 }

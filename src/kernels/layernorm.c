@@ -30,8 +30,9 @@ static inline void row_backward(float *restrict dx, float *restrict pw, float *r
                                 const float *restrict d, const float *restrict x,
                                 const float *restrict w, float m, float s, int C) {
     // dnorm = dout * w; dx = s * (dnorm - mean(dnorm) - norm * mean(dnorm * norm))
+    float s1, s2;  // sum(dnorm), sum(dnorm * norm)
     if (C < 2 * LANES) {  // a row of under two lane chunks: plain sums (fastmath.h)
-        float s1 = 0.0f, s2 = 0.0f;
+        s1 = s2 = 0.0f;
         for (int c = 0; c < C; c++) {
             float nv = (x[c] - m) * s, dn = d[c] * w[c];
             s1 += dn;
@@ -39,32 +40,29 @@ static inline void row_backward(float *restrict dx, float *restrict pw, float *r
             pw[c] += d[c] * nv;
             pb[c] += d[c];
         }
-        float dmean = s1 / C, dmean_n = s2 / C;
-        for (int c = 0; c < C; c++) {
-            float nv = (x[c] - m) * s, dn = d[c] * w[c];
-            dx[c] += s * (dn - dmean - nv * dmean_n);
-        }
-        return;
-    }
-    float a1[LANES] = {0}, a2[LANES] = {0};
-    int c = 0;
-    for (; c + LANES <= C; c += LANES)
-        for (int j = 0; j < LANES; j++) {
+    } else {
+        float a1[LANES] = {0}, a2[LANES] = {0};
+        int c = 0;
+        for (; c + LANES <= C; c += LANES)
+            for (int j = 0; j < LANES; j++) {
+                float nv = (x[c + j] - m) * s, dn = d[c + j] * w[c + j];
+                a1[j] += dn;
+                a2[j] += dn * nv;
+                pw[c + j] += d[c + j] * nv;
+                pb[c + j] += d[c + j];
+            }
+        for (int j = 0; c + j < C; j++) {
             float nv = (x[c + j] - m) * s, dn = d[c + j] * w[c + j];
             a1[j] += dn;
             a2[j] += dn * nv;
             pw[c + j] += d[c + j] * nv;
             pb[c + j] += d[c + j];
         }
-    for (int j = 0; c + j < C; j++) {
-        float nv = (x[c + j] - m) * s, dn = d[c + j] * w[c + j];
-        a1[j] += dn;
-        a2[j] += dn * nv;
-        pw[c + j] += d[c + j] * nv;
-        pb[c + j] += d[c + j];
+        s1 = lanes_tree_sum(a1);
+        s2 = lanes_tree_sum(a2);
     }
-    float dmean = lanes_tree_sum(a1) / C, dmean_n = lanes_tree_sum(a2) / C;
-    for (c = 0; c < C; c++) {
+    float dmean = s1 / C, dmean_n = s2 / C;
+    for (int c = 0; c < C; c++) {
         float nv = (x[c] - m) * s, dn = d[c] * w[c];
         dx[c] += s * (dn - dmean - nv * dmean_n);
     }

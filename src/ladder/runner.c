@@ -422,48 +422,40 @@ static int point_work(void *arg, int i, int attempt, RegSink *sink, PointProgres
 }
 
 // ---- the run: directories, registry rows, a pool of worker processes ----------------
-// out_dir/points, out_dir/spec.json (the spec travels with its results), and the
-// vocabulary from the training data of the first task; write = 0 (ranks other than 0): the
-// vocabulary only.
-// tok0, d0: the first task's data of seed 1 when ladder_check_tasks_keep loaded it (kept0),
-// owned from here.
-static int prepare(LadderSpec *s, const char *spec_path, const char *out_dir, int quick,
-                   int write, Tokenizer *tok0, TokenData *d0, int kept0) {
+// out_dir/points, out_dir/spec.json (the spec travels with its results), and the quick mark.
+static int prepare(const char *spec_path, const char *out_dir, int quick) {
     char path[1200];
-    if (write) {
-        if (make_dir(out_dir)) return -1;
-        snprintf(path, sizeof path, "%s/points", out_dir);
-        if (make_dir(path)) return -1;
-        size_t len;
-        char *text = read_file(spec_path, &len);
-        snprintf(path, sizeof path, "%s/spec.json", out_dir);
-        if (!text || write_file_atomic(path, text, len)) { free(text); return -1; }
-        free(text);
-        snprintf(path, sizeof path, "%s/quick", out_dir);  // marks a quick variant's results
-        if (quick && write_file_atomic(path, "quick\n", 6)) {
-            if (kept0) { data_free(d0); tok_free(tok0); }
-            return -1;
-        }
-    }
+    if (make_dir(out_dir)) return -1;
+    snprintf(path, sizeof path, "%s/points", out_dir);
+    if (make_dir(path)) return -1;
+    size_t len;
+    char *text = read_file(spec_path, &len);
+    snprintf(path, sizeof path, "%s/spec.json", out_dir);
+    if (!text || write_file_atomic(path, text, len)) { free(text); return -1; }
+    free(text);
+    snprintf(path, sizeof path, "%s/quick", out_dir);  // marks a quick variant's results
+    return quick && write_file_atomic(path, "quick\n", 6) ? -1 : 0;
+}
+
+// The tasks checked (ladder_check_tasks) and the vocabulary size from the first task's
+// training data of seed 1. That data, loaded as a point of that task and seed loads it,
+// goes into the data cache for those points' workers.
+static int check_and_vocab(LadderSpec *s) {
     const char *task = s->n_sweep && !strcmp(s->sweep_name, "task") ? s->sweep_tasks[0] : s->task;
     DataEntry x = {.seed = 1, .n = s->task_n, .val_n = s->task_val_n, .T = s->block_size};
+    int kept = ladder_check_tasks_keep(s, &x.tok, &x.d);
+    if (kept < 0) return -1;
     char *src = NULL;
-    if (kept0) {  // loaded by the check with these arguments
-        x.tok = *tok0;
-        x.d = *d0;
-    } else if (data_load_mixture(task, s->task_n > 0 ? s->task_n : 0, s->task_val_n, 1, &x.tok,
-                                 s->block_size, &x.d, &src)) {
+    if (!kept && data_load_mixture(task, s->task_n > 0 ? s->task_n : 0, s->task_val_n, 1,
+                                   &x.tok, s->block_size, &x.d, &src))
         return -1;
-    }
-    s->vocab_size = x.tok.vocab_size;
     free(src);
-    // the data of seed 1, as a point of that task and seed loads it: kept for its workers
-    if (!data_cache_off() && strlen(task) < sizeof x.task && s->task_n >= 0) {
+    s->vocab_size = x.tok.vocab_size;
+    if (kept && !data_cache_off() && strlen(task) < sizeof x.task) {
         snprintf(x.task, sizeof x.task, "%s", task);
         data_cache_put(x);
     } else {
-        data_free(&x.d);
-        tok_free(&x.tok);
+        data_drop(&x);
     }
     return 0;
 }
@@ -573,12 +565,7 @@ int ladder_run_opts(const char *spec_path, const char *out_dir, int jobs, int qu
     int np = 0;
     rc = ladder_spec_load(spec_path, &s);
     if (!rc && quick) ladder_spec_quick(&s);
-    if (!rc) {
-        Tokenizer tok0 = {0};
-        TokenData d0 = {0};
-        int kept0 = ladder_check_tasks_keep(&s, &tok0, &d0);
-        rc = kept0 < 0 ? -1 : prepare(&s, spec_path, out_dir, quick, rank == 0, &tok0, &d0, kept0);
-    }
+    if (!rc) rc = check_and_vocab(&s) || (rank == 0 && prepare(spec_path, out_dir, quick));
     if (!rc && (np = ladder_points(&s, pts, LADDER_MAX * LADDER_MAX)) < 0) rc = -1;
     char reg_path[1200];
     snprintf(reg_path, sizeof reg_path, "%s/registry.sqlite", out_dir);
