@@ -4,6 +4,7 @@
 // every gradient buffer prefilled with nonzero values so that accumulation (+=) is
 // checked as well. Shapes are deliberately odd (7, 13, 5, T=1, one row, one column).
 #include <math.h>
+#include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -446,6 +447,56 @@ static void head_case(int N, int C, int V, size_t maxs) {
     head_backward(dinp, dwte, dl, inp, wte, N, C, V, 0);
     CHECKD(check_grad("head dinp", dinp, &gi), "N=%d C=%d V=%d", N, C, V);
     CHECKD(check_grad("head dwte", dwte, &gw), "N=%d C=%d V=%d", N, C, V);
+    tfree_all();
+}
+
+// A product on several threads: each thread multiplies its own band of C's rows (when it
+// gets 256 or more) or columns, one sgemm each. Every transposition, alpha and beta, bands
+// that do not divide evenly (2 and 3 threads), against fp64 and against the BLAS's own
+// threading; inside a parallel region the product is not split again.
+static void gemm_band_case(int ta, int tb, int M, int N, int K, float alpha, float beta) {
+    int lda = ta ? M : K, ldb = tb ? K : N;
+    const float *A = frand((size_t)M * K, -1, 1), *B = frand((size_t)K * N, -1, 1);
+    float *C0 = frand((size_t)M * N, -1, 1);
+    double *ref = dalloc((size_t)M * N);
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double s = 0.0;
+            for (int k = 0; k < K; k++)
+                s += (double)(ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k]) *
+                     (tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j]);
+            ref[(size_t)i * N + j] = alpha * s + beta * (double)C0[(size_t)i * N + j];
+        }
+    for (int threads = 2; threads <= 3; threads++) {
+        omp_set_num_threads(threads);
+        float *C = fcopy(C0, (size_t)M * N), *Cb = fcopy(C0, (size_t)M * N);
+        sgemm_rm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, N);
+        kernels_set_gemm_split(0);
+        sgemm_rm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, Cb, N);
+        kernels_set_gemm_split(1);
+        CHECKD(close_rel("bands vs fp64", C, ref, (size_t)M * N, FWD_TOL),
+               "ta=%d tb=%d M=%d N=%d K=%d threads=%d", ta, tb, M, N, K, threads);
+        CHECKD(close_rel("bands vs the BLAS's threads", C, to_d(Cb, (size_t)M * N), (size_t)M * N,
+                         FWD_TOL), "ta=%d tb=%d M=%d N=%d K=%d threads=%d", ta, tb, M, N, K, threads);
+    }
+    float *Cp = fcopy(C0, (size_t)M * N);
+#pragma omp parallel num_threads(2)
+#pragma omp single
+    sgemm_rm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, Cp, N);
+    CHECKD(close_rel("inside a parallel region", Cp, ref, (size_t)M * N, FWD_TOL),
+           "ta=%d tb=%d M=%d N=%d K=%d", ta, tb, M, N, K);
+    omp_set_num_threads(2);
+}
+
+static void test_gemm_bands(void) {
+    rseed(12);
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            gemm_band_case(ta, tb, 805, 21, 13, 1.0f, 0.0f);   // row bands, 805 = 16*50 + 5
+            gemm_band_case(ta, tb, 19, 771, 9, 0.5f, 1.0f);    // column bands
+            gemm_band_case(ta, tb, 600, 600, 7, -1.0f, 0.25f); // both large: rows
+            gemm_band_case(ta, tb, 37, 45, 11, 1.0f, 1.0f);    // small: the BLAS's own
+        }
     tfree_all();
 }
 
@@ -898,6 +949,7 @@ int main(void) {
     RUN(test_matmul);
     RUN(test_matmul_accumulate);
     RUN(test_matmul_null_bias_and_grads);
+    RUN(test_gemm_bands);
     RUN(test_head);
     RUN(test_attention);
     RUN(test_attention_fast_vs_naive);

@@ -7,10 +7,6 @@
 #include "fastmath.h"
 #include "kernels.h"
 
-// row-major C (M,N) = alpha * op(A) op(B) + beta * C, from matmul.c
-void sgemm_rm(int transa, int transb, int M, int N, int K, float alpha, const float *A,
-              int lda, const float *B, int ldb, float beta, float *C, int ldc);
-
 // row (T) <- softmax of row[0..t], zero above. Long rows: the reductions in lanes and the
 // exponentials in a loop of their own, which vectorizes; short ones (a vector or two):
 // plain loops, where a vector loop would be all remainder.

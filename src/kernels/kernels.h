@@ -105,6 +105,15 @@ void adamw_update(float *p, const float *g, float *m, float *v, size_t n, float 
 // kernels allocate nothing in the steady state. Serial code only; slot 0..3.
 float *kernel_scratch(int slot, size_t n);
 
+// row-major C (M,N) = alpha * op(A) op(B) + beta * C, op transposing when trans* is 1: the
+// BLAS's sgemm, with the threads each given a band of C (below)
+void sgemm_rm(int transa, int transb, int M, int N, int K, float alpha, const float *A,
+              int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+// Whether a product on several threads hands each thread its own band of the output (1,
+// the default) or leaves the threading to the BLAS (0): for tests and benchmarks.
+void kernels_set_gemm_split(int on);
+
 // A one-line description of the kernels in use: BLAS library, its core type and
 // threading, the vector ISA of our own loops, and the thread count.
 const char *kernels_describe(void);

@@ -79,11 +79,50 @@ static void blas_load(void) {
     exit(2);
 }
 
+// The threads' share of a product. OpenBLAS's threaded sgemm partitions both sides of C
+// and synchronises its threads as they share packed panels; at a layer's shapes (a few
+// hundred to a few thousand rows) that costs 5-10% of its speed. Handing each thread a band
+// of C to multiply alone (one single-threaded sgemm per thread, called from our parallel
+// region) does not: a band of rows when each thread gets SPLIT_MIN of them, else a band of
+// columns; products smaller than that stay OpenBLAS's. Every element of C is still summed
+// by the same kernel in the same order over K, and the bands depend only on the shape and
+// the thread count, so results stay deterministic.
+#define SPLIT_MIN 256
+static int gemm_split = 1;
+void kernels_set_gemm_split(int on) { gemm_split = on; }
+
+static void sgemm_bands(const enum CBLAS_TRANSPOSE ta, const enum CBLAS_TRANSPOSE tb, int M,
+                        int N, int K, float alpha, const float *A, int lda, const float *B,
+                        int ldb, float beta, float *C, int ldc, int nt, int by_rows) {
+#pragma omp parallel num_threads(nt)
+    {
+        int t = omp_get_thread_num(), n = omp_get_num_threads();
+        int units = (by_rows ? M : N) / 16;  // bands start on 16-float boundaries
+        int lo = (int)((long)units * t / n) * 16;
+        int hi = t == n - 1 ? (by_rows ? M : N) : (int)((long)units * (t + 1) / n) * 16;
+        if (hi > lo) {
+            if (by_rows)
+                p_sgemm(CblasRowMajor, ta, tb, hi - lo, N, K, alpha,
+                        ta == CblasTrans ? A + lo : A + (size_t)lo * lda, lda, B, ldb, beta,
+                        C + (size_t)lo * ldc, ldc);
+            else
+                p_sgemm(CblasRowMajor, ta, tb, M, hi - lo, K, alpha, A, lda,
+                        tb == CblasTrans ? B + (size_t)lo * ldb : B + lo, ldb, beta, C + lo, ldc);
+        }
+    }
+}
+
 static inline void sgemm(const enum CBLAS_TRANSPOSE ta, const enum CBLAS_TRANSPOSE tb, int M,
                          int N, int K, float alpha, const float *A, int lda, const float *B,
                          int ldb, float beta, float *C, int ldc) {
     if (!p_sgemm) pthread_once(&blas_once, blas_load);
-    p_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    int nt = gemm_split && !omp_in_parallel() ? omp_get_max_threads() : 1;
+    if (nt > 1 && M / nt >= SPLIT_MIN)
+        sgemm_bands(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt, 1);
+    else if (nt > 1 && N / nt >= SPLIT_MIN)
+        sgemm_bands(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt, 0);
+    else
+        p_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 // y (M or N) = alpha * op(A) x + beta * y, A (M,N) row-major: one token's products,
