@@ -117,7 +117,9 @@ static inline void sgemm(const enum CBLAS_TRANSPOSE ta, const enum CBLAS_TRANSPO
                          int ldb, float beta, float *C, int ldc) {
     if (!p_sgemm) pthread_once(&blas_once, blas_load);
     int nt = gemm_split && !omp_in_parallel() ? omp_get_max_threads() : 1;
-    if (nt > 1 && M / nt >= SPLIT_MIN)
+    // op(A) transposed (a weight gradient, A^T dout): rows from half SPLIT_MIN each, as
+    // measured at those shapes with both kernels (SkylakeX and Haswell)
+    if (nt > 1 && M / nt >= (ta == CblasTrans ? SPLIT_MIN / 2 : SPLIT_MIN))
         sgemm_bands(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt, 1);
     else if (nt > 1 && N / nt >= SPLIT_MIN)
         sgemm_bands(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt, 0);
