@@ -451,13 +451,15 @@ static void head_case(int N, int C, int V, size_t maxs) {
 }
 
 // A product on several threads: each thread multiplies its own band of C's rows (when it
-// gets 256 or more) or columns, one sgemm each. Every transposition, alpha and beta, bands
+// gets 256 or more) or columns, one sgemm each, or its own range of a long K. Every transposition, alpha and beta, bands
 // that do not divide evenly (2 and 3 threads), against fp64 and against the BLAS's own
 // threading; inside a parallel region the product is not split again.
 static void gemm_band_case(int ta, int tb, int M, int N, int K, float alpha, float beta) {
     int lda = ta ? M : K, ldb = tb ? K : N;
     const float *A = frand((size_t)M * K, -1, 1), *B = frand((size_t)K * N, -1, 1);
     float *C0 = frand((size_t)M * N, -1, 1);
+    if (beta == 0.0f)  // C is not read: garbage in it must not reach the result
+        for (size_t i = 0; i < (size_t)M * N; i++) C0[i] = NAN;
     double *ref = dalloc((size_t)M * N);
     for (int i = 0; i < M; i++)
         for (int j = 0; j < N; j++) {
@@ -465,7 +467,8 @@ static void gemm_band_case(int ta, int tb, int M, int N, int K, float alpha, flo
             for (int k = 0; k < K; k++)
                 s += (double)(ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k]) *
                      (tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j]);
-            ref[(size_t)i * N + j] = alpha * s + beta * (double)C0[(size_t)i * N + j];
+            ref[(size_t)i * N + j] =
+                alpha * s + (beta == 0.0f ? 0.0 : beta * (double)C0[(size_t)i * N + j]);
         }
     for (int threads = 2; threads <= 3; threads++) {
         omp_set_num_threads(threads);
@@ -496,6 +499,8 @@ static void test_gemm_bands(void) {
             gemm_band_case(ta, tb, 19, 771, 9, 0.5f, 1.0f);    // column bands
             gemm_band_case(ta, tb, 600, 600, 7, -1.0f, 0.25f); // both large: rows
             gemm_band_case(ta, tb, 37, 45, 11, 1.0f, 1.0f);    // small: the BLAS's own
+            gemm_band_case(ta, tb, 9, 6, 701, 1.0f, 1.0f);     // long sums: ranges of K
+            gemm_band_case(ta, tb, 5, 17, 999, 0.5f, 0.0f);
         }
     tfree_all();
 }

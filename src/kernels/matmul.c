@@ -112,6 +112,35 @@ static void sgemm_bands(const enum CBLAS_TRANSPOSE ta, const enum CBLAS_TRANSPOS
     }
 }
 
+// A long sum with a small C (the head's input gradient, K = the vocabulary): each thread
+// multiplies its own range of K into a partial C, and the partials are added to C in thread
+// order. Every output element sums the same per-thread pieces in the same order.
+static void sgemm_ksplit(const enum CBLAS_TRANSPOSE ta, const enum CBLAS_TRANSPOSE tb, int M,
+                         int N, int K, float alpha, const float *A, int lda, const float *B,
+                         int ldb, float beta, float *C, int ldc, int nt) {
+    size_t mn = (size_t)M * N;
+    float *part = kernel_scratch(3, (size_t)nt * mn);
+#pragma omp parallel num_threads(nt)
+    {
+        int t = omp_get_thread_num(), n = omp_get_num_threads();
+        int lo = (int)((long)K * t / n), hi = (int)((long)K * (t + 1) / n);
+        p_sgemm(CblasRowMajor, ta, tb, M, N, hi - lo, alpha,
+                ta == CblasTrans ? A + (size_t)lo * lda : A + lo, lda,
+                tb == CblasTrans ? B + lo : B + (size_t)lo * ldb, ldb, 0.0f,
+                part + (size_t)t * mn, N);
+#pragma omp barrier
+#pragma omp for schedule(static)
+        for (int i = 0; i < M; i++) {
+            float *restrict c = C + (size_t)i * ldc;
+            for (int j = 0; j < N; j++) {
+                float s = beta == 0.0f ? 0.0f : beta * c[j];
+                for (int k = 0; k < n; k++) s += part[(size_t)k * mn + (size_t)i * N + j];
+                c[j] = s;
+            }
+        }
+    }
+}
+
 static inline void sgemm(const enum CBLAS_TRANSPOSE ta, const enum CBLAS_TRANSPOSE tb, int M,
                          int N, int K, float alpha, const float *A, int lda, const float *B,
                          int ldb, float beta, float *C, int ldc) {
@@ -119,7 +148,9 @@ static inline void sgemm(const enum CBLAS_TRANSPOSE ta, const enum CBLAS_TRANSPO
     int nt = gemm_split && !omp_in_parallel() ? omp_get_max_threads() : 1;
     // op(A) transposed (a weight gradient, A^T dout): rows from half SPLIT_MIN each, as
     // measured at those shapes with both kernels (SkylakeX and Haswell)
-    if (nt > 1 && M / nt >= (ta == CblasTrans ? SPLIT_MIN / 2 : SPLIT_MIN))
+    if (nt > 1 && K / nt >= 8 * (M > N ? M : N) && (size_t)M * N <= ((size_t)1 << 20))
+        sgemm_ksplit(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
+    else if (nt > 1 && M / nt >= (ta == CblasTrans ? SPLIT_MIN / 2 : SPLIT_MIN))
         sgemm_bands(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt, 1);
     else if (nt > 1 && N / nt >= SPLIT_MIN)
         sgemm_bands(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt, 0);
