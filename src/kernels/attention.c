@@ -28,8 +28,9 @@ static inline void causal_softmax(float *restrict row, int t, int T) {
 }
 
 // Short contexts (T < SHORT_T): a row is a vector or less, all remainder to a row's own
-// loop, so the whole (T,T) tile goes through flat loops over its T*T entries, each knowing
-// its row from rc (row and column of each entry). SHORT_T <= RB: one block of rows.
+// loop, so the whole (T,T) tile goes through flat loops over its T*T entries: the causal
+// mask from rc (row and column of each entry), per-row values spread over the entries.
+// SHORT_T <= RB: one block of rows.
 #define SHORT_T 32
 typedef struct { int row[SHORT_T * SHORT_T], col[SHORT_T * SHORT_T]; } RowCol;
 
@@ -38,38 +39,41 @@ static void rowcol_init(RowCol *rc, int T) {
     for (int j = 0; j < T * T; j++) { rc->row[j] = j / T; rc->col[j] = j % T; }
 }
 
-// the causal softmax of every row of the tile a (T,T), T < SHORT_T
+// the causal softmax of every row of the tile a (T,T), T < SHORT_T; the rows' max and
+// reciprocal sum spread over e[] for the flat loops (spread_rows)
 static void tile_softmax(float *restrict a, int T, const RowCol *rc) {
-    float mx[SHORT_T], inv[SHORT_T];
+    float v[SHORT_T], e[SHORT_T * SHORT_T];
     for (int t = 0; t < T; t++) {
         const float *row = a + t * T;
         float m = row[0];
         for (int u = 1; u <= t; u++) m = row[u] > m ? row[u] : m;
-        mx[t] = m;
+        v[t] = m;
     }
+    spread_rows(e, v, T, T);
     for (int j = 0; j < T * T; j++) {
-        float e = fast_expf(a[j] - mx[rc->row[j]]);
-        a[j] = rc->col[j] <= rc->row[j] ? e : 0.0f;
+        float x = fast_expf(a[j] - e[j]);
+        a[j] = rc->col[j] <= rc->row[j] ? x : 0.0f;
     }
     for (int t = 0; t < T; t++) {
         float sum = 0.0f;
         for (int u = 0; u <= t; u++) sum += a[t * T + u];
-        inv[t] = 1.0f / sum;
+        v[t] = 1.0f / sum;
     }
-    for (int j = 0; j < T * T; j++) a[j] *= inv[rc->row[j]];
+    spread_rows(e, v, T, T);
+    for (int j = 0; j < T * T; j++) a[j] *= e[j];
 }
 
 // through the softmax of the tile: da = a * (da - rowsum(a * da)) * scale (a is zero above
 // the diagonal, and so da becomes)
-static void tile_softmax_backward(float *restrict da, const float *restrict a, int T, float scale,
-                                  const RowCol *rc) {
-    float dot[SHORT_T];
+static void tile_softmax_backward(float *restrict da, const float *restrict a, int T, float scale) {
+    float dot[SHORT_T], e[SHORT_T * SHORT_T];
     for (int t = 0; t < T; t++) {
         float d = 0.0f;
         for (int u = 0; u <= t; u++) d += a[t * T + u] * da[t * T + u];
         dot[t] = d;
     }
-    for (int j = 0; j < T * T; j++) da[j] = a[j] * (da[j] - dot[rc->row[j]]) * scale;
+    spread_rows(e, dot, T, T);
+    for (int j = 0; j < T * T; j++) da[j] = a[j] * (da[j] - e[j]) * scale;
 }
 
 // Rows go in blocks of RB: block r0.. needs only the positions before its last row, so its
@@ -118,8 +122,6 @@ void attention_backward(float *dqkv, float *datt, const float *dout, const float
                         const float *att, int B, int T, int C, int NH) {
     int HS = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)HS);
-    RowCol rc_, *rc = &rc_;
-    rowcol_init(rc, T);
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
@@ -137,7 +139,7 @@ void attention_backward(float *dqkv, float *datt, const float *dout, const float
                 sgemm_rm(1, 0, cols, HS, rn, 1.0f, ar, T, dr0, C, 1.0f, dv, C3);
                 // through the softmax: dscores = att * (datt - sum(att * datt)) * scale
                 if (T < SHORT_T) {
-                    tile_softmax_backward(dar, ar, T, scale, rc);
+                    tile_softmax_backward(dar, ar, T, scale);
                 } else
                 for (int t = r0; t < cols; t++) {
                     const float *restrict at = a + (size_t)t * T;  // zero past t

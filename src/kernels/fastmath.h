@@ -56,6 +56,14 @@ static inline float fast_tanhf(float u) {
     return u == u ? t : u;
 }
 
+// e[r n + j] = v[r] for r < rows, j < n: a per-row value laid out per entry, so that a flat
+// loop over a block of short rows reads it contiguously (an index per entry would compile to a
+// gather, which is slow on x86 cores)
+static inline void spread_rows(float *restrict e, const float *restrict v, int rows, int n) {
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < n; j++) e[r * n + j] = v[r];
+}
+
 // Row reductions in LANES partial results combined in a fixed order (so the same inputs
 // give the same bits): a serial float chain does not vectorize, and keeps everything else
 // in its loop scalar too. n >= 1 for lanes_max.

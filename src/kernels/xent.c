@@ -16,15 +16,9 @@ static inline float row_lse(const float *restrict x, int V) {
 
 // Short rows (V < 2 LANES, a task's vocabulary): a row's own loop would be all remainder,
 // so the exponentials of XR rows go in one flat loop, each element shifted by its row's
-// value held in sh[].
+// value spread over sh[].
 #define XR 32
 #define XSHORT (2 * LANES)
-
-// sh[r V + v] = shift[r] for the n rows
-static inline void row_shifts(float *restrict sh, const float *shift, int n, int V) {
-    for (int r = 0; r < n; r++)
-        for (int v = 0; v < V; v++) sh[r * V + v] = shift[r];
-}
 
 // lse (n) of the n <= XR rows of x (n,V)
 static void lse_short(float *restrict lse, const float *restrict x, int n, int V) {
@@ -34,7 +28,7 @@ static void lse_short(float *restrict lse, const float *restrict x, int n, int V
         for (int v = 1; v < V; v++) m = x[r * V + v] > m ? x[r * V + v] : m;
         mx[r] = m;
     }
-    row_shifts(sh, mx, n, V);
+    spread_rows(sh, mx, n, V);
     for (int j = 0; j < n * V; j++) e[j] = fast_expf(x[j] - sh[j]);
     for (int r = 0; r < n; r++) {
         float s = 0.0f;
@@ -72,7 +66,7 @@ void xent_backward(float *logits, const float *lse, const int *targets, float dl
         for (int i0 = 0; i0 < N; i0 += XR) {
             int n = N - i0 < XR ? N - i0 : XR;
             float sh[XR * XSHORT], *restrict x = logits + (size_t)i0 * V;
-            row_shifts(sh, lse + i0, n, V);
+            spread_rows(sh, lse + i0, n, V);
             for (int j = 0; j < n * V; j++) x[j] = dloss * fast_expf(x[j] - sh[j]);
             for (int r = 0; r < n; r++) {
                 int t = targets[i0 + r];
