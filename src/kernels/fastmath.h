@@ -36,8 +36,10 @@ static inline float fast_expf(float x) {
 // float past 9): odd numerator over even denominator, one division and no exponential;
 // within 4e-7 of tanh (tests/test_kernels.c checks it against fp64). NaN in, NaN out.
 static inline float fast_tanhf(float u) {
-    float x = u > -9.0f ? u : -9.0f;
-    x = x < 9.0f ? x : 9.0f;
+    // the clamps are written so that a NaN passes through them (and so through the whole
+    // function), which lets them compile to plain min/max: 10% faster than a final NaN test
+    float x = -9.0f > u ? -9.0f : u;
+    x = 9.0f < x ? 9.0f : x;
     float x2 = x * x;
     float p = -2.76076847742355e-16f;
     p = fmaf(p, x2, 2.00018790482477e-13f);
@@ -51,9 +53,8 @@ static inline float fast_tanhf(float u) {
     q = fmaf(q, x2, 2.26843463243900e-03f);
     q = fmaf(q, x2, 4.89352518554385e-03f);
     float t = x * p / q;
-    t = t < 1.0f ? t : 1.0f;  // it overshoots by 2 ulp near 8.5
-    t = t > -1.0f ? t : -1.0f;
-    return u == u ? t : u;
+    t = 1.0f < t ? 1.0f : t;  // it overshoots by 2 ulp near 8.5
+    return -1.0f > t ? -1.0f : t;
 }
 
 // e[r n + j] = v[r] for r < rows, j < n: a per-row value laid out per entry, so that a flat
@@ -67,11 +68,39 @@ static inline void spread_rows(float *restrict e, const float *restrict v, int r
 // Row reductions in LANES partial results combined in a fixed order (so the same inputs
 // give the same bits): a serial float chain does not vectorize, and keeps everything else
 // in its loop scalar too. n >= 1 for lanes_max.
+// The tree adds lane j + w into lane j for w = 8, 4, 2, 1, in registers: GCC's vector types
+// (two AVX2 registers or one AVX-512 one for 16 floats) and shuffles, the same adds in the
+// same order on both, where the tree through the array in memory cost a store and reload per
+// level (LayerNorm at 64 wide: 32 -> 22 us for 1536 rows).
 #define LANES 16
-static inline float lanes_tree_sum(float *a) {
-    for (int w = LANES / 2; w > 0; w /= 2)
-        for (int j = 0; j < w; j++) a[j] += a[j + w];
-    return a[0];
+typedef float lanes_v16 __attribute__((vector_size(64), aligned(4)));
+typedef float lanes_v8 __attribute__((vector_size(32)));
+typedef float lanes_v4 __attribute__((vector_size(16)));
+typedef int lanes_i8 __attribute__((vector_size(32)));
+typedef int lanes_i4 __attribute__((vector_size(16)));
+#define LANES_LO8(v) __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7)
+#define LANES_HI8(v) __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15)
+#define LANES_LO4(v) __builtin_shufflevector(v, v, 0, 1, 2, 3)
+#define LANES_HI4(v) __builtin_shufflevector(v, v, 4, 5, 6, 7)
+static inline float lanes_tree_sum(const float *a) {
+    lanes_v16 v;
+    memcpy(&v, a, sizeof v);
+    lanes_v8 s8 = LANES_LO8(v) + LANES_HI8(v);
+    lanes_v4 s4 = LANES_LO4(s8) + LANES_HI4(s8);
+    return (s4[0] + s4[2]) + (s4[1] + s4[3]);
+}
+// the same tree for the max: lane j + w where it is greater (so NaN in lane j stays), else j
+static inline float lanes_tree_max(const float *a) {
+    lanes_v16 v;
+    memcpy(&v, a, sizeof v);
+    lanes_v8 lo = LANES_LO8(v), hi = LANES_HI8(v);
+    lanes_i8 g8 = hi > lo;
+    lanes_v8 m8 = (lanes_v8)((g8 & (lanes_i8)hi) | (~g8 & (lanes_i8)lo));
+    lanes_v4 l4 = LANES_LO4(m8), h4 = LANES_HI4(m8);
+    lanes_i4 g4 = h4 > l4;
+    lanes_v4 m4 = (lanes_v4)((g4 & (lanes_i4)h4) | (~g4 & (lanes_i4)l4));
+    float m0 = m4[2] > m4[0] ? m4[2] : m4[0], m1 = m4[3] > m4[1] ? m4[3] : m4[1];
+    return m1 > m0 ? m1 : m0;
 }
 // Rows under two lane chunks (a small model's width) are summed in a plain loop: the lanes and
 // their tree would cost more than the row.
@@ -122,9 +151,7 @@ static inline float lanes_max(const float *restrict x, int n) {
     for (; i + LANES <= n; i += LANES)
         for (int j = 0; j < LANES; j++) m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
     for (int j = 0; i + j < n; j++) m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
-    for (int w = LANES / 2; w > 0; w /= 2)
-        for (int j = 0; j < w; j++) m[j] = m[j + w] > m[j] ? m[j + w] : m[j];
-    return m[0];
+    return lanes_tree_max(m);
 }
 
 #endif
