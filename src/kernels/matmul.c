@@ -336,8 +336,13 @@ const char *kernels_describe(void) {
     static char buf[512];
     const char *isa = build_isa();
     pthread_once(&blas_once, blas_load);
-    snprintf(buf, sizeof buf, "sgemm from %s (core %s%s); own loops %s; %d threads",
-             blas_name, blas_core, blas_note, isa, omp_get_max_threads());
+    int nt = omp_get_max_threads();
+    snprintf(buf, sizeof buf, "sgemm from %s (core %s%s)%s; own loops %s; %d threads",
+             blas_name, blas_core, blas_note,
+             nt > 1 ? (gemm_split ? ", a band of each product per thread"
+                                  : ", threaded by OpenBLAS")
+                    : "",
+             isa, nt);
     return buf;
 }
 
