@@ -79,16 +79,7 @@ static void random_tokens(Rng *r, int *ids, int n, int V) {
 }
 
 // ---- sgemm ceiling: matmul_forward (N,C) @ (C,OC), best of a few calls ---------
-// The product's best speed: with the threads given bands of the output (as the model runs
-// it) or with OpenBLAS's own threading, whichever is faster, so that a gain from the bands
-// raises the ceiling too rather than only the model's figure.
 static int gemm_split = 1;  // --gemm-split
-static double sgemm_gflops_mode(int N, int C, int OC, int split);
-static double sgemm_gflops(int N, int C, int OC) {
-    double a = sgemm_gflops_mode(N, C, OC, 0), b = sgemm_gflops_mode(N, C, OC, 1);
-    kernels_set_gemm_split(gemm_split);
-    return a > b ? a : b;
-}
 
 static double sgemm_gflops_mode(int N, int C, int OC, int split) {
     kernels_set_gemm_split(split);
@@ -114,6 +105,15 @@ static double sgemm_gflops_mode(int N, int C, int OC, int split) {
     }
     free(a); free(w); free(o);
     return 2.0 * N * C * (double)OC / best / 1e9;
+}
+
+// The product's best speed: with the threads given bands of the output (as the model runs
+// it) or with OpenBLAS's own threading, whichever is faster, so that a gain from the bands
+// raises the ceiling too rather than only the model's figure.
+static double sgemm_gflops(int N, int C, int OC) {
+    double a = sgemm_gflops_mode(N, C, OC, 0), b = sgemm_gflops_mode(N, C, OC, 1);
+    kernels_set_gemm_split(gemm_split);
+    return a > b ? a : b;
 }
 
 // ---- memory bandwidth: a streaming read (sum of floats) on all threads ---------

@@ -97,9 +97,9 @@ static void sgemm_bands(const enum CBLAS_TRANSPOSE ta, const enum CBLAS_TRANSPOS
 #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num(), n = omp_get_num_threads();
-        int units = (by_rows ? M : N) / 16;  // bands start on 16-float boundaries
+        int len = by_rows ? M : N, units = len / 16;  // bands start on 16-float boundaries
         int lo = (int)((long)units * t / n) * 16;
-        int hi = t == n - 1 ? (by_rows ? M : N) : (int)((long)units * (t + 1) / n) * 16;
+        int hi = t == n - 1 ? len : (int)((long)units * (t + 1) / n) * 16;
         if (hi > lo) {
             if (by_rows)
                 p_sgemm(CblasRowMajor, ta, tb, hi - lo, N, K, alpha,
@@ -146,10 +146,10 @@ static inline void sgemm(const enum CBLAS_TRANSPOSE ta, const enum CBLAS_TRANSPO
                          int ldb, float beta, float *C, int ldc) {
     if (!p_sgemm) pthread_once(&blas_once, blas_load);
     int nt = gemm_split && !omp_in_parallel() ? omp_get_max_threads() : 1;
-    // op(A) transposed (a weight gradient, A^T dout): rows from half SPLIT_MIN each, as
-    // measured at those shapes with both kernels (SkylakeX and Haswell)
     if (nt > 1 && K / nt >= 8 * (M > N ? M : N) && (size_t)M * N <= ((size_t)1 << 20))
         sgemm_ksplit(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
+    // op(A) transposed (a weight gradient, A^T dout): rows from half SPLIT_MIN each, as
+    // measured at those shapes with both kernels (SkylakeX and Haswell)
     else if (nt > 1 && M / nt >= (ta == CblasTrans ? SPLIT_MIN / 2 : SPLIT_MIN))
         sgemm_bands(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt, 1);
     else if (nt > 1 && N / nt >= SPLIT_MIN)

@@ -1,1 +1,0 @@
-gcc -O3 -march=native -fopenmp -fno-math-errno -fno-trapping-math -std=c11 -D_GNU_SOURCE -I/work/main/src -I/work/main/src/kernels main.c att_var.c /work/main/build/libemergent.a -lcjson -lsqlite3 -lgsl -lgslcblas -lm -ldl -lpthread -o m
