@@ -1,7 +1,10 @@
-// core: the growable string buffer and its JSON string escaping (read back by cJSON).
+// core: the growable string buffer and its JSON string escaping (read back by cJSON), and
+// the spinning barrier.
 #include <cjson/cJSON.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/core.h"
 #include "test.h"
@@ -40,8 +43,38 @@ static void test_json_string(void) {
     }
 }
 
+// Rounds of: every thread writes the round number, meets, checks that all wrote it, meets.
+// Now and then one thread arrives 300 µs late, so the others run out of spin and sleep.
+static void test_spin_barrier(void) {
+    for (int nt = 2; nt <= 4; nt++) {
+        int vals[4] = {0}, rounds = 400;
+        atomic_int bad = 0;
+        SpinBarrier bar = {0};
+#pragma omp parallel num_threads(nt)
+        {
+            int t = omp_get_thread_num(), n = omp_get_num_threads();
+            for (int r = 1; r <= rounds; r++) {
+                if (r % 50 == 0 && t == r / 50 % n) {
+                    struct timespec ts = {0, 300000};
+                    nanosleep(&ts, NULL);
+                }
+                __atomic_store_n(&vals[t], r, __ATOMIC_RELAXED);
+                spin_barrier_wait(&bar, n);
+                for (int k = 0; k < n; k++)
+                    if (__atomic_load_n(&vals[k], __ATOMIC_RELAXED) != r) atomic_fetch_add(&bad, 1);
+                spin_barrier_wait(&bar, n);
+            }
+        }
+        CHECK(bad == 0, "%d threads: %d reads saw another round", nt, (int)bad);
+        CHECK(bar.arrived == 0 && bar.sleepers == 0 && bar.gen == 2 * rounds,
+              "%d threads: state %d %d %d after %d meetings", nt, (int)bar.arrived,
+              (int)bar.sleepers, (int)bar.gen, 2 * rounds);
+    }
+}
+
 int main(void) {
     RUN(test_strbuf_grows);
     RUN(test_json_string);
+    RUN(test_spin_barrier);
     return test_summary();
 }

@@ -1,5 +1,6 @@
 // KV-cache decoding against the full forward, and the samplers.
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,46 @@ static void test_kv_matches_forward(void) {
     CHECK(maxd < 1e-4f, "KV-cache logits differ from the full forward by %g", maxd);
     CHECK(kv.len == T, "cache length %d", kv.len);
     kv_free(&kv);
+    gpt_free(&m);
+}
+
+// The one-row forward splits heads and product rows over the threads: with 1, 2, 3 and 5
+// threads (5 > the 3 heads: some threads have none; 2 does not divide them) the logits and
+// the cached keys and values match the full forward's.
+static void test_kv_one_row_any_threads(void) {
+    GPTConfig c = {.vocab_size = 29, .block_size = 9, .n_layer = 2, .n_head = 3, .n_embd = 24};
+    GPT m;
+    gpt_create(&m, &c);
+    gpt_init_weights(&m, 21);
+    for (size_t i = 0; i < m.num_params; i++) m.params[i] *= 3.0f;
+    int T = 9, ids[9], threads[] = {1, 2, 3, 5}, saved = omp_get_max_threads();
+    Rng r;
+    rng_seed(&r, 6);
+    for (int i = 0; i < T; i++) ids[i] = rng_below(&r, c.vocab_size);
+    gpt_alloc_acts(&m, 1, T);
+    gpt_forward(&m, ids, NULL, 1, T);
+    for (int k = 0; k < 4; k++) {
+        omp_set_num_threads(threads[k]);
+        KVCache kv;
+        kv_init(&kv, &m);
+        float maxd = 0.0f, maxk = 0.0f;
+        for (int t = 0; t < T; t++) {
+            kv_step(&kv, ids[t]);
+            for (int v = 0; v < c.vocab_size; v++)
+                maxd = fmaxf(maxd, fabsf(kv.logits[v] - m.a.logits[t * c.vocab_size + v]));
+        }
+        // layer 1's keys: the k columns of its qkv activations in the full forward
+        int C = c.n_embd;
+        const float *qkv1 = m.a.qkv + (size_t)T * 3 * C;
+        const float *k1 = kv.k + (size_t)c.block_size * C;
+        for (int t = 0; t < T; t++)
+            for (int i = 0; i < C; i++)
+                maxk = fmaxf(maxk, fabsf(k1[t * C + i] - qkv1[t * 3 * C + C + i]));
+        CHECK(maxd < 1e-4f && maxk < 1e-4f, "%d threads: logits differ by %g, keys by %g",
+              threads[k], maxd, maxk);
+        kv_free(&kv);
+    }
+    omp_set_num_threads(saved);
     gpt_free(&m);
 }
 
@@ -221,6 +262,7 @@ static void test_top_k_top_p(void) {
 
 int main(void) {
     RUN(test_kv_matches_forward);
+    RUN(test_kv_one_row_any_threads);
     RUN(test_kv_batch_matches_single);
     RUN(test_greedy_and_determinism);
     RUN(test_prefill_matches_steps);

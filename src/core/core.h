@@ -2,6 +2,7 @@
 #ifndef EMERGENT_CORE_H
 #define EMERGENT_CORE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -89,6 +90,12 @@ void em_wait_policy(char **argv);
 // 2 MiB-aligned and marked for transparent huge pages, so streaming over hundreds of
 // megabytes does not miss the TLB at every 4 KiB page. Freed with free().
 void *xcalloc_big(size_t n, size_t sz);
+// A barrier for the nt threads of one parallel region (zeroed before the region). OpenMP's
+// own sleeps as soon as em_wait_policy's short spin runs out, and each wake-up costs tens of
+// µs: too much for a decoded token, whose threads meet about a hundred times in a few ms.
+// This one spins for up to 50 µs, then sleeps on a futex.
+typedef struct { atomic_int arrived, gen, sleepers; } SpinBarrier;
+void spin_barrier_wait(SpinBarrier *b, int nt);
 
 // ---- growable byte strings ----------------------------------------------------------
 // A NUL-terminated buffer that grows by doubling (out of memory: the xmalloc policy).

@@ -51,6 +51,12 @@ void head_forward(float *logits, const float *inp, const float *wte, int N, int 
 void head_backward(float *dinp, float *dwte, const float *dlogits, const float *inp,
                    const float *wte, int N, int C, int V, int set_params);
 
+// ---- one row's products, a thread's share (decoding, inside a parallel region) ----
+// part (OC) = x[lo..hi) @ w[lo..hi, :], w (C,OC): rows lo..hi of a linear layer
+void gemv_band(float *part, const float *x, const float *w, int lo, int hi, int OC);
+// y[v] = w[v,:] . x for v in [lo, hi), w (V,C): rows of the tied head
+void dot_rows(float *y, const float *w, const float *x, int lo, int hi, int C);
+
 // ---- causal multi-head self-attention ---------------------------------------
 // qkv (B,T,3C) laid out [q | k | v], heads of size HS = C/NH inside each.
 // -> out (B,T,C), att (B,NH,T,T) softmax probabilities (upper triangle zero).

@@ -166,32 +166,35 @@ static inline void sgemv(const enum CBLAS_TRANSPOSE ta, int M, int N, const floa
     p_sgemv(CblasRowMajor, ta, M, N, 1.0f, A, lda, x, 1, beta, y, 1);
 }
 
-// Decoding multiplies one row by each weight matrix: memory-bound. OpenBLAS's sgemv
-// streams (in, out) weights well; for the head's (V, C) rows, one dot product per row.
-// y (OC) (+)= x (C) @ w (C,OC): each thread streams a contiguous band of w's rows into its
-// own partial sum (4 rows per pass, so y is loaded and stored a quarter as often); the
-// partials are added in thread order, so the result is the same for the same threads.
+// Decoding multiplies one row by each weight matrix: memory-bound. Each thread streams a
+// contiguous band of w's rows into its own partial sum, and the partials are added in thread
+// order, so the result is the same for the same threads.
+// part (OC) = x[lo..hi) @ w[lo..hi, :], w (C,OC): 4 rows per pass, so part is loaded and
+// stored a quarter as often.
+void gemv_band(float *restrict part, const float *x, const float *w, int lo, int hi, int OC) {
+    for (int o = 0; o < OC; o++) part[o] = 0.0f;
+    int c = lo;
+    for (; c + 4 <= hi; c += 4) {
+        const float *restrict w0 = w + (size_t)c * OC, *restrict w1 = w0 + OC;
+        const float *restrict w2 = w1 + OC, *restrict w3 = w2 + OC;
+        float x0 = x[c], x1 = x[c + 1], x2 = x[c + 2], x3 = x[c + 3];
+        for (int o = 0; o < OC; o++) part[o] += x0 * w0[o] + x1 * w1[o] + x2 * w2[o] + x3 * w3[o];
+    }
+    for (; c < hi; c++) {
+        const float *restrict wr = w + (size_t)c * OC;
+        float xc = x[c];
+        for (int o = 0; o < OC; o++) part[o] += xc * wr[o];
+    }
+}
+
+// y (OC) (+)= x (C) @ w (C,OC)
 static void gemv_bands(float *y, const float *x, const float *w, int C, int OC, int accumulate) {
     int nt = omp_get_max_threads();
     float *part = kernel_scratch(2, (size_t)nt * OC);
 #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num(), n = omp_get_num_threads();
-        int lo = (int)((long)C * t / n), hi = (int)((long)C * (t + 1) / n);
-        float *restrict p = part + (size_t)t * OC;
-        for (int o = 0; o < OC; o++) p[o] = 0.0f;
-        int c = lo;
-        for (; c + 4 <= hi; c += 4) {
-            const float *restrict w0 = w + (size_t)c * OC, *restrict w1 = w0 + OC;
-            const float *restrict w2 = w1 + OC, *restrict w3 = w2 + OC;
-            float x0 = x[c], x1 = x[c + 1], x2 = x[c + 2], x3 = x[c + 3];
-            for (int o = 0; o < OC; o++) p[o] += x0 * w0[o] + x1 * w1[o] + x2 * w2[o] + x3 * w3[o];
-        }
-        for (; c < hi; c++) {
-            const float *restrict wr = w + (size_t)c * OC;
-            float xc = x[c];
-            for (int o = 0; o < OC; o++) p[o] += xc * wr[o];
-        }
+        gemv_band(part + (size_t)t * OC, x, w, (int)((long)C * t / n), (int)((long)C * (t + 1) / n), OC);
 #pragma omp barrier
 #pragma omp for schedule(static)
         for (int o = 0; o < OC; o++) {
@@ -202,10 +205,8 @@ static void gemv_bands(float *y, const float *x, const float *w, int C, int OC, 
     }
 }
 
-// y (V) = w (V,C) @ x (C): one dot product per row
-static void gemv_rows(float *y, const float *w, const float *x, int V, int C) {
-#pragma omp parallel for schedule(static)
-    for (int v = 0; v < V; v++) {
+void dot_rows(float *restrict y, const float *w, const float *x, int lo, int hi, int C) {
+    for (int v = lo; v < hi; v++) {
         const float *restrict wr = w + (size_t)v * C;
         float acc[16] = {0};  // 16 lanes: the sum vectorizes, in a fixed order
         int c = 0;
@@ -301,7 +302,11 @@ static void backward(float *dinp, float *dw, float *dbias, const float *dout, co
 // inp (N,C) @ wte^T (C,V) -> logits (N,V)
 void head_forward(float *logits, const float *inp, const float *wte, int N, int C, int V) {
     if (N == 1) {  // one row: logits (V) = wte (V,C) @ inp (C)
-        gemv_rows(logits, wte, inp, V, C);
+#pragma omp parallel
+        {
+            int t = omp_get_thread_num(), n = omp_get_num_threads();
+            dot_rows(logits, wte, inp, (int)((long)V * t / n), (int)((long)V * (t + 1) / n), C);
+        }
         return;
     }
     sgemm(CblasNoTrans, CblasTrans, N, V, C, 1.0f, inp, C, wte, C,

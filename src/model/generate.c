@@ -2,6 +2,7 @@
 #include "generate.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,7 @@ void kv_init(KVCache *kv, const GPT *m) { kv_init_batch(kv, m, 1); }
 void kv_free(KVCache *kv) {
     free(kv->lens); free(kv->pos); free(kv->k); free(kv->v); free(kv->x); free(kv->ln); free(kv->qkv);
     free(kv->atty); free(kv->fch); free(kv->fchg); free(kv->att); free(kv->logits);
+    free(kv->part);
     memset(kv, 0, sizeof *kv);
 }
 
@@ -43,42 +45,123 @@ void kv_reset(KVCache *kv) {
     kv->len = 0;
 }
 
-// One query per row against its slot's cached keys up to its position kv->pos[r], head by
-// head (rows of one slot at several positions see only the keys at or before their own).
-static void kv_attention(KVCache *kv, int l, const int *slots, int n) {
+// Row r's query against its slot's cached keys up to its position kv->pos[r], head h.
+static void kv_attend(KVCache *kv, int l, const int *slots, int r, int h) {
     const GPTConfig *c = &kv->m->cfg;
     int C = c->n_embd, NH = c->n_head, HS = C / NH, maxT = c->block_size, L = c->n_layer;
     float scale = 1.0f / sqrtf((float)HS);
+    int b = slots[r], t = kv->pos[r];
+    const float *K = kv->k + ((size_t)b * L + l) * maxT * C;
+    const float *V = kv->v + ((size_t)b * L + l) * maxT * C;
+    const float *q = kv->qkv + (size_t)r * 3 * C + h * HS;
+    float *att = kv->att + ((size_t)r * NH + h) * maxT, mx = -INFINITY, sum = 0.0f;
+    for (int t2 = 0; t2 <= t; t2++) {
+        const float *k = K + (size_t)t2 * C + h * HS;
+        float acc[8] = {0}, s = 0.0f;  // 8 lanes: the dot product vectorizes
+        int i = 0;
+        for (; i + 8 <= HS; i += 8)
+            for (int j = 0; j < 8; j++) acc[j] += q[i + j] * k[i + j];
+        for (; i < HS; i++) s += q[i] * k[i];
+        for (int j = 0; j < 8; j++) s += acc[j];
+        att[t2] = s * scale;
+        if (att[t2] > mx) mx = att[t2];
+    }
+    for (int t2 = 0; t2 <= t; t2++) { att[t2] = expf(att[t2] - mx); sum += att[t2]; }
+    float *o = kv->atty + (size_t)r * C + h * HS;
+    for (int i = 0; i < HS; i++) o[i] = 0.0f;
+    for (int t2 = 0; t2 <= t; t2++) {
+        const float *v = V + (size_t)t2 * C + h * HS;
+        float w = att[t2] / sum;
+        for (int i = 0; i < HS; i++) o[i] += w * v[i];
+    }
+}
+
+// One query per row, head by head (rows of one slot at several positions see only the keys
+// at or before their own).
+static void kv_attention(KVCache *kv, int l, const int *slots, int n) {
+    int NH = kv->m->cfg.n_head;
     long work = 0;
-    for (int r = 0; r < n; r++) work += (long)(kv->pos[r] + 1) * C;
+    for (int r = 0; r < n; r++) work += (long)(kv->pos[r] + 1) * kv->m->cfg.n_embd;
 #pragma omp parallel for collapse(2) schedule(static) if (work >= 65536)
     for (int r = 0; r < n; r++)
-        for (int h = 0; h < NH; h++) {
-            int b = slots[r], t = kv->pos[r];
-            const float *K = kv->k + ((size_t)b * L + l) * maxT * C;
-            const float *V = kv->v + ((size_t)b * L + l) * maxT * C;
-            const float *q = kv->qkv + (size_t)r * 3 * C + h * HS;
-            float *att = kv->att + ((size_t)r * NH + h) * maxT, mx = -INFINITY, sum = 0.0f;
-            for (int t2 = 0; t2 <= t; t2++) {
-                const float *k = K + (size_t)t2 * C + h * HS;
-                float acc[8] = {0}, s = 0.0f;  // 8 lanes: the dot product vectorizes
-                int i = 0;
-                for (; i + 8 <= HS; i += 8)
-                    for (int j = 0; j < 8; j++) acc[j] += q[i + j] * k[i + j];
-                for (; i < HS; i++) s += q[i] * k[i];
-                for (int j = 0; j < 8; j++) s += acc[j];
-                att[t2] = s * scale;
-                if (att[t2] > mx) mx = att[t2];
+        for (int h = 0; h < NH; h++) kv_attend(kv, l, slots, r, h);
+}
+
+// The forward of one row (slot, token at kv->pos[0]) in one parallel region: each of the n
+// threads takes a band of every product's input rows (partials added in thread order) and a
+// range of its outputs, and the threads meet at a spinning barrier six times a layer rather
+// than opening a region per product, whose workers would sleep between them. Thread t's
+// heads are the attention it computes and the rows of the output projection it reads, so
+// the attention needs no meeting of its own. Leaves the final LayerNorm in kv->ln.
+static void kv_forward_one(KVCache *kv, int slot, int token) {
+    const GPT *m = kv->m;
+    const GPTConfig *c = &m->cfg;
+    const ParamPtrs *p = &m->p;
+    int C = c->n_embd, NH = c->n_head, HS = C / NH, maxT = c->block_size, L = c->n_layer;
+    int pos = kv->pos[0], nt = em_threads();
+    if (kv->part_threads < nt) {  // partials of 4C and C outputs, and a LayerNorm, per thread
+        free(kv->part);
+        kv->part = xmalloc((size_t)nt * 6 * C * sizeof(float));
+        kv->part_threads = nt;
+    }
+    float *x = kv->x, *qkv = kv->qkv, *atty = kv->atty;
+    SpinBarrier bar = {0};
+    encoder_forward(x, &token, p->wte, p->wpe + (size_t)pos * C, 1, 1, C);
+#pragma omp parallel num_threads(nt)
+    {
+        int t = omp_get_thread_num(), n = omp_get_num_threads();
+        float *pa = kv->part, *pb = kv->part + (size_t)n * 4 * C;  // (n,4C), (n,C)
+        float *ln = kv->part + (size_t)n * 5 * C + (size_t)t * C, mean, rstd;
+        int lo = (int)((long)C * t / n), hi = (int)((long)C * (t + 1) / n);
+        int lo4 = (int)((long)4 * C * t / n), hi4 = (int)((long)4 * C * (t + 1) / n);
+        int h0 = (int)((long)NH * t / n), h1 = (int)((long)NH * (t + 1) / n);
+        for (int l = 0; l < L; l++) {
+            const float *qkvb = p->qkvb + (size_t)l * 3 * C, *projb = p->attprojb + (size_t)l * C;
+            const float *fcb = p->fcb + (size_t)l * 4 * C, *fcprojb = p->fcprojb + (size_t)l * C;
+            layernorm_forward(ln, &mean, &rstd, x, p->ln1w + (size_t)l * C,
+                              p->ln1b + (size_t)l * C, 1, C);
+            gemv_band(pa + (size_t)t * 3 * C, ln, p->qkvw + (size_t)l * C * 3 * C, lo, hi, 3 * C);
+            spin_barrier_wait(&bar, n);
+            // this thread's heads: their q, k, v columns, the cache, the attention
+            size_t off = (((size_t)slot * L + l) * maxT + pos) * C;
+            for (int part = 0; part < 3; part++)
+                for (int o = part * C + h0 * HS; o < part * C + h1 * HS; o++) {
+                    float s = qkvb[o];
+                    for (int k = 0; k < n; k++) s += pa[(size_t)k * 3 * C + o];
+                    qkv[o] = s;
+                    if (part == 1) kv->k[off + o - C] = s;
+                    if (part == 2) kv->v[off + o - 2 * C] = s;
+                }
+            for (int h = h0; h < h1; h++) kv_attend(kv, l, &slot, 0, h);
+            gemv_band(pb + (size_t)t * C, atty, p->attprojw + (size_t)l * C * C, h0 * HS, h1 * HS, C);
+            spin_barrier_wait(&bar, n);
+            for (int o = lo; o < hi; o++) {  // x += proj + bias
+                float s = x[o] + projb[o];
+                for (int k = 0; k < n; k++) s += pb[(size_t)k * C + o];
+                x[o] = s;
             }
-            for (int t2 = 0; t2 <= t; t2++) { att[t2] = expf(att[t2] - mx); sum += att[t2]; }
-            float *o = kv->atty + (size_t)r * C + h * HS;
-            for (int i = 0; i < HS; i++) o[i] = 0.0f;
-            for (int t2 = 0; t2 <= t; t2++) {
-                const float *v = V + (size_t)t2 * C + h * HS;
-                float w = att[t2] / sum;
-                for (int i = 0; i < HS; i++) o[i] += w * v[i];
+            spin_barrier_wait(&bar, n);
+            layernorm_forward(ln, &mean, &rstd, x, p->ln2w + (size_t)l * C,
+                              p->ln2b + (size_t)l * C, 1, C);
+            gemv_band(pa + (size_t)t * 4 * C, ln, p->fcw + (size_t)l * C * 4 * C, lo, hi, 4 * C);
+            spin_barrier_wait(&bar, n);
+            for (int o = lo4; o < hi4; o++) {  // fch = fc + bias, then its GELU
+                float s = fcb[o];
+                for (int k = 0; k < n; k++) s += pa[(size_t)k * 4 * C + o];
+                kv->fch[o] = s;
             }
+            gelu_forward(kv->fchg + lo4, kv->fch + lo4, (size_t)(hi4 - lo4));
+            gemv_band(pb + (size_t)t * C, kv->fchg, p->fcprojw + (size_t)l * 4 * C * C, lo4, hi4, C);
+            spin_barrier_wait(&bar, n);
+            for (int o = lo; o < hi; o++) {
+                float s = x[o] + fcprojb[o];
+                for (int k = 0; k < n; k++) s += pb[(size_t)k * C + o];
+                x[o] = s;
+            }
+            spin_barrier_wait(&bar, n);
         }
+        if (t == 0) layernorm_forward(kv->ln, &mean, &rstd, x, p->lnfw, p->lnfb, 1, C);
+    }
 }
 
 // The forward of n rows: row r puts tokens[r] at position kv->pos[r] of slot slots[r],
@@ -88,6 +171,10 @@ static void kv_forward_rows(KVCache *kv, const int *slots, const int *tokens, in
     const GPTConfig *c = &m->cfg;
     const ParamPtrs *p = &m->p;
     int C = c->n_embd, maxT = c->block_size, L = c->n_layer;
+    if (n == 1) {
+        kv_forward_one(kv, slots[0], tokens[0]);
+        return;
+    }
     float *mean = kv->att, *rstd = kv->att + n;  // LayerNorm statistics: unused scratch
     for (int r = 0; r < n; r++)
         encoder_forward(kv->x + (size_t)r * C, &tokens[r], p->wte,

@@ -22,6 +22,8 @@ typedef struct {
     float *x, *ln, *qkv, *atty, *fch, *fchg;  // (R rows) activations of the new positions
     float *att;       // (R, NH, maxT) attention weights of the new positions
     float *logits;    // (B, V): row r holds the logits after the r-th token of the last step
+    float *part;      // (threads, 6C) a one-row forward's partial sums and LayerNorms
+    int part_threads; // the threads part was sized for
 } KVCache;
 
 void kv_init(KVCache *kv, const GPT *m);               // one slot
