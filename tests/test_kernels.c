@@ -927,7 +927,10 @@ static float max_abs_diff(const float *a, const float *b, size_t n) {
     return m;
 }
 static void test_attention_fast_vs_naive(void) {
-    int shapes[][4] = {{1, 1, 8, 2}, {2, 5, 12, 3}, {3, 17, 20, 2}, {2, 33, 48, 4}, {1, 64, 24, 1}};
+    // short tiles with the keys transposed, and one whose head is too wide for that (T 20,
+    // HS 256: the plain product)
+    int shapes[][4] = {{1, 1, 8, 2},  {2, 5, 12, 3},  {3, 17, 20, 2},
+                       {2, 33, 48, 4}, {1, 64, 24, 1}, {2, 20, 256, 1}};
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
         int B = shapes[k][0], T = shapes[k][1], C = shapes[k][2], NH = shapes[k][3];
         size_t nq = (size_t)B * T * 3 * C, no = (size_t)B * T * C, na = (size_t)B * NH * T * T;
