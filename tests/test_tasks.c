@@ -425,6 +425,65 @@ static void test_training_text(void) {
     taskset_free(&ts);
 }
 
+// The sampler as it reads in the definition: per window, a start drawn among the example
+// starts in [lo, hi - T - 1] (uniform there when none), T ids in, the next T out (masked: -1).
+static void sample_reference(const TokenData *d, int part, int B, int T, Rng *r, int *inp,
+                             int *tgt) {
+    size_t lo = part ? d->split : 0, hi = part ? d->n : d->split, last = hi - T - 1;
+    for (int b = 0; b < B; b++) {
+        size_t in_range[4096], k = 0, s;
+        for (size_t i = 0; d->starts && i < d->n_starts; i++)
+            if (d->starts[i] >= lo && d->starts[i] <= last) in_range[k++] = d->starts[i];
+        s = k ? in_range[rng_below(r, (uint32_t)k)] : lo + rng_below(r, (uint32_t)(last - lo + 1));
+        for (int i = 0; i < T; i++) {
+            inp[b * T + i] = d->tokens[s + i];
+            tgt[b * T + i] = !d->mask || d->mask[s + i + 1] ? d->tokens[s + i + 1] : -1;
+        }
+    }
+}
+
+// data_sample searches the range once and draws every start before copying (to overlap the
+// reads): the windows and the generator's state after them are those of the definition, for
+// B below, at and above its chunk of 64, with and without starts and mask, in both parts.
+static void test_sample_matches_definition(void) {
+    TaskSet ts;
+    CHECK(task_generate("add:3", TASK_TRAIN, 300, 5, &ts) == 0, "%s", em_errmsg());
+    char *text;
+    unsigned char *mask;
+    size_t len;
+    CHECK(task_training_text(&ts, &text, &mask, &len) == 0, "%s", em_errmsg());
+    Tokenizer tok = {0};
+    TokenData d;
+    size_t half = len / 2;
+    CHECK(data_from_texts(text, mask, half, text + half, mask + half, len - half, "\n", "add",
+                          &tok, 12, &d) == 0, "%s", em_errmsg());
+    CHECK(d.starts && d.n_starts > 100 && d.n_starts < 4096 && d.mask, "%zu starts", d.n_starts);
+    int ok = 1, Bs[] = {1, 5, 64, 65, 200};
+    enum { T = 12 };
+    static int i1[200 * T], t1[200 * T], i2[200 * T], t2[200 * T];
+    for (int v = 0; v < 3; v++) {
+        TokenData e = d;
+        if (v >= 1) e.starts = NULL;  // uniform windows
+        if (v == 2) e.mask = NULL;    // every target kept
+        for (int part = 0; part < 2; part++)
+            for (int k = 0; k < 5; k++) {
+                Rng r1, r2;
+                rng_seed(&r1, 11 + k);
+                rng_seed(&r2, 11 + k);
+                data_sample(&e, part, Bs[k], T, &r1, i1, t1);
+                sample_reference(&e, part, Bs[k], T, &r2, i2, t2);
+                ok &= !memcmp(i1, i2, Bs[k] * T * sizeof(int)) &&
+                      !memcmp(t1, t2, Bs[k] * T * sizeof(int)) && rng_u64(&r1) == rng_u64(&r2);
+            }
+    }
+    CHECK(ok, "a window or the generator's state differs from the definition");
+    data_free(&d);
+    tok_free(&tok);
+    free(text);
+    free(mask);
+    taskset_free(&ts);
+}
+
 static void test_fewshot(void) {
     TaskSet ts;
     CHECK(task_generate("add:1:gpt3", TASK_TEST, 3, 1, &ts) == 0, "%s", em_errmsg());
@@ -676,6 +735,7 @@ int main(void) {
     RUN(test_multiple_choice);
     RUN(test_spec_errors);
     RUN(test_training_text);
+    RUN(test_sample_matches_definition);
     RUN(test_fewshot);
     RUN(test_bigbench_real);
     RUN(test_bigbench_files);

@@ -40,34 +40,51 @@ void data_free(TokenData *d) {
     memset(d, 0, sizeof *d);
 }
 
-// Picks a window start in [lo, hi - T - 1]: uniform, or among the example starts there.
-static size_t window_start(const TokenData *d, size_t lo, size_t hi, int T, Rng *r) {
-    size_t last = hi - T - 1;  // inclusive
-    if (d->starts) {
-        // the example starts within [lo, last]: a binary search for each end
-        size_t a = 0, b = d->n_starts;
-        while (a < b) { size_t m = (a + b) / 2; if (d->starts[m] < lo) a = m + 1; else b = m; }
-        size_t first = a;
-        b = d->n_starts;
-        while (a < b) { size_t m = (a + b) / 2; if (d->starts[m] <= last) a = m + 1; else b = m; }
-        size_t count = a - first;
-        if (count > 0)
-            return d->starts[first + (count > 0xFFFFFFFFu ? rng_u64(r) % count
-                                                          : rng_below(r, (uint32_t)count))];
-    }
-    size_t span = last - lo + 1;
-    return lo + (span > 0xFFFFFFFFu ? rng_u64(r) % span : rng_below(r, (uint32_t)span));
+// The example starts within [lo, last]: *first and the count, by a binary search for each end.
+static size_t starts_within(const TokenData *d, size_t lo, size_t last, size_t *first) {
+    size_t a = 0, b = d->n_starts;
+    while (a < b) { size_t m = (a + b) / 2; if (d->starts[m] < lo) a = m + 1; else b = m; }
+    *first = a;
+    b = d->n_starts;
+    while (a < b) { size_t m = (a + b) / 2; if (d->starts[m] <= last) a = m + 1; else b = m; }
+    return a - *first;
 }
 
+static size_t draw_below(size_t n, Rng *r) {
+    return n > 0xFFFFFFFFu ? rng_u64(r) % n : rng_below(r, (uint32_t)n);
+}
+
+// B windows of T tokens from [lo, hi): each starts at one of the example starts there (when the
+// data has them and some lie in range), else anywhere. The range is searched once for all B
+// windows; the starts are drawn first (one draw each, in order) and their tokens prefetched, so
+// the B random reads overlap instead of missing the cache one after another.
 void data_sample(const TokenData *d, int part, int B, int T, Rng *r, int *inp, int *tgt) {
     if (d->shards) { shards_sample(d->shards, part, B, T, r, inp, tgt); return; }
     size_t lo = part ? d->split : 0, hi = part ? d->n : d->split;
-    for (int b = 0; b < B; b++) {
-        size_t s = window_start(d, lo, hi, T, r);
-        memcpy(inp + (size_t)b * T, d->tokens + s, T * sizeof(int));
-        int *t = tgt + (size_t)b * T;
-        for (int i = 0; i < T; i++)
-            t[i] = !d->mask || d->mask[s + i + 1] ? d->tokens[s + i + 1] : -1;
+    size_t last = hi - T - 1;  // inclusive
+    size_t first = 0, count = d->starts ? starts_within(d, lo, last, &first) : 0;
+    enum { CHUNK = 64 };
+    size_t s[CHUNK];
+    for (int b0 = 0; b0 < B; b0 += CHUNK) {
+        int nb = B - b0 < CHUNK ? B - b0 : CHUNK;
+        for (int j = 0; j < nb; j++) {
+            s[j] = count ? d->starts[first + draw_below(count, r)]
+                         : lo + draw_below(last - lo + 1, r);
+            __builtin_prefetch(d->tokens + s[j]);
+            __builtin_prefetch(d->tokens + s[j] + T);
+            if (d->mask) __builtin_prefetch(d->mask + s[j]);
+        }
+        for (int j = 0; j < nb; j++) {
+            int *in = inp + (size_t)(b0 + j) * T, *t = tgt + (size_t)(b0 + j) * T;
+            const int *x = d->tokens + s[j];
+            memcpy(in, x, T * sizeof(int));
+            if (d->mask) {
+                const unsigned char *m = d->mask + s[j] + 1;
+                for (int i = 0; i < T; i++) t[i] = m[i] ? x[i + 1] : -1;
+            } else {
+                memcpy(t, x + 1, T * sizeof(int));
+            }
+        }
     }
 }
 
