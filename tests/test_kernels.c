@@ -409,6 +409,42 @@ static void test_matmul_accumulate(void) {
     matmul_case(17, 24, 40, 1, 1, 0, MAXS);
 }
 
+// Decoding's bands: gemv_band (the rows of a band's four quarters side by side, then the
+// rows left over) and dot_rows (the same order of rows), against fp64 sums, on bands shorter
+// than four rows, with and without a remainder, and not starting at 0.
+static void test_decode_bands(void) {
+    rseed(12);
+    int C = 45, OC = 19, bands[][2] = {{0, 1}, {0, 3}, {0, 4}, {5, 12}, {7, 45}, {0, 45}, {44, 45}};
+    float *w = frand((size_t)C * OC, -1, 1), *x = frand(C, -1, 1), *part = falloc(OC);
+    float *wt = frand((size_t)OC * C, -1, 1), *y = ffill(OC, NAN);
+    double worst = 0.0;
+    for (size_t b = 0; b < sizeof bands / sizeof bands[0]; b++) {
+        int lo = bands[b][0], hi = bands[b][1];
+        gemv_band(part, x, w, lo, hi, OC);
+        for (int o = 0; o < OC; o++) {
+            double r = 0.0;
+            for (int c = lo; c < hi; c++) r += (double)x[c] * w[(size_t)c * OC + o];
+            worst = fmax(worst, fabs(part[o] - r));
+        }
+    }
+    int rows[][2] = {{0, 1}, {0, 3}, {2, 6}, {3, 19}, {0, 19}};
+    for (size_t b = 0; b < sizeof rows / sizeof rows[0]; b++) {
+        for (int v = 0; v < OC; v++) y[v] = NAN;
+        dot_rows(y, wt, x, rows[b][0], rows[b][1], C);
+        for (int v = 0; v < OC; v++) {
+            if (v < rows[b][0] || v >= rows[b][1]) {  // rows outside the range untouched
+                CHECK(isnan(y[v]), "dot_rows [%d, %d) wrote row %d", rows[b][0], rows[b][1], v);
+                continue;
+            }
+            double r = 0.0;
+            for (int c = 0; c < C; c++) r += (double)wt[(size_t)v * C + c] * x[c];
+            worst = fmax(worst, fabs(y[v] - r));
+        }
+    }
+    CHECK(worst < 1e-5, "bands differ from the fp64 sums by %g", worst);
+    tfree_all();
+}
+
 static void test_matmul_null_bias_and_grads(void) {
     rseed(6);
     matmul_case(5, 7, 13, 0, 0, 0, 1 << 20);  // bias NULL
@@ -956,6 +992,7 @@ int main(void) {
     RUN(test_layernorm);
     RUN(test_matmul);
     RUN(test_matmul_accumulate);
+    RUN(test_decode_bands);
     RUN(test_matmul_null_bias_and_grads);
     RUN(test_gemm_bands);
     RUN(test_head);
