@@ -194,6 +194,51 @@ static void test_hooked_decoding_matches_cache(void) {
     gpt_free(&m);
 }
 
+// Teacher forcing scores the items in batched forwards, rows of equal length together (up
+// to the arena's rows); with a hook, one forward per item. The two must agree item by item
+// to float rounding, over items of several lengths and more items of one length than a
+// batch holds.
+static void test_teacher_forcing_batched(void) {
+    GPT m;
+    Tokenizer tok;
+    TaskSet train, test;
+    CHECK(fresh_model(&m, &tok, &train, &test, 11) == 0, "%s", em_errmsg());
+    for (size_t i = 0; i < m.num_params; i++) m.params[i] *= 4.0f;  // confident, varied
+    int lens[16] = {0}, distinct = 0, most = 0;
+    for (int i = 0; i < test.n; i++) {
+        int l = (int)strlen(test.items[i].prompt) + (int)strlen(test.items[i].target);
+        CHECK(l < 16, "item %d: length %d", i, l);
+        distinct += lens[l]++ == 0;
+        if (lens[l] > most) most = lens[l];
+    }
+    EvalConfig ec = {.shots = 0, .seed = 1, .n_boot = 0};
+    EvalResult a, b;
+    CHECK(eval_task(&m, &tok, &test, &train, &ec, &a) == 0, "%s", em_errmsg());
+    CHECK(distinct >= 2 && most > m.maxB && m.maxB > 1, "lengths %d, most of one length %d, rows %d",
+          distinct, most, m.maxB);
+    m.hook = noop;
+    CHECK(eval_task(&m, &tok, &test, &train, &ec, &b) == 0, "%s", em_errmsg());
+    m.hook = NULL;
+    double worst = 0.0;
+    int acc_diff = 0;
+    for (int i = 0; i < test.n; i++) {
+        const double *x = a.items[i].m, *y = b.items[i].m;
+        double d = fabs(x[MET_LOGPROB] - y[MET_LOGPROB]) / (1.0 + fabs(y[MET_LOGPROB]));
+        if (!(d <= worst)) worst = d;  // NaN counts as the worst
+        acc_diff += x[MET_TOKEN_ACC_TF] != y[MET_TOKEN_ACC_TF];
+        if (!(fabs(x[MET_MEAN_PROB] - y[MET_MEAN_PROB]) <= 1e-6)) worst = INFINITY;
+    }
+    CHECK(worst <= 1e-5, "log p(target): batched and alone differ by %g (relative)", worst);
+    CHECK(acc_diff == 0, "teacher-forced accuracy differs on %d items", acc_diff);
+    CHECK(a.sum[MET_LOGPROB].mean < -1.0, "log p %g: not a varied model", a.sum[MET_LOGPROB].mean);
+    eval_result_free(&a);
+    eval_result_free(&b);
+    taskset_free(&train);
+    taskset_free(&test);
+    tok_free(&tok);
+    gpt_free(&m);
+}
+
 // A fresh model with the vocabulary of a task's train split and the given block size.
 static int model_for(const char *spec, int ntrain, int block, GPT *m, Tokenizer *tok,
                      TaskSet *train, TaskSet *test) {
@@ -333,6 +378,7 @@ static void test_predictions_per_item_length(void) {
 int main(void) {
     RUN(test_fresh_model_is_at_chance);
     RUN(test_hooked_decoding_matches_cache);
+    RUN(test_teacher_forcing_batched);
     RUN(test_prompts_that_do_not_fit);
     RUN(test_predictions_per_item_length);
     RUN(test_numeric_file_task);

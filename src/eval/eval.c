@@ -102,19 +102,76 @@ static int argmax_row(const float *lg, int V) {
     return best;
 }
 
-// Log-probabilities (and argmax hits) of ids[from..n) given ids[0..from), one forward pass.
-// The sequence is cut on the left to the context; returns the tokens cut.
-static int score_tokens(GPT *m, const int *ids, int n, int from, double *logp, int *argmax) {
-    int maxT = m->cfg.block_size, V = m->cfg.vocab_size, cut = 0;
-    if (n > maxT) { cut = n - maxT; ids += cut; n = maxT; from -= cut; }
-    if (from < 1) from = 1;  // the first token has no prediction
-    gpt_forward(m, ids, NULL, 1, n);
-    for (int j = from; j < n; j++) {
-        const float *lg = m->a.logits + (size_t)(j - 1) * V;
-        logp[j - from] = (double)lg[ids[j]] - m->a.lse[j - 1];
-        argmax[j - from] = argmax_row(lg, V);
+// Teacher forcing of one sequence: ids[from..n) scored given what precedes them. The
+// sequence is cut on the left to the context, and the first token has no prediction.
+typedef struct {
+    const int *ids;  // (n) after the cut
+    int n, from;
+    double *logp;    // (n - from) log p of each scored token
+    int *argmax;     // (n - from) the greedy choice at each scored position
+} TfRow;
+
+static TfRow tf_row(const GPT *m, const int *ids, int n, int from, double *logp, int *argmax) {
+    int maxT = m->cfg.block_size, cut = n > maxT ? n - maxT : 0;
+    from -= cut;
+    return (TfRow){ids + cut, n - cut, from < 1 ? 1 : from, logp, argmax};
+}
+
+// Rows of the arena eval_task asks for (teacher forcing batches up to them): up to 64, as
+// many as fit 64 MiB of activations at the full context; an arena already larger is kept.
+static int eval_rows(const GPTConfig *c) {
+    int B = 64;
+    while (B > 1 && (gpt_act_floats(c, B, c->block_size) +
+                     gpt_grad_act_floats(c, B, c->block_size)) * sizeof(float) > (64u << 20))
+        B /= 2;
+    return B;
+}
+
+static int cmp_row_len(const void *a, const void *b, void *rows) {
+    const TfRow *r = rows;
+    int x = *(const int *)a, y = *(const int *)b;
+    if (r[x].n != r[y].n) return (r[x].n > r[y].n) - (r[x].n < r[y].n);
+    return (x > y) - (x < y);
+}
+
+// Scores many rows: rows of equal length share a forward, as many as the arena holds
+// (m->maxB), so that no row is padded and each row's positions see exactly what a forward
+// of that row alone sees. A row's numbers are those of its own forward up to the GEMMs'
+// rounding (equal bit for bit where OpenBLAS sums each element in the same order at any
+// row count). With a hook installed (ablation, patching) each row has a forward of its own,
+// as the hook expects.
+static void score_rows(GPT *m, TfRow *rows, int n) {
+    if (n <= 0) return;
+    int V = m->cfg.vocab_size, cap = m->hook ? 1 : m->maxB;
+    int *ord = xmalloc((size_t)n * sizeof(int));
+    for (int i = 0; i < n; i++) ord[i] = i;
+    qsort_r(ord, (size_t)n, sizeof(int), cmp_row_len, rows);
+    int *buf = xmalloc((size_t)cap * rows[ord[n - 1]].n * sizeof(int));
+    for (int a = 0; a < n;) {
+        int T = rows[ord[a]].n, b = a;
+        while (b < n && b - a < cap && rows[ord[b]].n == T) b++;
+        for (int r = a; r < b; r++)
+            memcpy(buf + (size_t)(r - a) * T, rows[ord[r]].ids, (size_t)T * sizeof(int));
+        gpt_forward(m, buf, NULL, b - a, T);  // (b-a, T)
+        for (int r = a; r < b; r++) {
+            const TfRow *t = &rows[ord[r]];
+            for (int j = t->from; j < T; j++) {
+                size_t at = (size_t)(r - a) * T + (size_t)(j - 1);
+                const float *lg = m->a.logits + at * V;
+                t->logp[j - t->from] = (double)lg[t->ids[j]] - m->a.lse[at];
+                t->argmax[j - t->from] = argmax_row(lg, V);
+            }
+        }
+        a = b;
     }
-    return cut;
+    free(buf);
+    free(ord);
+}
+
+// Log-probabilities (and argmax hits) of ids[from..n) given ids[0..from), one forward pass.
+static void score_tokens(GPT *m, const int *ids, int n, int from, double *logp, int *argmax) {
+    TfRow t = tf_row(m, ids, n, from, logp, argmax);
+    score_rows(m, &t, 1);
 }
 
 // Greedy decoding of many prompts at once, until the stop string or max_new tokens: a
@@ -259,7 +316,7 @@ typedef struct {
 // The generative metrics of one item (index i) whose response is in.
 static void score_generative(GPT *m, const Tokenizer *tok, const TaskSet *ts, EvalItem *it,
                              EvalResult *r, double *pos_hit, double *pos_hit_tf, ItemHits *ih,
-                             int i_item) {
+                             int i_item, const TfRow *tf) {
     const TaskItem *item = it->item;
     it->answer = task_extract_answer(ts, it->response);
     if (ts->output_regex) {  // BIG-bench: the first match of output_regex, or nothing
@@ -303,21 +360,10 @@ static void score_generative(GPT *m, const Tokenizer *tok, const TaskSet *ts, Ev
             ih->hit[(size_t)i_item * ih->longest + p0 + i] = (unsigned char)hit[i];
     }
 
-    // teacher forcing: prompt [+ scratch] + target, scored on the target tokens
-    size_t ls = item->scratch ? strlen(item->scratch) : 0;
-    char *full_prefix = xmalloc(strlen(it->prompt) + ls + 1);
-    strcpy(full_prefix, it->prompt);
-    if (ls) strcat(full_prefix, item->scratch);
-    int *fid = NULL;
-    size_t nf = 0;
-    encode(tok, full_prefix, &fid, &nf, ts->name);
-    int *seq = xmalloc((nf + nt + 1) * sizeof(int));
-    memcpy(seq, fid, nf * sizeof(int));
-    memcpy(seq + nf, tid, nt * sizeof(int));
-    double *logp = xmalloc((nt + 1) * sizeof(double));
-    int *am = xmalloc((nt + 1) * sizeof(int));
-    if (nt > 0) {
-        score_tokens(m, seq, (int)(nf + nt), (int)nf, logp, am);
+    // teacher forcing (scored beforehand, with every other item's, by tf_score_all)
+    if (nt > 0 && tf) {
+        const double *logp = tf->logp;
+        const int *am = tf->argmax;
         it->m[MET_LOGPROB] = metric_target_logprob(logp, (int)nt);
         it->m[MET_MEAN_PROB] = metric_mean_token_prob(logp, (int)nt);
         it->m[MET_TARGET_PROB] = exp(it->m[MET_LOGPROB]);
@@ -339,7 +385,69 @@ static void score_generative(GPT *m, const Tokenizer *tok, const TaskSet *ts, Ev
             it->m[MET_REL_ERR] = metric_rel_error(a, t);
         }
     }
-    free(hit); free(aid); free(tid); free(fid); free(seq); free(logp); free(am); free(full_prefix);
+    free(hit); free(aid); free(tid);
+}
+
+// The teacher-forced sequences of the generative items: prompt [+ scratch] + target,
+// scored on the target's tokens, all in batched forwards (score_rows). rows[i] is item i's
+// (n 0: none: multiple choice, or an empty target).
+typedef struct {
+    TfRow *rows;
+    int **seq;
+} TfAll;
+
+static int tf_score_all(GPT *m, const Tokenizer *tok, const TaskSet *ts, const EvalResult *r,
+                        TfAll *tf) {
+    int n = r->n, k = 0;
+    tf->rows = xcalloc((size_t)n, sizeof(TfRow));
+    tf->seq = xcalloc((size_t)n, sizeof(int *));
+    TfRow *todo = xcalloc((size_t)n, sizeof(TfRow));
+    int *which = xcalloc((size_t)n, sizeof(int)), rc = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        const EvalItem *it = &r->items[i];
+        const TaskItem *item = it->item;
+        if (item->n_choices > 0) continue;
+        size_t ls = item->scratch ? strlen(item->scratch) : 0;
+        char *prefix = xmalloc(strlen(it->prompt) + ls + 1);
+        strcpy(prefix, it->prompt);
+        if (ls) strcat(prefix, item->scratch);
+        int *fid = NULL, *tid = NULL;
+        size_t nf = 0, nt = 0;
+        rc = encode(tok, prefix, &fid, &nf, ts->name) || encode(tok, item->target, &tid, &nt, ts->name);
+        if (!rc && nt > 0) {
+            int *seq = xmalloc((nf + nt + 1) * sizeof(int));
+            memcpy(seq, fid, nf * sizeof(int));
+            memcpy(seq + nf, tid, nt * sizeof(int));
+            tf->seq[i] = seq;
+            todo[k] = tf_row(m, seq, (int)(nf + nt), (int)nf, xcalloc(nt + 1, sizeof(double)),
+                             xcalloc(nt + 1, sizeof(int)));
+            which[k++] = i;
+        }
+        free(prefix); free(fid); free(tid);
+    }
+    if (!rc) score_rows(m, todo, k);
+    for (int j = 0; j < k; j++) {
+        if (!rc) {
+            tf->rows[which[j]] = todo[j];
+        } else {
+            free(todo[j].logp);
+            free(todo[j].argmax);
+        }
+    }
+    free(todo);
+    free(which);
+    return rc ? -1 : 0;
+}
+
+static void tf_free(TfAll *tf, int n) {
+    for (int i = 0; tf->rows && i < n; i++) {
+        free(tf->rows[i].logp);
+        free(tf->rows[i].argmax);
+        free(tf->seq[i]);
+    }
+    free(tf->rows);
+    free(tf->seq);
+    memset(tf, 0, sizeof *tf);
 }
 
 // Multiple choice: the log-likelihood of each continuation after the prompt.
@@ -441,7 +549,7 @@ int eval_task(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *
         int rc = eval_check_fit(tok, test, m->cfg.block_size);
         if (rc) return rc;
     }
-    if (gpt_alloc_acts(m, 1, m->cfg.block_size)) return -1;
+    if (gpt_alloc_acts(m, eval_rows(&m->cfg), m->cfg.block_size)) return -1;
     r->items = xcalloc(test->n, sizeof(EvalItem));
     // the longest target fixes the answer positions and the default generation limit
     int longest = 0, longest_scratch = 0;
@@ -522,14 +630,18 @@ int eval_task(GPT *m, const Tokenizer *tok, const TaskSet *test, const TaskSet *
         free(gi); free(gids); free(gn);
     }
     // 3. scoring: teacher forcing, choices, and the metrics of each item
+    TfAll tf = {0};
+    if (!rc && n_gen > 0) rc = tf_score_all(m, tok, test, r, &tf);
     for (int i = 0; i < test->n && !rc; i++) {
         EvalItem *it = &r->items[i];
         if (it->item->n_choices > 0) score_choices(m, tok, test, it, ids[i], nids[i], r);
-        else score_generative(m, tok, test, it, r, pos_hit, pos_hit_tf, &ih, i);
+        else score_generative(m, tok, test, it, r, pos_hit, pos_hit_tf, &ih, i,
+                              tf.rows && tf.rows[i].n > 0 ? &tf.rows[i] : NULL);
         em_sum += isnan(it->m[MET_EXACT]) ? 0.0 : it->m[MET_EXACT];
         if (ec->progress)
             ec->progress(ec->progress_ctx, test->name, "scoring", i + 1, test->n, em_sum / (i + 1));
     }
+    tf_free(&tf, test->n);
     for (int i = 0; i < test->n; i++) free(ids[i]);
     free(ids);
     free(nids);
