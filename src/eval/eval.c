@@ -134,20 +134,20 @@ static int cmp_row_len(const void *a, const void *b, void *rows) {
     return (x > y) - (x < y);
 }
 
-// Scores many rows: rows of equal length share a forward, as many as the arena holds
-// (m->maxB), so that no row is padded and each row's positions see exactly what a forward
-// of that row alone sees. A row's numbers are those of its own forward up to the GEMMs'
+// Scores many rows (a row of n 0 has nothing to score): rows of equal length share a
+// forward, as many as the arena holds (m->maxB), so that no row is padded and each row's
+// positions see exactly what a forward of that row alone sees. A row's numbers are those of its own forward up to the GEMMs'
 // rounding (equal bit for bit where OpenBLAS sums each element in the same order at any
 // row count). With a hook installed (ablation, patching) each row has a forward of its own,
 // as the hook expects.
 static void score_rows(GPT *m, TfRow *rows, int n) {
-    if (n <= 0) return;
-    int V = m->cfg.vocab_size, cap = m->hook ? 1 : m->maxB;
-    int *ord = xmalloc((size_t)n * sizeof(int));
+    int V = m->cfg.vocab_size, cap = m->hook ? 1 : m->maxB, first = 0;
+    int *ord = xmalloc((size_t)(n > 0 ? n : 1) * sizeof(int));
     for (int i = 0; i < n; i++) ord[i] = i;
     qsort_r(ord, (size_t)n, sizeof(int), cmp_row_len, rows);
-    int *buf = xmalloc((size_t)cap * rows[ord[n - 1]].n * sizeof(int));
-    for (int a = 0; a < n;) {
+    while (first < n && rows[ord[first]].n == 0) first++;  // rows with nothing to score
+    int *buf = xmalloc((size_t)cap * (first < n ? rows[ord[n - 1]].n : 1) * sizeof(int));
+    for (int a = first; a < n;) {
         int T = rows[ord[a]].n, b = a;
         while (b < n && b - a < cap && rows[ord[b]].n == T) b++;
         for (int r = a; r < b; r++)
@@ -390,7 +390,7 @@ static void score_generative(GPT *m, const Tokenizer *tok, const TaskSet *ts, Ev
 
 // The teacher-forced sequences of the generative items: prompt [+ scratch] + target,
 // scored on the target's tokens, all in batched forwards (score_rows). rows[i] is item i's
-// (n 0: none: multiple choice, or an empty target).
+// (n 0: none: multiple choice, or an empty target); seq[i] owns the tokens it points into.
 typedef struct {
     TfRow *rows;
     int **seq;
@@ -398,11 +398,9 @@ typedef struct {
 
 static int tf_score_all(GPT *m, const Tokenizer *tok, const TaskSet *ts, const EvalResult *r,
                         TfAll *tf) {
-    int n = r->n, k = 0;
+    int n = r->n, rc = 0;
     tf->rows = xcalloc((size_t)n, sizeof(TfRow));
     tf->seq = xcalloc((size_t)n, sizeof(int *));
-    TfRow *todo = xcalloc((size_t)n, sizeof(TfRow));
-    int *which = xcalloc((size_t)n, sizeof(int)), rc = 0;
     for (int i = 0; i < n && !rc; i++) {
         const EvalItem *it = &r->items[i];
         const TaskItem *item = it->item;
@@ -419,23 +417,12 @@ static int tf_score_all(GPT *m, const Tokenizer *tok, const TaskSet *ts, const E
             memcpy(seq, fid, nf * sizeof(int));
             memcpy(seq + nf, tid, nt * sizeof(int));
             tf->seq[i] = seq;
-            todo[k] = tf_row(m, seq, (int)(nf + nt), (int)nf, xcalloc(nt + 1, sizeof(double)),
-                             xcalloc(nt + 1, sizeof(int)));
-            which[k++] = i;
+            tf->rows[i] = tf_row(m, seq, (int)(nf + nt), (int)nf, xcalloc(nt + 1, sizeof(double)),
+                                 xcalloc(nt + 1, sizeof(int)));
         }
         free(prefix); free(fid); free(tid);
     }
-    if (!rc) score_rows(m, todo, k);
-    for (int j = 0; j < k; j++) {
-        if (!rc) {
-            tf->rows[which[j]] = todo[j];
-        } else {
-            free(todo[j].logp);
-            free(todo[j].argmax);
-        }
-    }
-    free(todo);
-    free(which);
+    if (!rc) score_rows(m, tf->rows, n);
     return rc ? -1 : 0;
 }
 
