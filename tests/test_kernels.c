@@ -414,7 +414,10 @@ static void test_matmul_accumulate(void) {
 // than four rows, with and without a remainder, and not starting at 0.
 static void test_decode_bands(void) {
     rseed(12);
-    int C = 45, OC = 19, bands[][2] = {{0, 1}, {0, 3}, {0, 4}, {5, 12}, {7, 45}, {0, 45}, {44, 45}};
+    // gemv_band: bands of 1-3 rows (no quarter), odd and even quarters (pairs of rows and a
+    // last single one), remainders
+    int C = 45, OC = 19;
+    int bands[][2] = {{0, 1}, {0, 3}, {0, 4}, {5, 12}, {3, 43}, {7, 45}, {0, 45}, {44, 45}};
     float *w = frand((size_t)C * OC, -1, 1), *x = frand(C, -1, 1), *part = falloc(OC);
     float *wt = frand((size_t)OC * C, -1, 1), *y = ffill(OC, NAN);
     double worst = 0.0;
@@ -549,6 +552,7 @@ static void test_head(void) {
     head_case(33, 48, 65, MAXS);
     head_case(1, 37, 10, 1 << 20);  // one row (decoding, the gemv path), odd sizes
     head_case(1, 64, 7, 1 << 20);
+    head_case(1, 21, 2600, 64);  // one row in pieces of rows, the last one short
 }
 
 // ---- attention ---------------------------------------------------------------------

@@ -169,13 +169,26 @@ static inline void sgemv(const enum CBLAS_TRANSPOSE ta, int M, int N, const floa
 // Decoding multiplies one row by each weight matrix: memory-bound. Each thread streams a
 // contiguous band of w's rows into its own partial sum, and the partials are added in thread
 // order, so the result is the same for the same threads.
-// part (OC) = x[lo..hi) @ w[lo..hi, :], w (C,OC): 4 rows per pass, so part is loaded and
-// stored a quarter as often. The 4 rows come from the 4 quarters of the band: four streams
-// side by side, which a core reads faster than one (30 against 39 GB/s on a 2-core EPYC).
+// part (OC) = x[lo..hi) @ w[lo..hi, :], w (C,OC). The rows come from the 4 quarters of the
+// band: four streams side by side, which a core reads faster than one (30 against 39 GB/s on
+// a 2-core EPYC). A pass takes two rows of each quarter, so part is loaded and stored once
+// per 8 rows; it adds them as two passes of 4 would, (part + 4 rows) + 4 rows: the same sums.
 void gemv_band(float *restrict part, const float *x, const float *w, int lo, int hi, int OC) {
     for (int o = 0; o < OC; o++) part[o] = 0.0f;
-    int q = (hi - lo) / 4;
-    for (int i = 0; i < q; i++) {
+    int q = (hi - lo) / 4, i = 0;
+    for (; i + 2 <= q; i += 2) {
+        int c0 = lo + i, c1 = c0 + q, c2 = c1 + q, c3 = c2 + q;
+        const float *restrict w0 = w + (size_t)c0 * OC, *restrict w1 = w + (size_t)c1 * OC;
+        const float *restrict w2 = w + (size_t)c2 * OC, *restrict w3 = w + (size_t)c3 * OC;
+        const float *restrict u0 = w0 + OC, *restrict u1 = w1 + OC;  // the next row of each
+        const float *restrict u2 = w2 + OC, *restrict u3 = w3 + OC;
+        float x0 = x[c0], x1 = x[c1], x2 = x[c2], x3 = x[c3];
+        float y0 = x[c0 + 1], y1 = x[c1 + 1], y2 = x[c2 + 1], y3 = x[c3 + 1];
+        for (int o = 0; o < OC; o++)
+            part[o] = (part[o] + (x0 * w0[o] + x1 * w1[o] + x2 * w2[o] + x3 * w3[o])) +
+                      (y0 * u0[o] + y1 * u1[o] + y2 * u2[o] + y3 * u3[o]);
+    }
+    for (; i < q; i++) {
         int c0 = lo + i, c1 = c0 + q, c2 = c1 + q, c3 = c2 + q;
         const float *restrict w0 = w + (size_t)c0 * OC, *restrict w1 = w + (size_t)c1 * OC;
         const float *restrict w2 = w + (size_t)c2 * OC, *restrict w3 = w + (size_t)c3 * OC;
@@ -207,25 +220,46 @@ static void gemv_bands(float *y, const float *x, const float *w, int C, int OC, 
     }
 }
 
-// y[v] = w row v . x for v in [lo, hi): the rows of the 4 quarters of the range side by side
-// (four streams, as in gemv_band); each row's sum is the same in any order of rows.
-static inline float dot_row(const float *restrict wr, const float *restrict x, int C) {
-    float acc[16] = {0};  // 16 lanes: the sum vectorizes, in a fixed order
-    int c = 0;
-    for (; c + 16 <= C; c += 16)
-        for (int j = 0; j < 16; j++) acc[j] += wr[c + j] * x[c + j];
+// the remainder of row wr from c on, then the 16 lanes
+static inline float lanes_tail(const float *acc, const float *restrict wr, const float *x, int c,
+                               int C) {
     float s = 0.0f;
     for (; c < C; c++) s += wr[c] * x[c];
     for (int j = 0; j < 16; j++) s += acc[j];
     return s;
 }
+static inline float dot_row(const float *restrict wr, const float *restrict x, int C) {
+    float acc[16] = {0};  // 16 lanes: the sum vectorizes, in a fixed order
+    int c = 0;
+    for (; c + 16 <= C; c += 16)
+        for (int j = 0; j < 16; j++) acc[j] += wr[c + j] * x[c + j];
+    return lanes_tail(acc, wr, x, c, C);
+}
+// y[v] = w row v . x for v in [lo, hi): one row of each of the range's 4 quarters at a time,
+// read side by side in one loop (four streams, as in gemv_band; a row after a row, the
+// streams took turns and the head read at half the bandwidth). Each row's sum is the same
+// as dot_row's: 16 lanes in a fixed order, the remainder, then the lanes.
 void dot_rows(float *restrict y, const float *w, const float *x, int lo, int hi, int C) {
     int q = (hi - lo) / 4;
-    for (int i = 0; i < q; i++)
-        for (int s = 0; s < 4; s++) {
-            int v = lo + s * q + i;
-            y[v] = dot_row(w + (size_t)v * C, x, C);
-        }
+    for (int i = 0; i < q; i++) {
+        int v0 = lo + i, v1 = v0 + q, v2 = v1 + q, v3 = v2 + q;
+        const float *restrict w0 = w + (size_t)v0 * C, *restrict w1 = w + (size_t)v1 * C;
+        const float *restrict w2 = w + (size_t)v2 * C, *restrict w3 = w + (size_t)v3 * C;
+        float a0[16] = {0}, a1[16] = {0}, a2[16] = {0}, a3[16] = {0};
+        int c = 0;
+        for (; c + 16 <= C; c += 16)
+            for (int j = 0; j < 16; j++) {
+                float xj = x[c + j];
+                a0[j] += w0[c + j] * xj;
+                a1[j] += w1[c + j] * xj;
+                a2[j] += w2[c + j] * xj;
+                a3[j] += w3[c + j] * xj;
+            }
+        y[v0] = lanes_tail(a0, w0, x, c, C);
+        y[v1] = lanes_tail(a1, w1, x, c, C);
+        y[v2] = lanes_tail(a2, w2, x, c, C);
+        y[v3] = lanes_tail(a3, w3, x, c, C);
+    }
     for (int v = lo + 4 * q; v < hi; v++) y[v] = dot_row(w + (size_t)v * C, x, C);
 }
 
@@ -311,12 +345,12 @@ static void backward(float *dinp, float *dw, float *dbias, const float *dout, co
 
 // inp (N,C) @ wte^T (C,V) -> logits (N,V)
 void head_forward(float *logits, const float *inp, const float *wte, int N, int C, int V) {
-    if (N == 1) {  // one row: logits (V) = wte (V,C) @ inp (C)
-#pragma omp parallel
-        {
-            int t = omp_get_thread_num(), n = omp_get_num_threads();
-            dot_rows(logits, wte, inp, (int)((long)V * t / n), (int)((long)V * (t + 1) / n), C);
-        }
+    if (N == 1) {  // one row: logits (V) = wte (V,C) @ inp (C), in pieces the threads claim
+        enum { PIECE = 1024 };  // rows (3 MiB of GPT-2's head): a slower thread takes fewer
+        int np = (V + PIECE - 1) / PIECE;
+#pragma omp parallel for schedule(dynamic, 1) if (np > 1)
+        for (int k = 0; k < np; k++)
+            dot_rows(logits, wte, inp, k * PIECE, (k + 1) * PIECE < V ? (k + 1) * PIECE : V, C);
         return;
     }
     sgemm(CblasNoTrans, CblasTrans, N, V, C, 1.0f, inp, C, wte, C,
