@@ -136,10 +136,10 @@ static int cmp_row_len(const void *a, const void *b, void *rows) {
 
 // Scores many rows (a row of n 0 has nothing to score): rows of equal length share a
 // forward, as many as the arena holds (m->maxB), so that no row is padded and each row's
-// positions see exactly what a forward of that row alone sees. A row's numbers are those of its own forward up to the GEMMs'
-// rounding (equal bit for bit where OpenBLAS sums each element in the same order at any
-// row count). With a hook installed (ablation, patching) each row has a forward of its own,
-// as the hook expects.
+// positions see exactly what a forward of that row alone sees. A row's numbers are those of
+// its own forward up to the GEMMs' rounding (equal bit for bit where OpenBLAS sums each
+// element in the same order at any row count). With a hook installed (ablation, patching)
+// each row has a forward of its own, as the hook expects.
 static void score_rows(GPT *m, TfRow *rows, int n) {
     int V = m->cfg.vocab_size, cap = m->hook ? 1 : m->maxB, first = 0;
     int *ord = xmalloc((size_t)(n > 0 ? n : 1) * sizeof(int));
