@@ -970,7 +970,7 @@ static void test_attention_fast_vs_naive(void) {
     // short tiles with the keys transposed, and one whose head is too wide for that (T 20,
     // HS 256: the plain product)
     int shapes[][4] = {{1, 1, 8, 2},  {2, 5, 12, 3},  {3, 17, 20, 2},
-                       {2, 33, 48, 4}, {1, 64, 24, 1}, {2, 20, 256, 1}};
+                       {2, 33, 48, 4}, {1, 64, 24, 1}, {2, 20, 256, 1}, {1, 65, 8, 2}};
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
         int B = shapes[k][0], T = shapes[k][1], C = shapes[k][2], NH = shapes[k][3];
         size_t nq = (size_t)B * T * 3 * C, no = (size_t)B * T * C, na = (size_t)B * NH * T * T;
@@ -985,6 +985,13 @@ static void test_attention_fast_vs_naive(void) {
         float dg = max_abs_diff(g1, g2, nq);
         CHECK(dof < 1e-5f && daf < 1e-6f && dg < 1e-5f,
               "B %d T %d C %d NH %d: out %g, att %g, dqkv %g", B, T, C, NH, dof, daf, dg);
+        // the overwriting form over NaN garbage, against += into zeros
+        float *g3 = ffill(nq, NAN), *g4 = ffill(nq, 0.0f);
+        attention_backward_set(g3, s1, dout, qkv, a1, B, T, C, NH);
+        attention_backward(g4, s2, dout, qkv, a1, B, T, C, NH);
+        float ds = max_abs_diff(g3, g4, nq);
+        for (size_t i = 0; i < nq; i++) ds = isnan(g3[i]) ? INFINITY : ds;  // fmaxf drops NaN
+        CHECK(ds < 1e-6f, "B %d T %d C %d NH %d: set against add, %g", B, T, C, NH, ds);
     }
     tfree_all();
 }

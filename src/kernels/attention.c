@@ -3,6 +3,7 @@
 // called single-threaded inside the parallel loop (OpenBLAS's OpenMP build runs
 // one thread when called from a parallel region).
 #include <math.h>
+#include <string.h>
 
 #include "fastmath.h"
 #include "kernels.h"
@@ -132,9 +133,10 @@ void attention_apply(float *out, const float *att, const float *qkv, int B, int 
         }
 }
 
-// datt (B,NH,T,T) is scratch (overwritten); dqkv += gradient.
-void attention_backward(float *dqkv, float *datt, const float *dout, const float *qkv,
-                        const float *att, int B, int T, int C, int NH) {
+// datt (B,NH,T,T) is scratch (overwritten); dqkv = beta * dqkv + gradient, beta 0 or 1;
+// beta 0 takes one block of rows (T <= RB), whose products write every row of the head.
+static void backward(float *dqkv, float *datt, const float *dout, const float *qkv,
+                     const float *att, int B, int T, int C, int NH, float beta) {
     int HS = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)HS);
 #pragma omp parallel for collapse(2) schedule(static)
@@ -156,7 +158,7 @@ void attention_backward(float *dqkv, float *datt, const float *dout, const float
                     sgemm_rm(0, 0, T, T, HS, 1.0f, d, C, vt, T, 0.0f, da, T);
                 } else
                     sgemm_rm(0, 1, rn, cols, HS, 1.0f, dr0, C, v, C3, 0.0f, dar, T);
-                sgemm_rm(1, 0, cols, HS, rn, 1.0f, ar, T, dr0, C, 1.0f, dv, C3);
+                sgemm_rm(1, 0, cols, HS, rn, 1.0f, ar, T, dr0, C, beta, dv, C3);
                 // through the softmax: dscores = att * (datt - sum(att * datt)) * scale
                 if (T < SHORT_T) {
                     tile_softmax_backward(dar, ar, T, scale);
@@ -173,10 +175,21 @@ void attention_backward(float *dqkv, float *datt, const float *dout, const float
                     for (int u = cols; u < T; u++) dt[u] = 0.0f;
                 }
                 // through the scores: dq += dscores @ k; dk += dscores^T @ q
-                sgemm_rm(0, 0, rn, HS, cols, 1.0f, dar, T, k, C3, 1.0f, dq + (size_t)r0 * C3, C3);
-                sgemm_rm(1, 0, cols, HS, rn, 1.0f, dar, T, q + (size_t)r0 * C3, C3, 1.0f, dk, C3);
+                sgemm_rm(0, 0, rn, HS, cols, 1.0f, dar, T, k, C3, beta, dq + (size_t)r0 * C3, C3);
+                sgemm_rm(1, 0, cols, HS, rn, 1.0f, dar, T, q + (size_t)r0 * C3, C3, beta, dk, C3);
             }
         }
+}
+
+void attention_backward(float *dqkv, float *datt, const float *dout, const float *qkv,
+                        const float *att, int B, int T, int C, int NH) {
+    backward(dqkv, datt, dout, qkv, att, B, T, C, NH, 1.0f);
+}
+
+void attention_backward_set(float *dqkv, float *datt, const float *dout, const float *qkv,
+                            const float *att, int B, int T, int C, int NH) {
+    if (T > RB) memset(dqkv, 0, (size_t)B * T * 3 * C * sizeof(float));
+    backward(dqkv, datt, dout, qkv, att, B, T, C, NH, T > RB ? 1.0f : 0.0f);
 }
 
 // ---- the plain loops: the reference the GEMM version above is tested against ----

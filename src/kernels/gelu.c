@@ -90,17 +90,17 @@ void gelu_backward_out(float *dinp, const float *inp, const float *out, const fl
     PARALLEL_RANGES(n, gelu_bwd_out(dinp + lo, inp + lo, out + lo, dout + lo, hi - lo));
 }
 
-// out (N,C) = resid + (out + bias), bias (C) or NULL: a projection's output, its bias and
-// the residual stream in one pass
-void residual_bias_add(float *out, const float *resid, const float *bias, int N, int C) {
+// out (N,C) = resid + bias, bias (C) or NULL: the residual stream and a projection's bias,
+// which the projection's GEMM then adds its product to
+void residual_bias_fill(float *out, const float *resid, const float *bias, int N, int C) {
 #pragma omp parallel for schedule(static) if ((size_t)N * C > 8192)
     for (int i = 0; i < N; i++) {
         float *restrict o = out + (size_t)i * C;
         const float *restrict x = resid + (size_t)i * C;
         if (bias)
-            for (int c = 0; c < C; c++) o[c] = x[c] + (o[c] + bias[c]);
+            for (int c = 0; c < C; c++) o[c] = x[c] + bias[c];
         else
-            for (int c = 0; c < C; c++) o[c] = x[c] + o[c];
+            for (int c = 0; c < C; c++) o[c] = x[c];
     }
 }
 

@@ -38,9 +38,9 @@ void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
 void matmul_backward_set(float *dinp, float *dw, float *dbias, const float *dout,
                          const float *inp, const float *w, int N, int C, int OC, int set_params);
 
-// A projection into the residual stream, one GEMM and one pass over its output (the MLP's
-// first layer is matmul_forward without a bias, then bias_gelu_forward):
-// out = resid + (inp @ w + bias); out != resid
+// A projection into the residual stream: out = resid + bias, then the GEMM adds inp @ w into
+// it (beta 1), so OpenBLAS neither clears out first nor is out read again after it (the MLP's
+// first layer is matmul_forward without a bias, then bias_gelu_forward); out != resid
 void matmul_forward_residual(float *out, const float *resid, const float *inp, const float *w,
                              const float *bias, int N, int C, int OC);
 
@@ -64,6 +64,9 @@ void attention_forward(float *out, float *att, const float *qkv, int B, int T, i
 // datt (B,NH,T,T) is scratch (overwritten); dqkv += gradient.
 void attention_backward(float *dqkv, float *datt, const float *dout, const float *qkv,
                         const float *att, int B, int T, int C, int NH);
+// the same with dqkv = gradient (overwritten, no clearing pass first where T <= 64)
+void attention_backward_set(float *dqkv, float *datt, const float *dout, const float *qkv,
+                            const float *att, int B, int T, int C, int NH);
 
 // out (B,T,C) = att (B,NH,T,T) @ v, per head: attention_forward's second half, for a
 // pattern that was changed after the forward (activation patching, ablation).
@@ -88,8 +91,9 @@ void bias_gelu_forward(float *fch, float *out, const float *bias, int N, int OC)
 
 // ---- residual: out = a + b ---------------------------------------------------
 void residual_forward(float *out, const float *a, const float *b, size_t n);
-// out (N,C) = resid + (out + bias), bias (C) or NULL
-void residual_bias_add(float *out, const float *resid, const float *bias, int N, int C);
+// out (N,C) = resid + bias, bias (C) or NULL: what a projection into the residual stream
+// then adds its product to
+void residual_bias_fill(float *out, const float *resid, const float *bias, int N, int C);
 
 // ---- softmax cross-entropy ---------------------------------------------------
 // logits (N,V), targets (N) with t < 0 ignored -> losses (N) (0 where ignored),

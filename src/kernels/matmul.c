@@ -295,8 +295,8 @@ void matmul_forward(float *out, const float *inp, const float *w, const float *b
 
 void matmul_forward_residual(float *out, const float *resid, const float *inp, const float *w,
                              const float *bias, int N, int C, int OC) {
-    matmul_forward(out, inp, w, NULL, N, C, OC, 0);
-    residual_bias_add(out, resid, bias, N, OC);
+    residual_bias_fill(out, resid, bias, N, OC);
+    matmul_forward(out, inp, w, NULL, N, C, OC, 1);
 }
 
 static void backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,

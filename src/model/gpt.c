@@ -394,9 +394,8 @@ void gpt_backward(GPT *m, const int *inputs, float scale) {
         matmul_backward_set(ga->dbuf, g->attprojw + (size_t)l * C * C, g->attprojb + (size_t)l * C,
                         ga->dres, a->atty + oC, p->attprojw + (size_t)l * C * C, N, C, C, sp);
         PB(PROF_MATMUL);
-        memset(ga->dqkv, 0, (size_t)N * 3 * C * sizeof(float));
-        attention_backward(ga->dqkv, ga->datt, ga->dbuf, a->qkv + 3 * oC,
-                           a->att + (size_t)l * B * NH * T * T, B, T, C, NH);
+        attention_backward_set(ga->dqkv, ga->datt, ga->dbuf, a->qkv + 3 * oC,
+                               a->att + (size_t)l * B * NH * T * T, B, T, C, NH);
         PB(PROF_ATTN);
         matmul_backward_set(ga->dbuf, g->qkvw + (size_t)l * C * 3 * C, g->qkvb + (size_t)l * 3 * C,
                         ga->dqkv, a->ln1 + oC, p->qkvw + (size_t)l * C * 3 * C, N, C, 3 * C, sp);
