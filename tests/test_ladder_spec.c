@@ -1,11 +1,13 @@
 // Ladder specs from users: numbers outside what their fields hold, repeated seeds and sweep
 // values, budgets that overflow the step count, and blocks too short for the tasks.
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/core.h"
+#include "ladder/runner_pool.h"
 #include "ladder/spec.h"
 #include "test.h"
 
@@ -238,10 +240,55 @@ static void test_memorization(void) {
             "span 20 in a block of 16");
 }
 
+// The ladder's ETA: points whose seconds a step are exactly a + b f give back the exact time
+// left; one size timed alone gives time in proportion to FLOPs; a long running point bounds it.
+static double eta_want(int n, const double *f, const int *left, double a, double b, int slots) {
+    double w = 0.0;
+    for (int k = 0; k < n; k++) w += left[k] * (a + b * f[k]);
+    return w / slots;
+}
+static void test_pool_eta(void) {
+    double a = 2e-3, b = 1e-11, f[5] = {9e8, 9e8, 4e8, 1e8, 1e7}, sec[5];
+    int done[5] = {1500, 700, 400, 0, 0}, left[5] = {0, 800, 1100, 1500, 1500};
+    int run[5] = {0, 1, 1, 0, 0};
+    for (int k = 0; k < 5; k++) sec[k] = done[k] ? done[k] * (a + b * f[k]) : -1.0;
+    double got = pool_eta(5, f, done, sec, left, run, 2), want = eta_want(5, f, left, a, b, 2);
+    CHECK(fabs(got - want) < 1e-9 * want, "affine: %.9g s, want %.9g", got, want);
+    // the FLOPs alone would say less: the small points' overhead is what it adds
+    double flops_only = 0.0;
+    for (int k = 0; k < 5; k++) flops_only += left[k] * f[k] * (a + b * f[0]) / f[0] / 2;
+    CHECK(got > flops_only * 1.2, "%.3g s against %.3g s in proportion to FLOPs", got, flops_only);
+    // only the first size timed: in proportion to its FLOPs
+    int done1[5] = {1500, 1200, 0, 0, 0}, run1[5] = {0, 1, 0, 0, 0};
+    int left1[5] = {0, 300, 1500, 1500, 1500};
+    double sec1[5] = {sec[0], 1200 * (a + b * f[1]), -1.0, -1.0, -1.0};
+    got = pool_eta(5, f, done1, sec1, left1, run1, 2);
+    want = 0.0;
+    for (int k = 0; k < 5; k++) want += left1[k] * f[k] * ((a + b * f[0]) / f[0]) / 2;
+    CHECK(fabs(got - want) < 1e-9 * want, "one size: %.9g s, want %.9g", got, want);
+    // one long point left running beside short ones: its rest
+    int left2[5] = {0, 1400, 0, 0, 10}, run2[5] = {0, 1, 0, 0, 1};
+    got = pool_eta(5, f, done, sec, left2, run2, 2);
+    want = 1400 * (a + b * f[1]);
+    CHECK(fabs(got - want) < 1e-9 * want, "tail: %.9g s, want %.9g", got, want);
+    // a point just started, its set-up over a few steps, is left out while others are settled
+    int done3[5] = {1500, 700, 400, 5, 0}, left3[5] = {0, 800, 1100, 1495, 1500};
+    int run3[5] = {0, 1, 1, 1, 0};
+    double sec3[5] = {sec[0], sec[1], sec[2], 2.0, -1.0};
+    got = pool_eta(5, f, done3, sec3, left3, run3, 2);
+    want = eta_want(5, f, left3, a, b, 2);
+    CHECK(fabs(got - want) < 1e-9 * want, "a new point: %.9g s, want %.9g", got, want);
+    // nothing timed yet
+    int none[5] = {0};
+    double unk[5] = {-1, -1, -1, -1, -1};
+    CHECK(pool_eta(5, f, none, unk, left, run, 2) < 0.0, "an ETA with nothing timed");
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_ladder_spec_XXXXXX");
     if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 1; }
     RUN(test_valid);
+    RUN(test_pool_eta);
     RUN(test_seed_range);
     RUN(test_duplicates);
     RUN(test_lr_range);

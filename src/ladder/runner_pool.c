@@ -87,6 +87,8 @@ typedef struct {
     int byes;
     Registry *reg;           // rank 0's own connection for the other ranks' calls
     double t0;
+    double *start, *took;    // per point: when it was handed out (-1: not yet); its seconds
+                             // when it ended well (-1: running or not started, -2: failed)
 } Sched;
 
 static void requeue(Sched *S, int i) {
@@ -142,20 +144,64 @@ static void ended(Sched *S, int i, int st, int rank) {
     }
     if (pp->base < 0) pp->base = 0;
     pp->step = P->steps[i];  // nothing left to do for it either way
+    S->took[i] = how == END_OK ? now_sec() - S->start[i] : -2.0;
 }
 
-// Seconds to go, from the FLOPs trained in this run so far (t seconds) and those left;
-// -1 while unknown (the first second, or nothing trained yet).
-static double eta_seconds(const Pool *P, const PointProgress *prog, double t) {
-    double work = 0.0, left = 0.0;
-    for (int k = 0; k < P->nt; k++) {
-        int i = P->todo[k];
-        const PointProgress *pp = &prog[i];
-        double per_step = P->flops[i] / (P->steps[i] > 0 ? P->steps[i] : 1);
-        if (pp->base >= 0) work += per_step * (pp->step - pp->base);
-        left += per_step * (P->steps[i] - (pp->base >= 0 ? pp->step : 0));
+double pool_eta(int n, const double *f, const int *done, const double *sec, const int *left,
+                const int *running, int slots) {
+    // weighted sums over the timed points of y = seconds a step, against f
+    // A point that started moments ago has its set-up (data, first evaluation) spread over a
+    // few steps: it is fitted only once a quarter of its steps are done, unless no point is.
+    double sw = 0.0, sf = 0.0, sy = 0.0, sff = 0.0, sfy = 0.0, f0 = -1.0;
+    int distinct = 0, settled = 0;
+    for (int k = 0; k < n; k++)
+        settled |= sec[k] >= 0.0 && done[k] > 0 && (!running[k] || 4L * done[k] >= done[k] + left[k]);
+    for (int k = 0; k < n; k++) {
+        if (sec[k] < 0.0 || done[k] <= 0) continue;
+        if (settled && running[k] && 4L * done[k] < done[k] + left[k]) continue;
+        double w = done[k], y = sec[k] / done[k];
+        sw += w, sf += w * f[k], sy += w * y, sff += w * f[k] * f[k], sfy += w * f[k] * y;
+        distinct |= f0 >= 0.0 && f[k] != f0;
+        f0 = f[k];
     }
-    return t >= 1.0 && work > 0 ? t / work * left : -1.0;
+    if (sw <= 0.0) return -1.0;
+    double a = 0.0, b = sff > 0.0 ? sfy / sff : 0.0;  // one size: in proportion to its FLOPs
+    if (distinct) {
+        b = (sw * sfy - sf * sy) / (sw * sff - sf * sf);
+        a = (sy - b * sf) / sw;
+        if (a < 0.0) a = 0.0, b = sfy / sff;  // no overhead shows: in proportion again
+        else if (b < 0.0) b = 0.0, a = sy / sw;  // no FLOPs show: a flat time a step
+    }
+    double work = 0.0, tail = 0.0;
+    for (int k = 0; k < n; k++) {
+        double r = left[k] * (a + b * f[k]);
+        work += r;
+        if (running[k] && r > tail) tail = r;
+    }
+    work /= slots > 0 ? slots : 1;
+    return work > tail ? work : tail;
+}
+
+// Seconds to go (-1 while unknown: the first second, or no step trained yet): pool_eta over
+// the points to run, timed from when rank 0 handed each out to its end, or to now.
+static double eta_seconds(const Sched *S, double t) {
+    const Pool *P = S->P;
+    if (t < 1.0) return -1.0;
+    double *f = xcalloc((size_t)P->nt + 1, sizeof(double)), *sec = xcalloc((size_t)P->nt + 1, sizeof(double));
+    int *done = xcalloc((size_t)P->nt + 1, sizeof(int)), *left = xcalloc((size_t)P->nt + 1, sizeof(int));
+    int *run = xcalloc((size_t)P->nt + 1, sizeof(int));
+    for (int k = 0; k < P->nt; k++) {
+        int i = P->todo[k], st = P->steps[i] > 0 ? P->steps[i] : 1;
+        const PointProgress *pp = &S->prog[i];
+        f[k] = P->flops[i] / st;
+        done[k] = pp->base >= 0 ? pp->step - pp->base : 0;
+        left[k] = P->steps[i] - (pp->base >= 0 ? pp->step : 0);
+        run[k] = S->start[i] >= 0.0 && S->took[i] == -1.0;
+        sec[k] = S->took[i] >= 0.0 ? S->took[i] : run[k] ? S->t0 + t - S->start[i] : -1.0;
+    }
+    double eta = pool_eta(P->nt, f, done, sec, left, run, P->jobs * dist_size());
+    free(f), free(sec), free(done), free(left), free(run);
+    return eta;
 }
 
 static void progress(const Sched *S) {
@@ -163,7 +209,7 @@ static void progress(const Sched *S) {
     double t = now_sec() - S->t0;
     LadderProgress lp = {.stage = LADDER_PROGRESS, .name = S->P->name, .to_run = S->P->nt,
                          .done = S->done, .running = S->running, .queued = S->nq,
-                         .failed = S->failed, .elapsed = t, .eta = eta_seconds(S->P, S->prog, t)};
+                         .failed = S->failed, .elapsed = t, .eta = eta_seconds(S, t)};
     S->P->report(S->P->ctx, &lp);
 }
 
@@ -216,7 +262,10 @@ static int schedule(const Pool *P, PointProgress *prog) {
     int size = dist_size();
     Sched S = {.P = P, .prog = prog, .queue = xcalloc((size_t)P->nt + 1, sizeof(int)),
                .attempt = xcalloc((size_t)P->np + 1, sizeof(int)),
-               .pending = xcalloc((size_t)size, sizeof(int)), .t0 = now_sec()};
+               .pending = xcalloc((size_t)size, sizeof(int)), .t0 = now_sec(),
+               .start = xcalloc((size_t)P->np + 1, sizeof(double)),
+               .took = xcalloc((size_t)P->np + 1, sizeof(double))};
+    for (int i = 0; i < P->np; i++) S.start[i] = S.took[i] = -1.0;
     for (int k = 0; k < P->nt; k++) S.queue[S.nq++] = P->todo[k];
     pid_t *pid = xcalloc((size_t)P->jobs, sizeof(pid_t));
     int *slot_pt = xcalloc((size_t)P->jobs, sizeof(int));
@@ -233,6 +282,7 @@ static int schedule(const Pool *P, PointProgress *prog) {
             pid_t c = spawn(P, prog, i, S.attempt[i], 0, NULL, NULL);
             if (c < 0) { rc = -1; goto out; }
             pid[j] = c, slot_pt[j] = i;
+            S.start[i] = now_sec(), S.took[i] = -1.0;
             local++, S.running++;
         }
         // the next point's data while the slots train (a no-op once it is loaded)
@@ -242,6 +292,7 @@ static int schedule(const Pool *P, PointProgress *prog) {
                 int i = pop(&S);
                 int32_t m[3] = {i, S.attempt[i], 0};
                 if (send_ints(r, TAG_ASSIGN, m, 3)) { rc = -1; goto out; }
+                S.start[i] = now_sec(), S.took[i] = -1.0;
                 S.running++;
             }
         int got = serve(&S);
@@ -279,6 +330,8 @@ out:
     free(S.queue);
     free(S.attempt);
     free(S.pending);
+    free(S.start);
+    free(S.took);
     free(pid);
     free(slot_pt);
     return rc;

@@ -42,4 +42,15 @@ typedef struct {
 // points that failed (on every rank), or -1 with em_error() (a fork or a message failed).
 int ladder_pool_run(const Pool *P, PointProgress *prog);
 
+// The ladder's ETA in seconds, from n points: point k trains f[k] FLOPs a step, has done[k]
+// steps in sec[k] seconds (sec < 0: not timed yet) and left[k] steps to go, and running[k] is
+// nonzero while it runs; slots points run at a time. A point's seconds a step are fitted as
+// a + b f[k] (least squares over the timed points, weighted by their steps; a running point
+// once a quarter of its steps are done, unless no point is that far), so that the
+// per-step overhead that makes small models slower per FLOP counts; in proportion to f alone
+// while the timed points share one f. The ETA is the work left over the slots, or the rest of
+// the longest running point where that is longer. -1: no point timed yet.
+double pool_eta(int n, const double *f, const int *done, const double *sec, const int *left,
+                const int *running, int slots);
+
 #endif
