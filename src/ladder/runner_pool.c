@@ -89,6 +89,8 @@ typedef struct {
     double t0;
     double *start, *took;    // per point: when it was handed out (-1: not yet); its seconds
                              // when it ended well (-1: running or not started, -2: failed)
+    double *eta_f, *eta_sec; // pool_eta's inputs, per point to run (nt each; eta_i: 3 nt)
+    int *eta_i;
 } Sched;
 
 static void requeue(Sched *S, int i) {
@@ -147,18 +149,23 @@ static void ended(Sched *S, int i, int st, int rank) {
     S->took[i] = how == END_OK ? now_sec() - S->start[i] : -2.0;
 }
 
+// Point k fitted: timed, with steps done, and not one that started moments ago (a quarter of
+// its steps not yet done: its set-up, data and first evaluation, spread over a few steps).
+static int pool_eta_settled(int k, const int *done, const double *sec, const int *left,
+                            const int *running) {
+    return sec[k] >= 0.0 && done[k] > 0 && (!running[k] || 4L * done[k] >= done[k] + left[k]);
+}
+
 double pool_eta(int n, const double *f, const int *done, const double *sec, const int *left,
                 const int *running, int slots) {
-    // weighted sums over the timed points of y = seconds a step, against f
-    // A point that started moments ago has its set-up (data, first evaluation) spread over a
-    // few steps: it is fitted only once a quarter of its steps are done, unless no point is.
-    double sw = 0.0, sf = 0.0, sy = 0.0, sff = 0.0, sfy = 0.0, f0 = -1.0;
     int distinct = 0, settled = 0;
-    for (int k = 0; k < n; k++)
-        settled |= sec[k] >= 0.0 && done[k] > 0 && (!running[k] || 4L * done[k] >= done[k] + left[k]);
+    for (int k = 0; k < n; k++) settled |= pool_eta_settled(k, done, sec, left, running);
+    // weighted sums of y = seconds a step against f, over the settled points (or, while none
+    // is, over every timed one)
+    double sw = 0.0, sf = 0.0, sy = 0.0, sff = 0.0, sfy = 0.0, f0 = -1.0;
     for (int k = 0; k < n; k++) {
         if (sec[k] < 0.0 || done[k] <= 0) continue;
-        if (settled && running[k] && 4L * done[k] < done[k] + left[k]) continue;
+        if (settled && !pool_eta_settled(k, done, sec, left, running)) continue;
         double w = done[k], y = sec[k] / done[k];
         sw += w, sf += w * f[k], sy += w * y, sff += w * f[k] * f[k], sfy += w * f[k] * y;
         distinct |= f0 >= 0.0 && f[k] != f0;
@@ -187,9 +194,8 @@ double pool_eta(int n, const double *f, const int *done, const double *sec, cons
 static double eta_seconds(const Sched *S, double t) {
     const Pool *P = S->P;
     if (t < 1.0) return -1.0;
-    double *f = xcalloc((size_t)P->nt + 1, sizeof(double)), *sec = xcalloc((size_t)P->nt + 1, sizeof(double));
-    int *done = xcalloc((size_t)P->nt + 1, sizeof(int)), *left = xcalloc((size_t)P->nt + 1, sizeof(int));
-    int *run = xcalloc((size_t)P->nt + 1, sizeof(int));
+    double *f = S->eta_f, *sec = S->eta_sec;
+    int *done = S->eta_i, *left = done + P->nt, *run = left + P->nt;
     for (int k = 0; k < P->nt; k++) {
         int i = P->todo[k], st = P->steps[i] > 0 ? P->steps[i] : 1;
         const PointProgress *pp = &S->prog[i];
@@ -199,9 +205,7 @@ static double eta_seconds(const Sched *S, double t) {
         run[k] = S->start[i] >= 0.0 && S->took[i] == -1.0;
         sec[k] = S->took[i] >= 0.0 ? S->took[i] : run[k] ? S->t0 + t - S->start[i] : -1.0;
     }
-    double eta = pool_eta(P->nt, f, done, sec, left, run, P->jobs * dist_size());
-    free(f), free(sec), free(done), free(left), free(run);
-    return eta;
+    return pool_eta(P->nt, f, done, sec, left, run, P->jobs * dist_size());
 }
 
 static void progress(const Sched *S) {
@@ -264,7 +268,10 @@ static int schedule(const Pool *P, PointProgress *prog) {
                .attempt = xcalloc((size_t)P->np + 1, sizeof(int)),
                .pending = xcalloc((size_t)size, sizeof(int)), .t0 = now_sec(),
                .start = xcalloc((size_t)P->np + 1, sizeof(double)),
-               .took = xcalloc((size_t)P->np + 1, sizeof(double))};
+               .took = xcalloc((size_t)P->np + 1, sizeof(double)),
+               .eta_f = xcalloc((size_t)P->nt + 1, sizeof(double)),
+               .eta_sec = xcalloc((size_t)P->nt + 1, sizeof(double)),
+               .eta_i = xcalloc(3 * (size_t)P->nt + 1, sizeof(int))};
     for (int i = 0; i < P->np; i++) S.start[i] = S.took[i] = -1.0;
     for (int k = 0; k < P->nt; k++) S.queue[S.nq++] = P->todo[k];
     pid_t *pid = xcalloc((size_t)P->jobs, sizeof(pid_t));
@@ -332,6 +339,9 @@ out:
     free(S.pending);
     free(S.start);
     free(S.took);
+    free(S.eta_f);
+    free(S.eta_sec);
+    free(S.eta_i);
     free(pid);
     free(slot_pt);
     return rc;
